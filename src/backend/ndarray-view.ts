@@ -1,0 +1,121 @@
+// The one place that touches buffers: ndarray views over typed arrays, and the loops that
+// ndarray-ops does not provide (broadcasting binary ops, axis reductions, matmul).
+import ndarray from "ndarray";
+import ops from "ndarray-ops";
+import { type DType, type TypedArray, allocate } from "../core/dtype.js";
+
+export type Arr = ndarray.NdArray<TypedArray>;
+
+export function view(data: TypedArray, shape: readonly number[], stride?: readonly number[], offset = 0): Arr {
+  const st = stride ? [...stride] : rowMajorStrides(shape);
+  return ndarray(data, [...shape], st, offset) as Arr;
+}
+
+export function rowMajorStrides(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[i] = s;
+    s *= shape[i];
+  }
+  return st;
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function empty(shape: readonly number[], dtype: DType): Arr {
+  return view(allocate(dtype, sizeOf(shape)), shape);
+}
+
+/** A constant array with no per-element storage: one element seen through zero strides. */
+export function filled(shape: readonly number[], value: number, dtype: DType): Arr {
+  const data = allocate(dtype, 1);
+  data[0] = value;
+  return view(data, shape, shape.map(() => 0), 0);
+}
+
+export function isRowMajor(a: Arr): boolean {
+  let s = 1;
+  for (let i = a.shape.length - 1; i >= 0; i--) {
+    if (a.shape[i] !== 1 && a.stride[i] !== s) return false;
+    s *= a.shape[i];
+  }
+  return true;
+}
+
+/** A row-major array with the same elements; `a` itself when it already is one starting at 0. */
+export function contiguous(a: Arr): Arr {
+  if (isRowMajor(a) && a.offset === 0 && a.data.length === sizeOf(a.shape)) return a;
+  const out = view(allocate(dtypeOf(a), sizeOf(a.shape)), a.shape);
+  if (out.size > 0) {
+    if (a.shape.length === 0) out.data[0] = a.data[a.offset];
+    else ops.assign(out, a);
+  }
+  return out;
+}
+
+/** The elements in row-major order as a fresh typed array (never aliasing `a`). */
+export function toFlatCopy(a: Arr): TypedArray {
+  const c = contiguous(a);
+  return c === a ? a.data.slice() : c.data;
+}
+
+export function dtypeOf(a: Arr): DType {
+  const d = a.data;
+  if (d instanceof Float64Array) return "float64";
+  if (d instanceof Float32Array) return "float32";
+  if (d instanceof Int32Array) return "int32";
+  return "bool";
+}
+
+/** Reads element `i` (row-major position) of any strided view. */
+export function readFlat(a: Arr, i: number): number {
+  let off = a.offset;
+  for (let d = a.shape.length - 1; d >= 0; d--) {
+    const n = a.shape[d];
+    off += (i % n) * a.stride[d];
+    i = Math.floor(i / n);
+  }
+  return a.data[off];
+}
+
+export function transposeView(a: Arr, perm: readonly number[]): Arr {
+  return view(a.data, perm.map((p) => a.shape[p]), perm.map((p) => a.stride[p]), a.offset);
+}
+
+export function reshapeView(a: Arr, shape: readonly number[]): Arr {
+  const c = isRowMajor(a) ? a : contiguous(a);
+  return view(c.data, shape, rowMajorStrides(shape), c.offset);
+}
+
+export function broadcastInDimView(a: Arr, shape: readonly number[], dims: readonly number[]): Arr {
+  const stride = shape.map(() => 0);
+  dims.forEach((od, i) => {
+    stride[od] = a.shape[i] === 1 && shape[od] !== 1 ? 0 : a.stride[i];
+  });
+  return view(a.data, shape, stride, a.offset);
+}
+
+export function sliceView(a: Arr, start: readonly number[], limit: readonly number[], steps: readonly number[]): Arr {
+  let off = a.offset;
+  const shape: number[] = [];
+  const stride: number[] = [];
+  for (let d = 0; d < a.shape.length; d++) {
+    const st = steps[d];
+    off += start[d] * a.stride[d];
+    shape.push(Math.max(0, Math.ceil((limit[d] - start[d]) / st)));
+    stride.push(a.stride[d] * st);
+  }
+  return view(a.data, shape, stride, off);
+}
+
+/** Writes `src` into the region of `dst` that `dstView` selects (both the same shape). */
+export function assignInto(dstView: Arr, src: Arr): void {
+  if (dstView.size === 0) return;
+  if (dstView.shape.length === 0) dstView.data[dstView.offset] = src.data[src.offset];
+  else ops.assign(dstView, src);
+}

@@ -1,0 +1,62 @@
+import { type Arr, contiguous, view } from "../backend/ndarray-view.js";
+import { type DType, allocate, dtypeOfTypedArray } from "./dtype.js";
+import { DTypeError } from "./errors.js";
+import { ShapedArray } from "./shaped-array.js";
+import { ArrayTensor, Tensor, type TensorLike, isNdarray } from "./tensor.js";
+
+export function describe(x: unknown): string {
+  if (x === null) return "null";
+  if (Array.isArray(x)) return "a JS array (a pytree node; write np.array([...]) for a vector)";
+  if (typeof x === "object") return (x as object).constructor?.name ?? "object";
+  return typeof x;
+}
+
+export function fromArr(arr: Arr, dtype: DType, weak = false): ArrayTensor {
+  return new ArrayTensor(arr, new ShapedArray(arr.shape, dtype, weak));
+}
+
+export function scalar(v: number, dtype: DType = "float64", weak = false): ArrayTensor {
+  const d = allocate(dtype, 1);
+  d[0] = v;
+  return fromArr(view(d, []), dtype, weak);
+}
+
+/**
+ * Converts a leaf to a Tensor. Buffers the user passed are copied, so that mutating them later
+ * never changes a result (or a stored residual).
+ */
+export function asTensor(x: unknown, where = "argument"): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x === "number") return scalar(x, "float64", true);
+  if (typeof x === "boolean") return scalar(x ? 1 : 0, "bool");
+  const td = dtypeOfTypedArray(x as never);
+  if (td !== null) {
+    const a = x as Float64Array;
+    return fromArr(view(a.slice(), [a.length]), td);
+  }
+  if (isNdarray(x)) {
+    const nd = x as Arr;
+    const dt = dtypeOfTypedArray(nd.data as never);
+    if (dt === null) {
+      const out = allocate("float64", nd.size);
+      let i = 0;
+      const walk = (d: number, off: number): void => {
+        if (d === nd.shape.length) {
+          const data = nd.data as unknown as { get?: (k: number) => number } & ArrayLike<number>;
+          out[i++] = Number(data.get ? data.get(off) : data[off]);
+          return;
+        }
+        for (let k = 0; k < nd.shape[d]; k++) walk(d + 1, off + k * nd.stride[d]);
+      };
+      walk(0, nd.offset);
+      return fromArr(view(out, nd.shape), "float64");
+    }
+    const c = contiguous(nd);
+    const data = c === nd ? nd.data.slice() : c.data;
+    return fromArr(view(data, nd.shape), dt);
+  }
+  throw new DTypeError(`${where}: expected a number, boolean, Tensor, ndarray or typed array, got ${describe(x)}`);
+}
+
+export const isScalarLike = (x: unknown): x is number | boolean => typeof x === "number" || typeof x === "boolean";
+export type { TensorLike };

@@ -1,0 +1,53 @@
+import { DTypeError } from "./errors.js";
+
+export type DType = "float64" | "float32" | "int32" | "bool";
+export type TypedArray = Float64Array | Float32Array | Int32Array | Uint8Array;
+
+export const DTYPES: readonly DType[] = ["float64", "float32", "int32", "bool"];
+const SHORT: Record<DType, string> = { float64: "f64", float32: "f32", int32: "i32", bool: "bool" };
+export const shortName = (d: DType): string => SHORT[d];
+
+export function isDType(d: unknown): d is DType {
+  return typeof d === "string" && (DTYPES as readonly string[]).includes(d);
+}
+export function checkDType(d: unknown, where: string): DType {
+  if (!isDType(d)) throw new DTypeError(`${where}: unknown dtype ${JSON.stringify(d)}; expected one of ${DTYPES.join(", ")}`);
+  return d;
+}
+export const isFloat = (d: DType): boolean => d === "float64" || d === "float32";
+export const itemBytes = (d: DType): number => (d === "float64" ? 8 : d === "bool" ? 1 : 4);
+
+export function allocate(d: DType, n: number): TypedArray {
+  switch (d) {
+    case "float64": return new Float64Array(n);
+    case "float32": return new Float32Array(n);
+    case "int32": return new Int32Array(n);
+    case "bool": return new Uint8Array(n);
+  }
+}
+
+export function dtypeOfTypedArray(a: ArrayLike<number>): DType | null {
+  if (a instanceof Float64Array) return "float64";
+  if (a instanceof Float32Array) return "float32";
+  if (a instanceof Int32Array) return "int32";
+  if (a instanceof Uint8Array) return "bool";
+  return null;
+}
+
+const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
+
+/**
+ * NumPy/JAX-style promotion with weak types: a weakly typed operand (a JS number) takes the
+ * other operand's dtype within its kind, and only lifts an integer/bool operand to a float.
+ */
+export function promoteTypes(a: DType, aWeak: boolean, b: DType, bWeak: boolean): [DType, boolean] {
+  if (aWeak && !bWeak) return [weakJoin(a, b), false];
+  if (bWeak && !aWeak) return [weakJoin(b, a), false];
+  const d = RANK[a] >= RANK[b] ? a : b;
+  return [d, aWeak && bWeak];
+}
+function weakJoin(weak: DType, strong: DType): DType {
+  if (isFloat(weak) && !isFloat(strong)) return "float64";
+  if (weak === "int32" && strong === "bool") return "int32";
+  return strong;
+}

@@ -1,0 +1,19 @@
+/** Base class of every error jacobi throws on purpose. */
+export class JacobiError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+/** Shapes that do not fit an operation; the message names the operation and every shape. */
+export class ShapeError extends JacobiError {}
+/** A dtype an operation cannot take (an integer input to `grad`, say). */
+export class DTypeError extends JacobiError {}
+/** A concrete value was asked of an abstract tracer (inside `makeJaxpr` or `jit`). */
+export class ConcretizationError extends JacobiError {}
+/** A tracer was used after the transformation that made it had ended. */
+export class EscapedTracerError extends JacobiError {}
+/** Pytree structures that should match do not. */
+export class TreeError extends JacobiError {}
+
+export const fmtShape = (s: readonly number[]): string => `[${s.join(",")}]`;

@@ -1,0 +1,217 @@
+import ndarray from "ndarray";
+import { type Arr, contiguous, readFlat, toFlatCopy, view } from "../backend/ndarray-view.js";
+import { type DType, type TypedArray, dtypeOfTypedArray } from "./dtype.js";
+import { ConcretizationError, ShapeError, fmtShape } from "./errors.js";
+import { ShapedArray } from "./shaped-array.js";
+import type { MainTrace } from "./trace.js";
+
+export type Axis = number | number[] | null | undefined;
+export interface ReduceOpts {
+  keepdims?: boolean;
+}
+export type SliceSpec = number | null | [number?, number?, number?] | (number | undefined | null)[];
+
+/** Anything accepted where a Tensor is: JS numbers and booleans, Tensors, ndarrays, 1-D typed arrays. */
+export type TensorLike = Tensor | number | boolean | ndarray.NdArray<any> | Float64Array | Float32Array | Int32Array;
+
+/** The operations behind Tensor's fluent methods; installed by the numpy layer. */
+export interface FluentOps {
+  add(a: TensorLike, b: TensorLike): Tensor;
+  subtract(a: TensorLike, b: TensorLike): Tensor;
+  multiply(a: TensorLike, b: TensorLike): Tensor;
+  divide(a: TensorLike, b: TensorLike): Tensor;
+  power(a: TensorLike, b: TensorLike): Tensor;
+  negative(a: TensorLike): Tensor;
+  exp(a: TensorLike): Tensor;
+  log(a: TensorLike): Tensor;
+  sin(a: TensorLike): Tensor;
+  cos(a: TensorLike): Tensor;
+  tanh(a: TensorLike): Tensor;
+  sqrt(a: TensorLike): Tensor;
+  abs(a: TensorLike): Tensor;
+  square(a: TensorLike): Tensor;
+  sum(a: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor;
+  mean(a: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor;
+  max(a: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor;
+  min(a: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor;
+  prod(a: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor;
+  argmax(a: TensorLike, axis?: number): Tensor;
+  argmin(a: TensorLike, axis?: number): Tensor;
+  reshape(a: TensorLike, shape: number[]): Tensor;
+  transpose(a: TensorLike, axes?: number[]): Tensor;
+  matmul(a: TensorLike, b: TensorLike): Tensor;
+  dot(a: TensorLike, b: TensorLike): Tensor;
+  less(a: TensorLike, b: TensorLike): Tensor;
+  lessEqual(a: TensorLike, b: TensorLike): Tensor;
+  greater(a: TensorLike, b: TensorLike): Tensor;
+  greaterEqual(a: TensorLike, b: TensorLike): Tensor;
+  equal(a: TensorLike, b: TensorLike): Tensor;
+  notEqual(a: TensorLike, b: TensorLike): Tensor;
+  astype(a: TensorLike, dtype: DType): Tensor;
+  slice(a: TensorLike, ...specs: SliceSpec[]): Tensor;
+  take(a: TensorLike, indices: TensorLike, axis?: number): Tensor;
+  squeeze(a: TensorLike, axis?: Axis): Tensor;
+  expandDims(a: TensorLike, axis: number | number[]): Tensor;
+  flatten(a: TensorLike): Tensor;
+}
+let fluent: FluentOps | null = null;
+export function installFluentOps(ops: FluentOps): void {
+  fluent = ops;
+}
+function F(): FluentOps {
+  if (!fluent) throw new Error("jacobi: import from the package root so that Tensor methods are installed");
+  return fluent;
+}
+
+/** The one array type users see, concrete or traced. Immutable. */
+export abstract class Tensor {
+  abstract readonly aval: ShapedArray;
+
+  /** The buffer behind this value when it is known (concrete, or a tracer carrying one). */
+  abstract concrete(): Arr | null;
+  /** Describes where an abstract value came from, for ConcretizationError messages. */
+  protected abstractWhere(): string {
+    return "an abstract trace";
+  }
+
+  get shape(): number[] {
+    return [...this.aval.shape];
+  }
+  get dtype(): DType {
+    return this.aval.dtype;
+  }
+  get ndim(): number {
+    return this.aval.shape.length;
+  }
+  get size(): number {
+    return this.aval.size;
+  }
+  get weakType(): boolean {
+    return this.aval.weakType;
+  }
+
+  protected requireConcrete(what: string): Arr {
+    const a = this.concrete();
+    if (a === null) {
+      throw new ConcretizationError(
+        `${what} needs a concrete value, but this is an abstract tracer of shape ${fmtShape(this.aval.shape)} and dtype ` +
+          `${this.aval.dtype} inside ${this.abstractWhere()}: its value is not known while tracing. Branch with ` +
+          `lax.cond / lax.switch, or select with np.where, instead of JS control flow on traced values`,
+      );
+    }
+    return a;
+  }
+
+  item(): number {
+    const a = this.requireConcrete("item()");
+    if (this.aval.size !== 1) throw new ShapeError(`item(): only size-1 tensors convert to a number, got shape ${fmtShape(this.aval.shape)}`);
+    return readFlat(a, 0);
+  }
+  tolist(): any {
+    const a = contiguous(this.requireConcrete("tolist()"));
+    const flat = Array.from(a.data.subarray(a.offset, a.offset + this.aval.size) as ArrayLike<number>);
+    const vals = this.aval.dtype === "bool" ? flat.map((v) => v !== 0) : flat;
+    return nest(vals, this.aval.shape);
+  }
+  toTypedArray(): TypedArray {
+    return toFlatCopy(this.requireConcrete("toTypedArray()"));
+  }
+  toNdarray(): ndarray.NdArray<TypedArray> {
+    return view(this.toTypedArray(), this.aval.shape) as ndarray.NdArray<TypedArray>;
+  }
+
+  [Symbol.toPrimitive](hint: string): number | string {
+    if (hint === "string") return this.toString();
+    const a = this.requireConcrete("converting to a JS number (a comparison, arithmetic or Math.*)");
+    if (this.aval.size !== 1) {
+      throw new ShapeError(`converting a tensor of shape ${fmtShape(this.aval.shape)} to a JS number is ambiguous; only size-1 tensors convert (use .sum(), .any-style reductions or np.where)`);
+    }
+    return readFlat(a, 0);
+  }
+  toString(): string {
+    const a = this.concrete();
+    const body = a === null ? `<abstract ${this.aval.str()}>` : JSON.stringify(this.tolist());
+    return `Tensor(${body}, dtype=${this.aval.dtype})`;
+  }
+
+  add(o: TensorLike): Tensor { return F().add(this, o); }
+  sub(o: TensorLike): Tensor { return F().subtract(this, o); }
+  mul(o: TensorLike): Tensor { return F().multiply(this, o); }
+  div(o: TensorLike): Tensor { return F().divide(this, o); }
+  pow(o: TensorLike): Tensor { return F().power(this, o); }
+  neg(): Tensor { return F().negative(this); }
+  exp(): Tensor { return F().exp(this); }
+  log(): Tensor { return F().log(this); }
+  sin(): Tensor { return F().sin(this); }
+  cos(): Tensor { return F().cos(this); }
+  tanh(): Tensor { return F().tanh(this); }
+  sqrt(): Tensor { return F().sqrt(this); }
+  abs(): Tensor { return F().abs(this); }
+  square(): Tensor { return F().square(this); }
+  sum(axis?: Axis, opts?: ReduceOpts): Tensor { return F().sum(this, axis, opts); }
+  mean(axis?: Axis, opts?: ReduceOpts): Tensor { return F().mean(this, axis, opts); }
+  max(axis?: Axis, opts?: ReduceOpts): Tensor { return F().max(this, axis, opts); }
+  min(axis?: Axis, opts?: ReduceOpts): Tensor { return F().min(this, axis, opts); }
+  prod(axis?: Axis, opts?: ReduceOpts): Tensor { return F().prod(this, axis, opts); }
+  argmax(axis?: number): Tensor { return F().argmax(this, axis); }
+  argmin(axis?: number): Tensor { return F().argmin(this, axis); }
+  reshape(shape: number[]): Tensor { return F().reshape(this, shape); }
+  transpose(axes?: number[]): Tensor { return F().transpose(this, axes); }
+  get T(): Tensor { return F().transpose(this); }
+  matmul(o: TensorLike): Tensor { return F().matmul(this, o); }
+  dot(o: TensorLike): Tensor { return F().dot(this, o); }
+  lt(o: TensorLike): Tensor { return F().less(this, o); }
+  le(o: TensorLike): Tensor { return F().lessEqual(this, o); }
+  gt(o: TensorLike): Tensor { return F().greater(this, o); }
+  ge(o: TensorLike): Tensor { return F().greaterEqual(this, o); }
+  eq(o: TensorLike): Tensor { return F().equal(this, o); }
+  ne(o: TensorLike): Tensor { return F().notEqual(this, o); }
+  astype(dtype: DType): Tensor { return F().astype(this, dtype); }
+  slice(...specs: SliceSpec[]): Tensor { return F().slice(this, ...specs); }
+  take(indices: TensorLike, axis?: number): Tensor { return F().take(this, indices, axis); }
+  squeeze(axis?: Axis): Tensor { return F().squeeze(this, axis); }
+  expandDims(axis: number | number[]): Tensor { return F().expandDims(this, axis); }
+  flatten(): Tensor { return F().flatten(this); }
+}
+
+/** A concrete value: an ndarray view over a typed-array buffer that nothing ever writes to. */
+export class ArrayTensor extends Tensor {
+  constructor(
+    readonly arr: Arr,
+    readonly aval: ShapedArray,
+  ) {
+    super();
+  }
+  concrete(): Arr {
+    return this.arr;
+  }
+}
+
+/** A value inside a transformation; `main` is the level of the trace stack it belongs to. */
+export abstract class Tracer extends Tensor {
+  abstract readonly main: MainTrace;
+  protected override abstractWhere(): string {
+    return this.main.transform;
+  }
+}
+
+function nest(flat: unknown[], shape: readonly number[]): any {
+  const build = (d: number, at: number): unknown => {
+    if (d === shape.length) return flat[at];
+    let inner = 1;
+    for (let k = d + 1; k < shape.length; k++) inner *= shape[k];
+    const out: unknown[] = [];
+    for (let i = 0; i < shape[d]; i++) out.push(build(d + 1, at + i * inner));
+    return out;
+  };
+  return build(0, 0);
+}
+
+export function isNdarray(x: unknown): x is ndarray.NdArray<any> {
+  return typeof x === "object" && x !== null && "data" in x && "shape" in x && "stride" in x && "offset" in x;
+}
+
+/** True for the leaves of pytrees. */
+export function isTensorLike(x: unknown): x is TensorLike {
+  return x instanceof Tensor || typeof x === "number" || typeof x === "boolean" || isNdarray(x) || dtypeOfTypedArray(x as never) !== null;
+}

@@ -1,0 +1,108 @@
+import { view, filled } from "../backend/ndarray-view.js";
+import { asTensor, describe, fromArr } from "../core/convert.js";
+import { type DType, allocate, checkDType } from "../core/dtype.js";
+import { JacobiError, ShapeError, fmtShape, DTypeError } from "../core/errors.js";
+import { Tensor, type TensorLike } from "../core/tensor.js";
+import { convertElementType } from "../primitives/elementwise.js";
+import { T } from "./promote.js";
+
+function checkShape(shape: unknown, where: string): number[] {
+  const s = typeof shape === "number" ? [shape] : shape;
+  if (!Array.isArray(s) || !s.every((d) => Number.isInteger(d) && d >= 0)) throw new ShapeError(`${where}: shape must be a non-negative integer or an array of them, got ${JSON.stringify(shape)}`);
+  const bytes = s.reduce((a: number, b: number) => a * b, 1) * 8;
+  if (bytes > 2 ** 32) throw new ShapeError(`${where}: shape ${fmtShape(s)} needs ${bytes} bytes, more than a typed array can hold`);
+  return s;
+}
+
+/** A Tensor from nested JS arrays (rectangular), numbers, booleans or any leaf; float64 by default. */
+export function array(data: unknown, dtype?: DType): Tensor {
+  const dt = dtype === undefined ? undefined : checkDType(dtype, "array");
+  if (!Array.isArray(data)) {
+    const t = asTensor(data, "array");
+    const strong = t.weakType ? convertElementType(t, t.dtype, false) : t;
+    return dt ? convertElementType(strong, dt) : strong;
+  }
+  const shape: number[] = [];
+  for (let cur: unknown = data; Array.isArray(cur); cur = cur[0]) {
+    shape.push(cur.length);
+    if (cur.length === 0) break;
+  }
+  const flat: unknown[] = [];
+  const walk = (x: unknown, d: number, path: string): void => {
+    if (d === shape.length) {
+      if (Array.isArray(x)) throw new ShapeError(`array: ragged nested array: element ${path} is an array, but elements at this depth are scalars (shape so far ${fmtShape(shape)})`);
+      flat.push(x);
+      return;
+    }
+    if (!Array.isArray(x) || x.length !== shape[d]) {
+      throw new ShapeError(`array: ragged nested array: element ${path || "[]"} has ${Array.isArray(x) ? `length ${x.length}` : "no length"}, expected length ${shape[d]} (shape ${fmtShape(shape)})`);
+    }
+    x.forEach((y, i) => walk(y, d + 1, `${path}[${i}]`));
+  };
+  walk(data, 0, "");
+  const allBool = flat.length > 0 && flat.every((v) => typeof v === "boolean");
+  const out = allocate(dt ?? (allBool ? "bool" : "float64"), flat.length);
+  flat.forEach((v, i) => {
+    if (typeof v === "number") out[i] = v;
+    else if (typeof v === "boolean") out[i] = v ? 1 : 0;
+    else if (v instanceof Tensor && v.size === 1) out[i] = v.item();
+    else throw new DTypeError(`array: element ${i} is ${describe(v)}; expected numbers or booleans`);
+  });
+  return fromArr(view(out, shape), dt ?? (allBool ? "bool" : "float64"));
+}
+
+export function full(shape: number[] | number, value: number | boolean, dtype?: DType): Tensor {
+  const s = checkShape(shape, "full");
+  const dt = dtype === undefined ? (typeof value === "boolean" ? "bool" : "float64") : checkDType(dtype, "full");
+  const data = allocate(dt, s.reduce((a, b) => a * b, 1));
+  if (value !== 0 && value !== false) data.fill(Number(value));
+  return fromArr(view(data, s), dt);
+}
+export const zeros = (shape: number[] | number, dtype?: DType): Tensor => full(shape, 0, dtype ?? "float64");
+export const ones = (shape: number[] | number, dtype?: DType): Tensor => full(shape, 1, dtype ?? "float64");
+export const zerosLike = (x: TensorLike, dtype?: DType): Tensor => {
+  const t = T(x, "zerosLike: argument 0");
+  return full(t.shape, 0, dtype ?? t.dtype);
+};
+export const onesLike = (x: TensorLike, dtype?: DType): Tensor => {
+  const t = T(x, "onesLike: argument 0");
+  return full(t.shape, 1, dtype ?? t.dtype);
+};
+
+export function eye(n: number, m?: number, k = 0, dtype: DType = "float64"): Tensor {
+  const cols = m ?? n;
+  const s = checkShape([n, cols], "eye");
+  const data = allocate(checkDType(dtype, "eye"), n * cols);
+  for (let i = 0; i < n; i++) {
+    const j = i + k;
+    if (j >= 0 && j < cols) data[i * cols + j] = 1;
+  }
+  return fromArr(view(data, s), dtype);
+}
+
+/** arange(stop), arange(start, stop, step); int32 when every argument is an integer, else float64. */
+export function arange(start: number, stop?: number, step = 1, dtype?: DType): Tensor {
+  const [a, b] = stop === undefined ? [0, start] : [start, stop];
+  if (![a, b, step].every((v) => typeof v === "number" && Number.isFinite(v)) || step === 0) {
+    throw new JacobiError(`arange: start, stop and step must be finite numbers with a non-zero step, got ${a}, ${b}, ${step}`);
+  }
+  const n = Math.max(0, Math.ceil((b - a) / step));
+  const dt = dtype ?? ([a, b, step].every(Number.isInteger) ? "int32" : "float64");
+  const data = allocate(checkDType(dt, "arange"), n);
+  for (let i = 0; i < n; i++) data[i] = a + i * step;
+  return fromArr(view(data, [n]), dt);
+}
+
+export function linspace(start: number, stop: number, num = 50, opts: { endpoint?: boolean; dtype?: DType } = {}): Tensor {
+  if (!Number.isInteger(num) || num < 0) throw new ShapeError(`linspace: num must be a non-negative integer, got ${num}`);
+  const endpoint = opts.endpoint ?? true;
+  const dt = checkDType(opts.dtype ?? "float64", "linspace");
+  const data = allocate(dt, num);
+  const div = endpoint ? num - 1 : num;
+  const step = div > 0 ? (stop - start) / div : 0;
+  for (let i = 0; i < num; i++) data[i] = start + i * step;
+  if (endpoint && num > 1) data[num - 1] = stop;
+  return fromArr(view(data, [num]), dt);
+}
+
+export { filled };

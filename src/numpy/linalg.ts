@@ -1,0 +1,54 @@
+import { ShapeError, fmtShape } from "../core/errors.js";
+import type { Tensor, TensorLike } from "../core/tensor.js";
+import { dotGeneral } from "../primitives/dot.js";
+import { convertElementType, mul } from "../primitives/elementwise.js";
+import { reshape } from "../primitives/shape.js";
+import { T, broadcastShapes, broadcastTo, resultType, promoteArgs } from "./promote.js";
+
+function unify(name: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  const x = T(a, `${name}: argument 0`), y = T(b, `${name}: argument 1`);
+  const [d] = resultType([x, y]);
+  return [x.dtype === d ? x : convertElementType(x, d), y.dtype === d ? y : convertElementType(y, d)];
+}
+
+/** NumPy matmul: 1-D operands are promoted and their axis removed; leading axes broadcast. */
+export function matmul(a: TensorLike, b: TensorLike): Tensor {
+  const [x0, y0] = unify("matmul", a, b);
+  if (x0.ndim === 0 || y0.ndim === 0) throw new ShapeError(`matmul: operands must not be scalars, got shapes ${fmtShape(x0.shape)} and ${fmtShape(y0.shape)}`);
+  const x = x0.ndim === 1 ? reshape(x0, [1, x0.shape[0]]) : x0;
+  const y = y0.ndim === 1 ? reshape(y0, [y0.shape[0], 1]) : y0;
+  const k = x.shape[x.ndim - 1];
+  if (k !== y.shape[y.ndim - 2]) {
+    throw new ShapeError(`matmul: shapes ${fmtShape(x0.shape)} and ${fmtShape(y0.shape)} are not aligned: ${k} (last axis of the first) != ${y.shape[y.ndim - 2]} (${y0.ndim === 1 ? "the only" : "second-to-last"} axis of the second)`);
+  }
+  const batch = broadcastShapes("matmul", [x.shape.slice(0, -2), y.shape.slice(0, -2)]);
+  const nb = batch.length;
+  const xb = broadcastTo(x, [...batch, ...x.shape.slice(-2)], "matmul");
+  const yb = broadcastTo(y, [...batch, ...y.shape.slice(-2)], "matmul");
+  const bd = Array.from({ length: nb }, (_, i) => i);
+  let out = dotGeneral(xb, yb, { contract: [[nb + 1], [nb]], batch: [bd, bd] });
+  const shape = [...batch, ...(x0.ndim === 1 ? [] : [x.shape[nb]]), ...(y0.ndim === 1 ? [] : [y.shape[nb + 1]])];
+  out = reshape(out, shape);
+  return out;
+}
+
+/** NumPy dot: products for scalars, inner product for vectors, else contracts a's last axis with b's second-to-last. */
+export function dot(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = unify("dot", a, b);
+  if (x.ndim === 0 || y.ndim === 0) {
+    const [p, q] = promoteArgs("dot", [x, y]);
+    return mul(p, q);
+  }
+  const ya = y.ndim === 1 ? 0 : y.ndim - 2;
+  if (x.shape[x.ndim - 1] !== y.shape[ya]) {
+    throw new ShapeError(`dot: shapes ${fmtShape(x.shape)} and ${fmtShape(y.shape)} are not aligned: ${x.shape[x.ndim - 1]} (last axis of the first) != ${y.shape[ya]} (axis ${ya} of the second)`);
+  }
+  const out = dotGeneral(x, y, { contract: [[x.ndim - 1], [ya]], batch: [[], []] });
+  return out;
+}
+
+export function outer(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = unify("outer", a, b);
+  const xf = reshape(x, [x.size, 1]), yf = reshape(y, [1, y.size]);
+  return dotGeneral(xf, yf, { contract: [[1], [0]], batch: [[], []] });
+}

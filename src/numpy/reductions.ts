@@ -1,0 +1,68 @@
+import { ShapeError, fmtShape } from "../core/errors.js";
+import { isFloat } from "../core/dtype.js";
+import type { Axis, ReduceOpts, Tensor, TensorLike } from "../core/tensor.js";
+import * as P from "../primitives/elementwise.js";
+import * as R from "../primitives/reduce.js";
+import { reshape } from "../primitives/shape.js";
+import { T } from "./promote.js";
+
+/** Normalizes `axis` (a number, a list, or null/undefined for all) against `ndim`. */
+export function normAxes(name: string, axis: Axis, shape: readonly number[]): number[] {
+  const ndim = shape.length;
+  if (axis === null || axis === undefined) return Array.from({ length: ndim }, (_, i) => i);
+  const list = Array.isArray(axis) ? axis : [axis];
+  const out = list.map((a) => {
+    if (!Number.isInteger(a) || a < -ndim || a >= ndim) throw new ShapeError(`${name}: axis ${a} is out of bounds for shape ${fmtShape(shape)}`);
+    return a < 0 ? a + ndim : a;
+  });
+  if (new Set(out).size !== out.length) throw new ShapeError(`${name}: repeated axis in ${JSON.stringify(list)}`);
+  return out.sort((a, b) => a - b);
+}
+
+function keep(y: Tensor, shape: readonly number[], axes: number[], opts?: ReduceOpts): Tensor {
+  if (!opts?.keepdims) return y;
+  return reshape(y, shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+}
+
+const sumLike = (name: string, f: (x: Tensor, axes: number[]) => Tensor) => (x: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor => {
+  let t = T(x, `${name}: argument 0`);
+  if (t.dtype === "bool") t = P.convertElementType(t, "int32");
+  const axes = normAxes(name, axis, t.shape);
+  return keep(f(t, axes), t.shape, axes, opts);
+};
+export const sum = sumLike("sum", R.reduceSum);
+export const prod = sumLike("prod", R.reduceProd);
+
+const extreme = (name: string, f: (x: Tensor, axes: number[]) => Tensor) => (x: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor => {
+  const t = T(x, `${name}: argument 0`);
+  const axes = normAxes(name, axis, t.shape);
+  if (axes.some((a) => t.shape[a] === 0)) throw new ShapeError(`${name}: zero-size reduction over an empty axis of shape ${fmtShape(t.shape)} has no identity`);
+  return keep(axes.length === 0 ? t : f(t, axes), t.shape, axes, opts);
+};
+export const max = extreme("max", R.reduceMax);
+export const min = extreme("min", R.reduceMin);
+
+export function mean(x: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor {
+  let t = T(x, "mean: argument 0");
+  if (!isFloat(t.dtype)) t = P.convertElementType(t, "float64");
+  const axes = normAxes("mean", axis, t.shape);
+  const n = axes.reduce((a, i) => a * t.shape[i], 1);
+  const s = R.reduceSum(t, axes);
+  return keep(P.div(s, P.convertElementType(fullOf(s, n), s.dtype)), t.shape, axes, opts);
+}
+
+import { full } from "../primitives/util.js";
+const fullOf = (like: Tensor, v: number): Tensor => full(like.shape, v, like.dtype);
+
+const arg = (name: "argmax" | "argmin", f: (x: Tensor, axis: number) => Tensor) => (x: TensorLike, axis?: number | null): Tensor => {
+  let t = T(x, `${name}: argument 0`);
+  if (axis === undefined || axis === null) {
+    t = reshape(t, [t.size]);
+    axis = 0;
+  }
+  const [a] = normAxes(name, axis, t.shape);
+  if (t.shape[a] === 0) throw new ShapeError(`${name}: attempt to get ${name} of an empty sequence (shape ${fmtShape(t.shape)})`);
+  return f(t, a);
+};
+export const argmax = arg("argmax", R.argmax);
+export const argmin = arg("argmin", R.argmin);

@@ -1,0 +1,160 @@
+import { ShapeError, fmtShape, ConcretizationError } from "../core/errors.js";
+import { type Tensor, type TensorLike, type Axis, type SliceSpec } from "../core/tensor.js";
+import * as S from "../primitives/shape.js";
+import { gather } from "../primitives/gather.js";
+import { T, broadcastTo as bcast, resultType } from "./promote.js";
+import { convertElementType } from "../primitives/elementwise.js";
+import { normAxes } from "./reductions.js";
+
+export function reshape(x: TensorLike, shape: number[] | number): Tensor {
+  const t = T(x, "reshape: argument 0");
+  const s = typeof shape === "number" ? [shape] : [...shape];
+  const holes = s.filter((d) => d === -1).length;
+  if (holes > 1 || s.some((d) => !Number.isInteger(d) || d < -1)) throw new ShapeError(`reshape: invalid target shape ${fmtShape(s)} for an array of shape ${fmtShape(t.shape)}`);
+  if (holes === 1) {
+    const known = s.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+    if (known === 0 || t.size % known !== 0) throw new ShapeError(`reshape: cannot reshape an array of shape ${fmtShape(t.shape)} (size ${t.size}) into shape ${fmtShape(s)}`);
+    s[s.indexOf(-1)] = t.size / known;
+  }
+  if (s.reduce((a, b) => a * b, 1) !== t.size) throw new ShapeError(`reshape: cannot reshape an array of shape ${fmtShape(t.shape)} (size ${t.size}) into shape ${fmtShape(s)}`);
+  return S.reshape(t, s);
+}
+
+export const flatten = (x: TensorLike): Tensor => reshape(x, [-1]);
+
+export function transpose(x: TensorLike, axes?: number[]): Tensor {
+  const t = T(x, "transpose: argument 0");
+  const perm = axes ?? t.shape.map((_, i) => t.ndim - 1 - i);
+  if (perm.length !== t.ndim) throw new ShapeError(`transpose: axes ${fmtShape(perm)} do not match an array of shape ${fmtShape(t.shape)}`);
+  const norm = perm.map((a) => (a < 0 ? a + t.ndim : a));
+  return S.transpose(t, norm);
+}
+
+export const broadcastTo = (x: TensorLike, shape: number[]): Tensor => bcast(T(x, "broadcastTo: argument 0"), shape);
+
+export function expandDims(x: TensorLike, axis: number | number[]): Tensor {
+  const t = T(x, "expandDims: argument 0");
+  const list = Array.isArray(axis) ? axis : [axis];
+  const nd = t.ndim + list.length;
+  const axes = list.map((a) => {
+    if (!Number.isInteger(a) || a < -nd || a >= nd) throw new ShapeError(`expandDims: axis ${a} is out of bounds for the result of rank ${nd} (input shape ${fmtShape(t.shape)})`);
+    return a < 0 ? a + nd : a;
+  });
+  if (new Set(axes).size !== axes.length) throw new ShapeError(`expandDims: repeated axis in ${JSON.stringify(list)}`);
+  const shape: number[] = [];
+  let k = 0;
+  for (let i = 0; i < nd; i++) shape.push(axes.includes(i) ? 1 : t.shape[k++]);
+  return S.reshape(t, shape);
+}
+
+export function squeeze(x: TensorLike, axis?: Axis): Tensor {
+  const t = T(x, "squeeze: argument 0");
+  const axes = axis === undefined || axis === null ? t.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normAxes("squeeze", axis, t.shape);
+  for (const a of axes) if (t.shape[a] !== 1) throw new ShapeError(`squeeze: cannot select an axis to squeeze out which has size not equal to one (axis ${a} of shape ${fmtShape(t.shape)})`);
+  return S.squeeze(t, axes);
+}
+
+export function concatenate(xs: TensorLike[], axis = 0): Tensor {
+  if (!Array.isArray(xs) || xs.length === 0) throw new ShapeError("concatenate: needs a non-empty array of arrays");
+  const ts = xs.map((x, i) => T(x, `concatenate: array ${i}`));
+  if (ts.some((t) => t.ndim === 0)) throw new ShapeError(`concatenate: zero-dimensional arrays cannot be concatenated (shapes ${ts.map((t) => fmtShape(t.shape)).join(", ")})`);
+  const nd = ts[0].ndim;
+  if (ts.some((t) => t.ndim !== nd) || axis < -nd || axis >= nd) {
+    throw new ShapeError(`concatenate: shapes ${ts.map((t) => fmtShape(t.shape)).join(", ")} must have the same rank and agree except along axis ${axis}`);
+  }
+  const ax = axis < 0 ? axis + nd : axis;
+  ts.forEach((t) => {
+    if (t.shape.some((d, i) => i !== ax && d !== ts[0].shape[i])) {
+      throw new ShapeError(`concatenate: shapes ${ts.map((u) => fmtShape(u.shape)).join(", ")} must agree except along axis ${ax}`);
+    }
+  });
+  const [d] = resultType(ts);
+  return S.concatenate(ts.map((t) => convertElementType(t, d, t.weakType && ts.every((u) => u.weakType))), ax);
+}
+
+export function stack(xs: TensorLike[], axis = 0): Tensor {
+  if (!Array.isArray(xs) || xs.length === 0) throw new ShapeError("stack: needs a non-empty array of arrays");
+  const ts = xs.map((x, i) => T(x, `stack: array ${i}`));
+  ts.forEach((t) => {
+    if (t.shape.length !== ts[0].shape.length || t.shape.some((d, i) => d !== ts[0].shape[i])) {
+      throw new ShapeError(`stack: all input arrays must have the same shape, got ${ts.map((u) => fmtShape(u.shape)).join(", ")}`);
+    }
+  });
+  return concatenate(ts.map((t) => expandDims(t, axis)), axis < 0 ? axis + ts[0].ndim + 1 : axis);
+}
+
+function staticIndices(idx: TensorLike, where: string): [number[], number[]] {
+  if (typeof idx === "number") return [[idx], []];
+  const t = T(idx, where);
+  if (t.dtype === "float64" || t.dtype === "float32") {
+    const vals = t.concrete() ? t.toTypedArray() : null;
+    if (vals && Array.from(vals).some((v) => !Number.isInteger(v))) throw new ShapeError(`${where}: indices must be integers`);
+  }
+  if (t.concrete() === null) throw new ConcretizationError(`${where}: indices must be concrete (known while tracing); traced indices are not supported`);
+  return [Array.from(t.toTypedArray()), t.shape];
+}
+
+/** NumPy take: elements at `indices` along `axis` (the flattened array without one). */
+export function take(x: TensorLike, indices: TensorLike, axis?: number | null): Tensor {
+  let t = T(x, "take: argument 0");
+  if (axis === undefined || axis === null) {
+    t = S.reshape(t, [t.size]);
+    axis = 0;
+  }
+  const [ax] = normAxes("take", axis, t.shape);
+  const [idx, ishape] = staticIndices(indices, "take: indices");
+  const n = t.shape[ax];
+  const norm = idx.map((i) => {
+    if (i < -n || i >= n) throw new ShapeError(`take: index ${i} is out of bounds for axis ${ax} with size ${n} (shape ${fmtShape(t.shape)})`);
+    return i < 0 ? i + n : i;
+  });
+  const g = gather(t, norm, ax);
+  const outShape = [...t.shape.slice(0, ax), ...ishape, ...t.shape.slice(ax + 1)];
+  return S.reshape(g, outShape);
+}
+
+/** Basic slicing, one spec per leading axis: an index (drops the axis), [start, stop, step], or null. */
+export function slice(x: TensorLike, ...specs: SliceSpec[]): Tensor {
+  const t = T(x, "slice: argument 0");
+  if (specs.length > t.ndim) throw new ShapeError(`slice: too many indices (${specs.length}) for an array of shape ${fmtShape(t.shape)}`);
+  const start: number[] = [], limit: number[] = [], strides: number[] = [];
+  const drop: number[] = [];
+  const reversed: number[] = [];
+  t.shape.forEach((n, d) => {
+    const s = d < specs.length ? specs[d] : null;
+    if (s === null || s === undefined) {
+      start.push(0), limit.push(n), strides.push(1);
+    } else if (typeof s === "number") {
+      if (!Number.isInteger(s) || s < -n || s >= n) throw new ShapeError(`slice: index ${s} is out of bounds for axis ${d} with size ${n} (shape ${fmtShape(t.shape)})`);
+      const i = s < 0 ? s + n : s;
+      start.push(i), limit.push(i + 1), strides.push(1), drop.push(d);
+    } else if (Array.isArray(s)) {
+      const step = s[2] ?? 1;
+      if (!Number.isInteger(step) || step === 0) throw new ShapeError(`slice: step must be a non-zero integer, got ${step} for axis ${d}`);
+      const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+      if (step > 0) {
+        const a = s[0] ?? 0, b = s[1] ?? n;
+        const lo = clamp(a < 0 ? a + n : a, 0, n);
+        const hi = clamp(b < 0 ? b + n : b, 0, n);
+        start.push(lo), limit.push(Math.max(lo, hi)), strides.push(step);
+      } else {
+        // Negative steps: take the mirrored positive-step range, then reverse it.
+        const a = s[0] ?? n - 1, b = s[1];
+        const first = clamp(a < 0 ? a + n : a, -1, n - 1);
+        const stop = b === undefined || b === null ? -1 : clamp(b < 0 ? b + n : b, -1, n - 1);
+        const count = Math.max(0, Math.ceil((first - stop) / -step));
+        const last = first + (count - 1) * step;
+        start.push(count > 0 ? last : 0), limit.push(count > 0 ? first + 1 : 0), strides.push(-step);
+        reversed.push(d);
+      }
+    } else {
+      throw new ShapeError(`slice: unsupported spec ${JSON.stringify(s)} for axis ${d}; use a number, [start, stop, step] or null`);
+    }
+  });
+  let out = S.slice(t, start, limit, strides);
+  for (const d of reversed) {
+    const n = out.shape[d];
+    out = gather(out, Array.from({ length: n }, (_, i) => n - 1 - i), d);
+  }
+  return drop.length ? S.squeeze(out, drop) : out;
+}

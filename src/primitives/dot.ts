@@ -1,0 +1,91 @@
+import { reshapeView, transposeView } from "../backend/ndarray-view.js";
+import { batchMatmul } from "../backend/structural.js";
+import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";
+import { type Primitive, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";
+import { ShapedArray } from "../core/shaped-array.js";
+import type { Tensor } from "../core/tensor.js";
+import { bind1 } from "../core/trace.js";
+import { moveBatchAxis } from "./batching.js";
+import { addTangents } from "./elementwise.js";
+import { transpose } from "./shape.js";
+import { isZero } from "./util.js";
+
+/** contract: [lhs axes, rhs axes] summed over; batch: [lhs axes, rhs axes] paired. Output: batch ++ lhs free ++ rhs free. */
+export type DotParams = { contract: [number[], number[]]; batch: [number[], number[]] };
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+const remaining = (n: number, ...taken: number[][]): number[] => range(n).filter((i) => !taken.some((t) => t.includes(i)));
+const prod = (xs: number[]): number => xs.reduce((a, b) => a * b, 1);
+const argsort = (xs: number[]): number[] => range(xs.length).sort((a, b) => xs[a] - xs[b]);
+
+function outShape(l: ShapedArray, r: ShapedArray, { contract: [lc, rc], batch: [lb, rb] }: DotParams): number[] {
+  const bad = (why: string) =>
+    new ShapeError(`dot_general: ${why} (lhs ${fmtShape(l.shape)}, rhs ${fmtShape(r.shape)}, contracting ${JSON.stringify([lc, rc])}, batch ${JSON.stringify([lb, rb])})`);
+  if (lc.length !== rc.length || lb.length !== rb.length) throw bad("contracting and batch dimension lists must pair up");
+  for (const [ls, rs, what] of [[lc, rc, "contracting"], [lb, rb, "batch"]] as const) {
+    ls.forEach((a, i) => {
+      if (l.shape[a] === undefined || r.shape[rs[i]] === undefined) throw bad(`${what} axis out of range`);
+      if (l.shape[a] !== r.shape[rs[i]]) throw bad(`${what} sizes ${l.shape[a]} and ${r.shape[rs[i]]} differ`);
+    });
+  }
+  return [...lb.map((a) => l.shape[a]), ...remaining(l.ndim, lc, lb).map((a) => l.shape[a]), ...remaining(r.ndim, rc, rb).map((a) => r.shape[a])];
+}
+
+export const dotGeneralP: Primitive<DotParams> = definePrimitive("dot_general", (self) => ({
+  impl: ([a, b], p, [o]) => {
+    const { contract: [lc, rc], batch: [lb, rb] } = p;
+    const lf = remaining(a.shape.length, lc, lb), rf = remaining(b.shape.length, rc, rb);
+    const nb = prod(lb.map((i) => a.shape[i])), k = prod(lc.map((i) => a.shape[i]));
+    const m = prod(lf.map((i) => a.shape[i])), n = prod(rf.map((i) => b.shape[i]));
+    const A = reshapeView(transposeView(a, [...lb, ...lf, ...lc]), [nb, m, k]);
+    const B = reshapeView(transposeView(b, [...rb, ...rc, ...rf]), [nb, k, n]);
+    return [reshapeView(batchMatmul(A, B, o.dtype), o.shape)];
+  },
+  abstractEval: ([l, r], p) => {
+    if (l.dtype !== r.dtype) throw new DTypeError(`dot_general: operands must have equal dtypes, got ${l.dtype} and ${r.dtype}`);
+    return [new ShapedArray(outShape(l, r, p), l.dtype, l.weakType && r.weakType)];
+  },
+  jvp: ([a, b], [ta, tb], p) => {
+    const out = dotGeneral(a, b, p);
+    return [[out], [addTangents(isZero(ta) ? ta : dotGeneral(ta, b, p), isZero(tb) ? tb : dotGeneral(a, tb, p))]];
+  },
+  transpose: ([ct], [a, b], p) => {
+    if (a instanceof UndefPrimal && b instanceof UndefPrimal) throw new Error("dot_general: cannot transpose a product of two linear inputs");
+    if (a instanceof UndefPrimal) return [isZero(ct) ? new Zero(a.aval) : transposeLhs(ct as Tensor, a.aval, b as Tensor, p, false), null];
+    const bu = b as UndefPrimal;
+    if (isZero(ct)) return [null, new Zero(bu.aval)];
+    const swapped: DotParams = { contract: [p.contract[1], p.contract[0]], batch: [p.batch[1], p.batch[0]] };
+    return [null, transposeLhs(ct as Tensor, bu.aval, a as Tensor, swapped, true)];
+  },
+  batch: ([a, b], [da, db], p) => {
+    const shift = (xs: number[]) => xs.map((x) => x + 1);
+    const { contract: [lc, rc], batch: [lb, rb] } = p;
+    if (da !== null && db !== null) {
+      const q: DotParams = { contract: [shift(lc), shift(rc)], batch: [[0, ...shift(lb)], [0, ...shift(rb)]] };
+      return [[dotGeneral(moveBatchAxis(a, da, 0), moveBatchAxis(b, db, 0), q)], [0]];
+    }
+    if (da !== null) {
+      // The batch axis becomes the first free axis of the lhs: it lands right after the batch axes.
+      const q: DotParams = { contract: [shift(lc), rc], batch: [shift(lb), rb] };
+      return [[dotGeneral(moveBatchAxis(a, da, 0), b, q)], [lb.length]];
+    }
+    const q: DotParams = { contract: [lc, shift(rc)], batch: [lb, shift(rb)] };
+    const nFreeL = a.ndim - lc.length - lb.length;
+    return [[dotGeneral(a, moveBatchAxis(b, db as number, 0), q)], [lb.length + nFreeL]];
+  },
+}));
+
+/** Cotangent of the lhs: contract the output cotangent with the rhs over the rhs's free axes. */
+function transposeLhs(g: Tensor, x: ShapedArray, y: Tensor, p: DotParams, swapAns: boolean): Tensor {
+  const { contract: [xc, yc], batch: [xb, yb] } = p;
+  const xKept = remaining(x.ndim, xc, xb), yKept = remaining(y.ndim, yc, yb);
+  const nb = xb.length;
+  const ansBatch = range(nb);
+  const ansY = swapAns ? range(yKept.length).map((i) => nb + i) : range(yKept.length).map((i) => nb + xKept.length + i);
+  const dims: DotParams = { contract: [ansY, yKept], batch: [ansBatch, yb] };
+  const xcSortedByY = argsort(yc).map((i) => xc[i]);
+  const outAxes = argsort([...xb, ...xKept, ...xcSortedByY]);
+  return transpose(dotGeneral(g, y, dims), outAxes);
+}
+
+export const dotGeneral = (a: Tensor, b: Tensor, p: DotParams): Tensor => bind1(dotGeneralP, [a, b], p);

@@ -1,0 +1,114 @@
+import { reduce } from "../backend/reduce.js";
+import { ShapeError, fmtShape } from "../core/errors.js";
+import { type Primitive, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";
+import { ShapedArray } from "../core/shaped-array.js";
+import type { Tensor } from "../core/tensor.js";
+import { bind1 } from "../core/trace.js";
+import { moveBatchAxis } from "./batching.js";
+import { convertElementType, div, eq, mul, select } from "./elementwise.js";
+import { broadcastInDim } from "./shape.js";
+import { fullLike, instantiate, isZero, zerosLike } from "./util.js";
+
+type AxesParams = { axes: number[] };
+
+function checkAxes(name: string, x: ShapedArray, axes: number[]): void {
+  for (const a of axes) {
+    if (!Number.isInteger(a) || a < 0 || a >= x.ndim) throw new ShapeError(`${name}: axis ${a} is out of bounds for shape ${fmtShape(x.shape)}`);
+  }
+  if (new Set(axes).size !== axes.length) throw new ShapeError(`${name}: repeated axis in ${JSON.stringify(axes)}`);
+}
+const keptDims = (ndim: number, axes: number[]): number[] => Array.from({ length: ndim }, (_, i) => i).filter((i) => !axes.includes(i));
+
+function reduceAval(name: string, [x]: ShapedArray[], { axes }: AxesParams): ShapedArray[] {
+  checkAxes(name, x, axes);
+  return [new ShapedArray(x.shape.filter((_, i) => !axes.includes(i)), x.dtype, x.weakType)];
+}
+
+const reduceBatch =
+  (self: Primitive<AxesParams>) =>
+  ([x]: Tensor[], [d]: (number | null)[], { axes }: AxesParams): [Tensor[], (number | null)[]] => {
+    const xb = moveBatchAxis(x, d as number, 0);
+    return [[bind1(self, [xb], { axes: axes.map((a) => a + 1) })], [0]];
+  };
+
+/** Broadcasts a reduced value back over the reduced axes of `like`. */
+function unreduce(y: Tensor, like: { shape: readonly number[] }, axes: number[]): Tensor {
+  return broadcastInDim(y, like.shape, keptDims(like.shape.length, axes));
+}
+
+export const reduceSumP: Primitive<AxesParams> = definePrimitive("reduce_sum", (self) => ({
+  impl: ([x], { axes }, [o]) => [reduce("sum", x, axes, o.dtype)],
+  abstractEval: (avals, p) => reduceAval("reduce_sum", avals, p),
+  jvp: ([x], [t], p) => [[reduceSum(x, p.axes)], [reduceSum(instantiate(t), p.axes)]],
+  transpose: ([ct], [x], { axes }) => {
+    const xa = (x as UndefPrimal).aval;
+    return [isZero(ct) ? new Zero(xa) : unreduce(ct, xa, axes)];
+  },
+  batch: reduceBatch(self),
+}));
+export const reduceSum = (x: Tensor, axes: number[]): Tensor => (axes.length === 0 ? x : bind1(reduceSumP, [x], { axes }));
+
+/** max/min: the tangent is averaged over the positions that attain the extreme (ties split evenly). */
+function extremeJvp(self: Primitive<AxesParams>) {
+  return ([x]: Tensor[], [t]: (Tensor | Zero)[], { axes }: AxesParams): [Tensor[], (Tensor | Zero)[]] => {
+    const out = bind1(self, [x], { axes });
+    const mask = convertElementType(eq(x, unreduce(out, x, axes)), x.dtype);
+    const tOut = div(reduceSum(mul(instantiate(t), mask), axes), reduceSum(mask, axes));
+    return [[out], [tOut]];
+  };
+}
+export const reduceMaxP: Primitive<AxesParams> = definePrimitive("reduce_max", (self) => ({
+  impl: ([x], { axes }, [o]) => [reduce("max", x, axes, o.dtype)],
+  abstractEval: (avals, p) => reduceAval("reduce_max", avals, p),
+  jvp: extremeJvp(self),
+  batch: reduceBatch(self),
+}));
+export const reduceMax = (x: Tensor, axes: number[]): Tensor => bind1(reduceMaxP, [x], { axes });
+export const reduceMinP: Primitive<AxesParams> = definePrimitive("reduce_min", (self) => ({
+  impl: ([x], { axes }, [o]) => [reduce("min", x, axes, o.dtype)],
+  abstractEval: (avals, p) => reduceAval("reduce_min", avals, p),
+  jvp: extremeJvp(self),
+  batch: reduceBatch(self),
+}));
+export const reduceMin = (x: Tensor, axes: number[]): Tensor => bind1(reduceMinP, [x], { axes });
+
+export const reduceProdP: Primitive<AxesParams> = definePrimitive("reduce_prod", (self) => ({
+  impl: ([x], { axes }, [o]) => [reduce("prod", x, axes, o.dtype)],
+  abstractEval: (avals, p) => reduceAval("reduce_prod", avals, p),
+  jvp: ([x], [t], { axes }) => {
+    const out = reduceProd(x, axes);
+    // d prod / d x_i is the product of the other elements; computed so that zeros are exact:
+    // with no zero it is prod / x_i, with one zero it is nonzero only at that zero, else 0.
+    const zero = zerosLike(x), one = fullLike(x, 1);
+    const isZ = eq(x, zero);
+    const zeros = unreduce(reduceSum(convertElementType(isZ, x.dtype), axes), x, axes);
+    const prodNonzero = unreduce(reduceProd(select(isZ, one, x), axes), x, axes);
+    const noZero = div(unreduce(out, x, axes), select(isZ, one, x));
+    const oneZero = select(isZ, prodNonzero, zero);
+    const coef = select(eq(zeros, zero), noZero, select(eq(zeros, one), oneZero, zero));
+    return [[out], [reduceSum(mul(instantiate(t), coef), axes)]];
+  },
+  batch: reduceBatch(self),
+}));
+export const reduceProd = (x: Tensor, axes: number[]): Tensor => bind1(reduceProdP, [x], { axes });
+
+type ArgParams = { axis: number };
+function argPrim(name: "argmax" | "argmin"): Primitive<ArgParams> {
+  return definePrimitive(name, (self) => ({
+    impl: ([x], { axis }, [o]) => [reduce(name, x, [axis], o.dtype)],
+    abstractEval: ([x], { axis }) => {
+      checkAxes(name, x, [axis]);
+      if (x.shape[axis] === 0) throw new ShapeError(`${name}: cannot take ${name} of an empty axis ${axis} of shape ${fmtShape(x.shape)}`);
+      return [new ShapedArray(x.shape.filter((_, i) => i !== axis), "int32")];
+    },
+    jvp: ([x], _t, p) => {
+      const out = bind1(self, [x], p);
+      return [[out], [new Zero(out.aval)]];
+    },
+    batch: ([x], [d], { axis }) => [[bind1(self, [moveBatchAxis(x, d as number, 0)], { axis: axis + 1 })], [0]],
+  }));
+}
+export const argmaxP = argPrim("argmax");
+export const argminP = argPrim("argmin");
+export const argmax = (x: Tensor, axis: number): Tensor => bind1(argmaxP, [x], { axis });
+export const argmin = (x: Tensor, axis: number): Tensor => bind1(argminP, [x], { axis });

@@ -1,0 +1,211 @@
+import { broadcastInDimView, reshapeView, sliceView, transposeView } from "../backend/ndarray-view.js";
+import { concatenate as concatKernel, pad as padKernel } from "../backend/structural.js";
+import { ShapeError, fmtShape } from "../core/errors.js";
+import { type Primitive, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";
+import { ShapedArray, sameShape } from "../core/shaped-array.js";
+import type { Tensor } from "../core/tensor.js";
+import { bind, bind1 } from "../core/trace.js";
+import { broadcastBatch, moveBatchAxis } from "./batching.js";
+import { reduceSum } from "./reduce.js";
+import { checkSameDTypes, instantiate, isZero, zerosLike } from "./util.js";
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+const sizeOf = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+// ---- broadcast_in_dim ----
+type BidParams = { shape: number[]; broadcastDimensions: number[] };
+export const broadcastInDimP: Primitive<BidParams> = definePrimitive("broadcast_in_dim", (self) => ({
+  impl: ([x], { shape, broadcastDimensions }) => [broadcastInDimView(x, shape, broadcastDimensions)],
+  abstractEval: ([x], { shape, broadcastDimensions: dims }) => {
+    const ok =
+      dims.length === x.ndim &&
+      dims.every((d, i) => Number.isInteger(d) && d >= 0 && d < shape.length && (i === 0 || d > dims[i - 1])) &&
+      x.shape.every((n, i) => n === 1 || n === shape[dims[i]]);
+    if (!ok) throw new ShapeError(`broadcast_in_dim: cannot broadcast shape ${fmtShape(x.shape)} to ${fmtShape(shape)} along dimensions ${fmtShape(dims)}`);
+    return [new ShapedArray(shape, x.dtype, x.weakType)];
+  },
+  jvp: ([x], [t], p) => [[bind1(self, [x], p)], [bind1(self, [instantiate(t)], p)]],
+  transpose: ([ct], [x], { shape, broadcastDimensions: dims }) => {
+    const xa = (x as UndefPrimal).aval;
+    if (isZero(ct)) return [new Zero(xa)];
+    const summed = range(shape.length).filter((d) => {
+      const i = dims.indexOf(d);
+      return i < 0 || (xa.shape[i] === 1 && shape[d] !== 1);
+    });
+    return [reshape(reduceSum(ct, summed), xa.shape)];
+  },
+  batch: ([x], [d], { shape, broadcastDimensions }) => {
+    const xb = moveBatchAxis(x, d as number, 0);
+    return [[bind1(self, [xb], { shape: [xb.shape[0], ...shape], broadcastDimensions: [0, ...broadcastDimensions.map((b) => b + 1)] })], [0]];
+  },
+}));
+export function broadcastInDim(x: Tensor, shape: readonly number[], broadcastDimensions: readonly number[]): Tensor {
+  if (sameShape(x.aval.shape, shape) && broadcastDimensions.every((d, i) => d === i)) return x;
+  return bind1(broadcastInDimP, [x], { shape: [...shape], broadcastDimensions: [...broadcastDimensions] });
+}
+
+// ---- reshape ----
+type ReshapeParams = { newSizes: number[] };
+export const reshapeP: Primitive<ReshapeParams> = definePrimitive("reshape", (self) => ({
+  impl: ([x], { newSizes }) => [reshapeView(x, newSizes)],
+  abstractEval: ([x], { newSizes }) => {
+    if (!newSizes.every((n) => Number.isInteger(n) && n >= 0) || sizeOf(newSizes) !== x.size) {
+      throw new ShapeError(`reshape: cannot reshape an array of shape ${fmtShape(x.shape)} (size ${x.size}) into shape ${fmtShape(newSizes)}`);
+    }
+    return [new ShapedArray(newSizes, x.dtype, x.weakType)];
+  },
+  jvp: ([x], [t], p) => [[bind1(self, [x], p)], [bind1(self, [instantiate(t)], p)]],
+  transpose: ([ct], [x]) => {
+    const xa = (x as UndefPrimal).aval;
+    return [isZero(ct) ? new Zero(xa) : reshape(ct, xa.shape)];
+  },
+  batch: ([x], [d], { newSizes }) => {
+    const xb = moveBatchAxis(x, d as number, 0);
+    return [[bind1(self, [xb], { newSizes: [xb.shape[0], ...newSizes] })], [0]];
+  },
+}));
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(x.aval.shape, shape)) return x;
+  return bind1(reshapeP, [x], { newSizes: [...shape] });
+}
+
+// ---- transpose ----
+type TransposeParams = { permutation: number[] };
+export const transposeP: Primitive<TransposeParams> = definePrimitive("transpose", (self) => ({
+  impl: ([x], { permutation }) => [transposeView(x, permutation)],
+  abstractEval: ([x], { permutation }) => {
+    const ok = permutation.length === x.ndim && [...permutation].sort((a, b) => a - b).every((p, i) => p === i);
+    if (!ok) throw new ShapeError(`transpose: permutation ${fmtShape(permutation)} is not a permutation of the axes of shape ${fmtShape(x.shape)}`);
+    return [new ShapedArray(permutation.map((p) => x.shape[p]), x.dtype, x.weakType)];
+  },
+  jvp: ([x], [t], p) => [[bind1(self, [x], p)], [bind1(self, [instantiate(t)], p)]],
+  transpose: ([ct], [x], { permutation }) => {
+    const xa = (x as UndefPrimal).aval;
+    if (isZero(ct)) return [new Zero(xa)];
+    const inv = new Array<number>(permutation.length);
+    permutation.forEach((p, i) => (inv[p] = i));
+    return [transpose(ct, inv)];
+  },
+  batch: ([x], [d], { permutation }) => {
+    const xb = moveBatchAxis(x, d as number, 0);
+    return [[bind1(self, [xb], { permutation: [0, ...permutation.map((p) => p + 1)] })], [0]];
+  },
+}));
+export function transpose(x: Tensor, permutation: readonly number[]): Tensor {
+  if (permutation.every((p, i) => p === i) && permutation.length === x.ndim) return x;
+  return bind1(transposeP, [x], { permutation: [...permutation] });
+}
+
+// ---- squeeze ----
+type SqueezeParams = { dimensions: number[] };
+export const squeezeP: Primitive<SqueezeParams> = definePrimitive("squeeze", (self) => ({
+  impl: ([x], { dimensions }) => [reshapeView(x, x.shape.filter((_, i) => !dimensions.includes(i)))],
+  abstractEval: ([x], { dimensions }) => {
+    for (const d of dimensions) {
+      if (!(d >= 0 && d < x.ndim) || x.shape[d] !== 1) throw new ShapeError(`squeeze: cannot squeeze axis ${d} of shape ${fmtShape(x.shape)} (it must have size 1)`);
+    }
+    return [new ShapedArray(x.shape.filter((_, i) => !dimensions.includes(i)), x.dtype, x.weakType)];
+  },
+  jvp: ([x], [t], p) => [[bind1(self, [x], p)], [bind1(self, [instantiate(t)], p)]],
+  transpose: ([ct], [x]) => {
+    const xa = (x as UndefPrimal).aval;
+    return [isZero(ct) ? new Zero(xa) : reshape(ct, xa.shape)];
+  },
+  batch: ([x], [d], { dimensions }) => [[bind1(self, [moveBatchAxis(x, d as number, 0)], { dimensions: dimensions.map((a) => a + 1) })], [0]],
+}));
+export const squeeze = (x: Tensor, dimensions: number[]): Tensor => (dimensions.length === 0 ? x : bind1(squeezeP, [x], { dimensions }));
+
+// ---- slice ----
+type SliceParams = { startIndices: number[]; limitIndices: number[]; strides: number[] };
+export const sliceP: Primitive<SliceParams> = definePrimitive("slice", (self) => ({
+  impl: ([x], { startIndices, limitIndices, strides }) => [sliceView(x, startIndices, limitIndices, strides)],
+  abstractEval: ([x], { startIndices: s, limitIndices: l, strides: st }) => {
+    const ok =
+      s.length === x.ndim && l.length === x.ndim && st.length === x.ndim &&
+      x.shape.every((n, i) => Number.isInteger(s[i]) && Number.isInteger(l[i]) && 0 <= s[i] && s[i] <= l[i] && l[i] <= n && st[i] >= 1);
+    if (!ok) throw new ShapeError(`slice: start ${fmtShape(s)}, limit ${fmtShape(l)}, strides ${fmtShape(st)} do not fit shape ${fmtShape(x.shape)}`);
+    return [new ShapedArray(x.shape.map((_, i) => Math.max(0, Math.ceil((l[i] - s[i]) / st[i]))), x.dtype, x.weakType)];
+  },
+  jvp: ([x], [t], p) => [[bind1(self, [x], p)], [bind1(self, [instantiate(t)], p)]],
+  transpose: ([ct], [x], { startIndices, strides }) => {
+    const xa = (x as UndefPrimal).aval;
+    if (isZero(ct)) return [new Zero(xa)];
+    const c = ct as Tensor;
+    if (c.size === 0) return [zerosLike({ aval: xa })];
+    const hi = xa.shape.map((n, i) => n - (startIndices[i] + (c.shape[i] - 1) * strides[i] + 1));
+    return [pad(c, 0, startIndices, hi, strides.map((s) => s - 1))];
+  },
+  batch: ([x], [d], { startIndices, limitIndices, strides }) => {
+    const xb = moveBatchAxis(x, d as number, 0);
+    const p = { startIndices: [0, ...startIndices], limitIndices: [xb.shape[0], ...limitIndices], strides: [1, ...strides] };
+    return [[bind1(self, [xb], p)], [0]];
+  },
+}));
+export function slice(x: Tensor, startIndices: number[], limitIndices: number[], strides?: number[]): Tensor {
+  return bind1(sliceP, [x], { startIndices, limitIndices, strides: strides ?? startIndices.map(() => 1) });
+}
+
+// ---- pad (the padding value is a static number) ----
+type PadParams = { lo: number[]; hi: number[]; interior: number[]; value: number };
+export const padP: Primitive<PadParams> = definePrimitive("pad", (self) => ({
+  impl: ([x], { lo, hi, interior, value }, [o]) => [padKernel(x, value, lo, hi, interior, o.dtype)],
+  abstractEval: ([x], { lo, hi, interior }) => {
+    const ok = [lo, hi, interior].every((v) => v.length === x.ndim && v.every((n) => Number.isInteger(n) && n >= 0));
+    if (!ok) throw new ShapeError(`pad: padding lo ${fmtShape(lo)}, hi ${fmtShape(hi)}, interior ${fmtShape(interior)} must be non-negative integers, one per axis of shape ${fmtShape(x.shape)}`);
+    return [new ShapedArray(x.shape.map((d, i) => lo[i] + hi[i] + d + Math.max(0, d - 1) * interior[i]), x.dtype, x.weakType)];
+  },
+  jvp: ([x], [t], p) => [[bind1(self, [x], p)], [bind1(self, [instantiate(t)], { ...p, value: 0 })]],
+  transpose: ([ct], [x], { lo, interior }) => {
+    const xa = (x as UndefPrimal).aval;
+    if (isZero(ct)) return [new Zero(xa)];
+    const limit = xa.shape.map((d, i) => lo[i] + d + Math.max(0, d - 1) * interior[i]);
+    return [slice(ct as Tensor, lo, limit, interior.map((s) => s + 1))];
+  },
+  batch: ([x], [d], p) => {
+    const xb = moveBatchAxis(x, d as number, 0);
+    return [[bind1(self, [xb], { lo: [0, ...p.lo], hi: [0, ...p.hi], interior: [0, ...p.interior], value: p.value })], [0]];
+  },
+}));
+export function pad(x: Tensor, value: number, lo: number[], hi: number[], interior?: number[]): Tensor {
+  return bind1(padP, [x], { lo, hi, interior: interior ?? lo.map(() => 0), value });
+}
+
+// ---- concatenate ----
+type ConcatParams = { dimension: number };
+export const concatenateP: Primitive<ConcatParams> = definePrimitive("concatenate", (self) => ({
+  impl: (xs, { dimension }, [o]) => [concatKernel(xs, dimension, o.dtype)],
+  abstractEval: (avals, { dimension }) => {
+    const a0 = avals[0];
+    const bad = () =>
+      new ShapeError(`concatenate: shapes ${avals.map((a) => fmtShape(a.shape)).join(", ")} must agree except along axis ${dimension}`);
+    if (avals.length === 0) throw new ShapeError("concatenate: needs at least one array");
+    if (!(dimension >= 0 && dimension < a0.ndim)) throw new ShapeError(`concatenate: axis ${dimension} is out of bounds for shape ${fmtShape(a0.shape)}`);
+    for (const a of avals) {
+      if (a.ndim !== a0.ndim || !a.shape.every((n, i) => i === dimension || n === a0.shape[i])) throw bad();
+    }
+    checkSameDTypes("concatenate", avals);
+    const shape = [...a0.shape];
+    shape[dimension] = avals.reduce((s, a) => s + a.shape[dimension], 0);
+    return [new ShapedArray(shape, a0.dtype, avals.every((a) => a.weakType))];
+  },
+  jvp: (xs, ts, p) => [[bind1(self, xs, p)], [bind1(self, ts.map(instantiate), p)]],
+  transpose: ([ct], xs, { dimension }) => {
+    let at = 0;
+    return xs.map((x) => {
+      const shape = x.aval.shape;
+      const start = shape.map((_, i) => (i === dimension ? at : 0));
+      const limit = shape.map((n, i) => (i === dimension ? at + n : (ct.aval.shape[i] as number)));
+      at += shape[dimension];
+      if (!(x instanceof UndefPrimal)) return null;
+      return isZero(ct) ? new Zero(x.aval) : slice(ct as Tensor, start, limit);
+    });
+  },
+  batch: (xs, dims, { dimension }) => {
+    const size = xs[dims.findIndex((d) => d !== null)].shape[dims.find((d) => d !== null) as number];
+    const moved = xs.map((x, i) => (dims[i] === null ? broadcastBatch(x, size) : moveBatchAxis(x, dims[i] as number, 0)));
+    return [bind(self, moved, { dimension: dimension + 1 }), [0]];
+  },
+}));
+export const concatenate = (xs: Tensor[], dimension: number): Tensor => (xs.length === 1 ? xs[0] : bind1(concatenateP, xs, { dimension }));
+
+export { range };

@@ -1,0 +1,63 @@
+import { asTensor, describe } from "../core/convert.js";
+import { isFloat } from "../core/dtype.js";
+import { DTypeError, JacobiError, ShapeError, TreeError, fmtShape } from "../core/errors.js";
+import { Tensor, isTensorLike } from "../core/tensor.js";
+import { type TreeDef, flatten } from "../core/tree.js";
+
+export type Fn = (...args: any[]) => any;
+
+export function checkFn(f: unknown, transform: string): asserts f is Fn {
+  if (typeof f !== "function") throw new JacobiError(`${transform}: expected a function to transform, got ${describe(f)}`);
+}
+
+/** Normalizes `argnums` (negative counts from the end) against the number of arguments passed. */
+export function normArgnums(argnums: number | number[], nargs: number, transform: string): number[] {
+  const list = Array.isArray(argnums) ? argnums : [argnums];
+  if (Array.isArray(argnums) && list.length === 0) throw new JacobiError(`${transform}: argnums must not be empty`);
+  const out = list.map((a) => {
+    if (typeof a !== "number" || !Number.isInteger(a)) throw new JacobiError(`${transform}: argnums must be integers, got ${JSON.stringify(a) ?? String(a)}`);
+    if (a < -nargs || a >= nargs) throw new JacobiError(`${transform}: argnums ${a} is out of range for a call with ${nargs} positional argument${nargs === 1 ? "" : "s"}`);
+    return a < 0 ? a + nargs : a;
+  });
+  if (new Set(out).size !== out.length) throw new JacobiError(`${transform}: argnums ${JSON.stringify(list)} has duplicates`);
+  return out;
+}
+
+/** Flattens a pytree of inputs into Tensors, naming the argument in any error. */
+export function inputLeaves(tree: unknown, where: string): [Tensor[], TreeDef] {
+  const [leaves, def] = flatten(tree);
+  return [leaves.map((l, i) => asTensor(l, leaves.length === 1 ? where : `${where} (leaf ${i})`)), def];
+}
+
+export function requireFloat(xs: Tensor[], transform: string, where: string): void {
+  xs.forEach((x, i) => {
+    if (!isFloat(x.dtype)) {
+      throw new DTypeError(`${transform} requires floating-point inputs, but ${where}${xs.length > 1 ? ` (leaf ${i})` : ""} has dtype ${x.dtype}; convert it with np.astype(x, "float64") or leave it out of argnums`);
+    }
+  });
+}
+
+/** Flattens what a user function returned into Tensors, with a clear error for anything else. */
+export function outputLeaves(out: unknown, transform: string): [Tensor[], TreeDef] {
+  if (out instanceof Promise) throw new JacobiError(`${transform}: the function returned a Promise; async functions cannot be transformed`);
+  if (out === undefined) throw new JacobiError(`${transform}: the function returned undefined; it must return a Tensor or a pytree of Tensors`);
+  const [leaves, def] = flatten(out);
+  const ts = leaves.map((l, i) => {
+    if (!isTensorLike(l)) throw new JacobiError(`${transform}: the function returned ${describe(l)}${leaves.length > 1 ? ` at output leaf ${i}` : ""}; it must return Tensors`);
+    return asTensor(l);
+  });
+  return [ts, def];
+}
+
+export function checkLike(kind: string, transform: string, got: Tensor, want: { shape: readonly number[]; dtype: string }, i: number): void {
+  if (got.shape.length !== want.shape.length || got.shape.some((d, k) => d !== want.shape[k])) {
+    throw new ShapeError(`${transform}: ${kind} ${i} has shape ${fmtShape(got.shape)}, expected ${fmtShape(want.shape)}`);
+  }
+  if (isFloat(want.dtype as never) && got.dtype !== want.dtype && !got.weakType) {
+    throw new DTypeError(`${transform}: ${kind} ${i} has dtype ${got.dtype}, expected ${want.dtype}`);
+  }
+}
+
+export function checkTree(kind: string, transform: string, got: TreeDef, want: TreeDef): void {
+  if (!got.equals(want)) throw new TreeError(`${transform}: ${kind} has structure ${got}, expected ${want}`);
+}

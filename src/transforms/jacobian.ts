@@ -1,0 +1,147 @@
+import { view } from "../backend/ndarray-view.js";
+import { fromArr } from "../core/convert.js";
+import { type DType, allocate } from "../core/dtype.js";
+import { JacobiError } from "../core/errors.js";
+import type { Tensor } from "../core/tensor.js";
+import { type TreeDef, unflatten } from "../core/tree.js";
+import { convertElementType } from "../primitives/elementwise.js";
+import { moveBatchAxis } from "../primitives/batching.js";
+import { reshape, slice } from "../primitives/shape.js";
+import { instantiate } from "../primitives/util.js";
+import { argsFlattener } from "./autodiff.js";
+import { type Fn, checkFn, normArgnums, outputLeaves, requireFloat } from "./common.js";
+import { jvpFlat } from "./jvp.js";
+import { type Linearized, applyLinear, linearizeFlat, pullback } from "./linearize.js";
+import { vmapFlat } from "./vmap.js";
+
+export interface JacOptions {
+  argnums?: number | number[];
+}
+export type JacMode = "auto" | "fwd" | "rev";
+
+/**
+ * The standard basis for leaves of `shapes`, as one batch per leaf: leaf j gets [N, ...shape_j],
+ * whose row k is the k-th unit vector of the concatenated inputs restricted to leaf j.
+ */
+function basis(shapes: number[][], dtypes: DType[]): Tensor[] {
+  const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+  const n = sizes.reduce((a, b) => a + b, 0);
+  let at = 0;
+  return shapes.map((s, j) => {
+    const data = allocate(dtypes[j], n * sizes[j]);
+    for (let k = 0; k < sizes[j]; k++) data[(at + k) * sizes[j] + k] = 1;
+    at += sizes[j];
+    return fromArr(view(data, [n, ...s]), dtypes[j]);
+  });
+}
+
+/**
+ * Arranges batched results into Jacobian blocks. `rows[i]` has the batch (basis) axis first; the
+ * basis is split per `basisShapes` leaf. Returns blocks[i][j] of shape `lead` ++ `trail` where the
+ * basis side goes last for forward mode (out ++ in) and first for reverse mode (out ++ in, too).
+ */
+function blocks(batched: Tensor[], basisShapes: number[][], batchLast: boolean): Tensor[][] {
+  return batched.map((b) => {
+    let at = 0;
+    const rest = b.shape.slice(1);
+    return basisShapes.map((s) => {
+      const n = s.reduce((x, y) => x * y, 1);
+      const start = b.shape.map((_, i) => (i === 0 ? at : 0));
+      const limit = b.shape.map((d, i) => (i === 0 ? at + n : d));
+      at += n;
+      const part = slice(b, start, limit);
+      if (batchLast) return reshape(moveBatchAxis(part, 0, part.ndim - 1), [...rest, ...s]);
+      return reshape(part, [...s, ...rest]);
+    });
+  });
+}
+
+interface Setup {
+  leaves: Tensor[];
+  fFlat: (xs: Tensor[]) => Tensor[];
+  outDef: () => TreeDef;
+  assemble: (blk: Tensor[][]) => unknown;
+}
+
+function setup(f: Fn, argnums: number | number[], args: unknown[], transform: string): Setup {
+  const nums = normArgnums(argnums, args.length, transform);
+  const { leaves, rebuild, regroup } = argsFlattener(args, nums, transform);
+  requireFloat(leaves, transform, nums.length === 1 ? `argument ${nums[0]}` : `arguments ${nums.join(", ")}`);
+  let outDef: TreeDef | null = null;
+  const fFlat = (xs: Tensor[]): Tensor[] => {
+    const [outs, def] = outputLeaves(f(...rebuild(xs)), transform);
+    outDef = def;
+    return outs;
+  };
+  const od = () => outDef as unknown as TreeDef;
+  const assemble = (blk: Tensor[][]) => unflatten(od(), blk.map((row) => regroup(row, Array.isArray(argnums))));
+  return { leaves, fFlat, outDef: od, assemble };
+}
+
+function forwardJacobian(s: Setup, lin?: Linearized): Tensor[][] {
+  const shapes = s.leaves.map((l) => l.shape);
+  const tangents = basis(shapes, s.leaves.map((l) => l.dtype));
+  const push = lin
+    ? (ts: Tensor[]) => applyLinear(lin.lin, ts)
+    : (ts: Tensor[]) => jvpFlat(s.fFlat, s.leaves, ts, "jacfwd")[1].map(instantiate);
+  const cols = vmapFlat(push, tangents, tangents.map(() => 0), () => 0);
+  return blocks(cols, shapes, true);
+}
+
+function reverseJacobian(s: Setup, lin: Linearized): Tensor[][] {
+  const outs = lin.primalsOut;
+  const outShapes = outs.map((o) => o.shape);
+  const cts = basis(outShapes, outs.map((o) => o.dtype));
+  const rows = vmapFlat((c) => pullback(lin.lin, c), cts, cts.map(() => 0), () => 0);
+  // rows[j]: [M, ...in_j]; split M per output leaf -> block[j][i] of shape out_i ++ in_j.
+  const perIn = blocks(rows, outShapes, false);
+  return outs.map((_, i) => s.leaves.map((l, j) => convertElementType(perIn[j][i], l.dtype)));
+}
+
+/** Jacobian by forward mode: one batched JVP over the input basis (columns). */
+export function jacfwd(f: Fn, opts: JacOptions = {}) {
+  checkFn(f, "jacfwd");
+  return (...args: unknown[]): any => {
+    const s = setup(f, opts.argnums ?? 0, args, "jacfwd");
+    const blk = forwardJacobian(s);
+    return s.assemble(blk);
+  };
+}
+
+/** Jacobian by reverse mode: one linearization, then one batched VJP over the output basis (rows). */
+export function jacrev(f: Fn, opts: JacOptions = {}) {
+  checkFn(f, "jacrev");
+  return (...args: unknown[]): any => {
+    const s = setup(f, opts.argnums ?? 0, args, "jacrev");
+    const lin = linearizeFlat(s.fFlat, s.leaves, "jacrev");
+    return s.assemble(reverseJacobian(s, lin));
+  };
+}
+
+/** Chooses the mode by the seed chapter's rule: forward when there are fewer inputs than outputs. */
+export function chooseMode(nIn: number, nOut: number): "fwd" | "rev" {
+  return nIn < nOut ? "fwd" : "rev";
+}
+
+/** Jacobian with `mode: "auto"` choosing forward or reverse by the Jacobian's shape. */
+export function jacobian(f: Fn, opts: JacOptions & { mode?: JacMode } = {}) {
+  checkFn(f, "jacobian");
+  const mode = opts.mode ?? "auto";
+  if (!["auto", "fwd", "rev"].includes(mode)) throw new JacobiError(`jacobian: mode must be "auto", "fwd" or "rev", got ${JSON.stringify(mode)}`);
+  if (mode === "fwd") return jacfwd(f, opts);
+  if (mode === "rev") return jacrev(f, opts);
+  return (...args: unknown[]): any => {
+    const s = setup(f, opts.argnums ?? 0, args, "jacobian");
+    const lin = linearizeFlat(s.fFlat, s.leaves, "jacobian");
+    const nIn = s.leaves.reduce((a, l) => a + l.size, 0);
+    const nOut = lin.primalsOut.reduce((a, o) => a + o.size, 0);
+    const blk = chooseMode(nIn, nOut) === "fwd" ? forwardJacobian(s, lin) : reverseJacobian(s, lin);
+    return s.assemble(blk);
+  };
+}
+
+/** Second derivatives: jacfwd of jacrev. */
+export function hessian(f: Fn, opts: JacOptions = {}) {
+  checkFn(f, "hessian");
+  return jacfwd(jacrev(f, opts), opts);
+}

@@ -1,0 +1,62 @@
+import { type Params, type Primitive, type Tangent, Zero } from "../core/primitive.js";
+import type { ShapedArray } from "../core/shaped-array.js";
+import { type Tensor, Tracer } from "../core/tensor.js";
+import { type MainTrace, type Trace, bind, withMain } from "../core/trace.js";
+import { JacobiError } from "../core/errors.js";
+import { isZero } from "../primitives/util.js";
+
+/** A primal value with its tangent (forward mode); its concrete value is the primal's. */
+export class JvpTracer extends Tracer {
+  constructor(
+    readonly main: MainTrace,
+    readonly primal: Tensor,
+    readonly tangent: Tangent,
+  ) {
+    super();
+  }
+  get aval(): ShapedArray {
+    return this.primal.aval;
+  }
+  concrete() {
+    return this.primal.concrete();
+  }
+}
+
+export class JvpTrace implements Trace {
+  constructor(readonly main: MainTrace) {}
+
+  lift(x: Tensor): JvpTracer {
+    if (x instanceof JvpTracer && x.main === this.main) return x;
+    return new JvpTracer(this.main, x, new Zero(x.aval.strong()));
+  }
+
+  processPrimitive(prim: Primitive<any>, args: Tensor[], params: Params): Tensor[] {
+    const ts = args.map((a) => this.lift(a));
+    const primals = ts.map((t) => t.primal);
+    const tangents = ts.map((t) => t.tangent);
+    if (tangents.every(isZero)) {
+      return bind(prim, primals, params).map((o) => new JvpTracer(this.main, o, new Zero(o.aval.strong())));
+    }
+    if (!prim.jvp) throw new JacobiError(`differentiation of ${prim.name} in forward mode is not supported (it has no jvp rule)`);
+    const [po, to] = prim.jvp(primals, tangents, params);
+    return po.map((p, i) => new JvpTracer(this.main, p, to[i]));
+  }
+}
+
+/**
+ * Pushes a JVP level, runs `f` on tracers pairing `primals` with `tangents`, and returns the
+ * output primals and tangents (Zero where an output does not depend on the inputs).
+ */
+export function jvpFlat(f: (xs: Tensor[]) => Tensor[], primals: Tensor[], tangents: Tangent[], transform = "jvp"): [Tensor[], Tangent[]] {
+  return withMain(
+    transform,
+    (main) => new JvpTrace(main),
+    (main) => {
+      const ins = primals.map((p, i) => new JvpTracer(main, p, tangents[i]));
+      const outs = f(ins);
+      const trace = main.trace as JvpTrace;
+      const lifted = outs.map((o) => trace.lift(o));
+      return [lifted.map((o) => o.primal), lifted.map((o) => o.tangent)];
+    },
+  );
+}

@@ -1,0 +1,16 @@
+import { ShapedArray } from "../core/shaped-array.js";
+import type { Tensor } from "../core/tensor.js";
+import { unflatten } from "../core/tree.js";
+import { traceToJaxpr } from "../ir/builder.js";
+import type { ClosedJaxpr } from "../ir/jaxpr.js";
+import { type Fn, checkFn, inputLeaves, outputLeaves } from "./common.js";
+
+/** Stages `f` on abstract values of the arguments' shapes and dtypes into a ClosedJaxpr. */
+export function makeJaxpr(f: Fn) {
+  checkFn(f, "makeJaxpr");
+  return (...args: unknown[]): ClosedJaxpr => {
+    const [leaves, def] = inputLeaves(args, "argument");
+    const avals = leaves.map((l) => new ShapedArray(l.shape, l.dtype, l.weakType));
+    return traceToJaxpr("makeJaxpr", avals, (xs: Tensor[]) => outputLeaves(f(...(unflatten(def, xs) as unknown[])), "makeJaxpr")[0]);
+  };
+}

@@ -1,0 +1,72 @@
+import { JacobiError, ShapeError, fmtShape, TreeError } from "../core/errors.js";
+import type { BatchDim } from "../core/primitive.js";
+import type { Tensor } from "../core/tensor.js";
+import { type TreeDef, flatten, unflatten } from "../core/tree.js";
+import { type Fn, checkFn, inputLeaves, outputLeaves } from "./common.js";
+import { vmapFlat } from "./vmap.js";
+
+export type AxisSpec = number | null | AxisSpec[] | { [k: string]: AxisSpec };
+export interface VmapOptions {
+  inAxes?: AxisSpec;
+  outAxes?: AxisSpec;
+  axisSize?: number;
+}
+
+/** Expands an axis spec (a prefix of the value's tree) into one axis per leaf. */
+function broadcastSpec(spec: AxisSpec, def: TreeDef, where: string): BatchDim[] {
+  if (spec === null || typeof spec === "number") return Array.from({ length: def.numLeaves }, () => spec);
+  if (Array.isArray(spec)) {
+    if (def.kind !== "array" || def.children.length !== spec.length) throw new TreeError(`vmap: ${where} is the list ${JSON.stringify(spec)}, which does not match the value's structure ${def}`);
+    return spec.flatMap((s, i) => broadcastSpec(s, def.children[i], `${where}[${i}]`));
+  }
+  if (typeof spec === "object") {
+    const keys = Object.keys(spec).sort();
+    if (def.kind !== "object" || keys.join() !== def.keys.join()) throw new TreeError(`vmap: ${where} has keys ${keys.join(", ")}, which do not match the value's structure ${def}`);
+    return keys.flatMap((k, i) => broadcastSpec(spec[k], def.children[i], `${where}.${k}`));
+  }
+  throw new JacobiError(`vmap: ${where} must be a number, null, or a pytree of them, got ${typeof spec}`);
+}
+
+/** Vectorizes `f` over a batch axis of its arguments. */
+export function vmap(f: Fn, opts: VmapOptions = {}) {
+  checkFn(f, "vmap");
+  const inAxes = opts.inAxes ?? 0;
+  const outAxes = opts.outAxes ?? 0;
+  return (...args: unknown[]): any => {
+    if (Array.isArray(inAxes) && inAxes.length !== args.length) {
+      throw new JacobiError(`vmap: inAxes has ${inAxes.length} entries but the function was called with ${args.length} arguments`);
+    }
+    const [leaves, def] = inputLeaves(args, "argument");
+    const spec = Array.isArray(inAxes) ? inAxes : args.map(() => inAxes);
+    const axes = broadcastSpec(spec, def, "inAxes");
+    const argOf: number[] = [];
+    def.children.forEach((c, i) => {
+      for (let k = 0; k < c.numLeaves; k++) argOf.push(i);
+    });
+    const norm = axes.map((a, i) => {
+      if (a === null) return null;
+      const nd = leaves[i].ndim;
+      if (!Number.isInteger(a) || a < -nd || a >= nd) {
+        throw new ShapeError(`vmap: inAxes ${a} is out of range for argument ${argOf[i]} of shape ${fmtShape(leaves[i].shape)}`);
+      }
+      return a < 0 ? a + nd : a;
+    });
+    let outDef: TreeDef | null = null;
+    let outSpec: BatchDim[] = [];
+    const outs = vmapFlat(
+      (xs: Tensor[]) => {
+        const [o, d] = outputLeaves(f(...(unflatten(def, xs) as unknown[])), "vmap");
+        outDef = d;
+        outSpec = broadcastSpec(outAxes, d, "outAxes");
+        return o;
+      },
+      leaves,
+      norm,
+      (i) => outSpec[i],
+      opts.axisSize,
+    );
+    return unflatten(outDef as unknown as TreeDef, outs);
+  };
+}
+
+export { flatten };
