@@ -13,3 +13,4 @@ export { jacfwd, jacrev, jacobian, hessian } from "./transforms/jacobian.js";
 export { vmap } from "./transforms/vmap-api.js";
 export { makeJaxpr } from "./transforms/make-jaxpr.js";
 export const stopGradient = np.stopGradient;
+export { checkGrads } from "./transforms/check-grads.js";

@@ -5,9 +5,9 @@ import { ShapedArray } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
 import { moveBatchAxis } from "./batching.js";
-import { convertElementType, div, eq, mul, select } from "./elementwise.js";
-import { broadcastInDim } from "./shape.js";
-import { fullLike, instantiate, isZero, zerosLike } from "./util.js";
+import { add, convertElementType, div, eq, mul } from "./elementwise.js";
+import { broadcastInDim, pad, reshape, slice, transpose } from "./shape.js";
+import { instantiate, isZero, zerosLike } from "./util.js";
 
 type AxesParams = { axes: number[] };
 
@@ -75,22 +75,37 @@ export const reduceMin = (x: Tensor, axes: number[]): Tensor => bind1(reduceMinP
 export const reduceProdP: Primitive<AxesParams> = definePrimitive("reduce_prod", (self) => ({
   impl: ([x], { axes }, [o]) => [reduce("prod", x, axes, o.dtype)],
   abstractEval: (avals, p) => reduceAval("reduce_prod", avals, p),
-  jvp: ([x], [t], { axes }) => {
-    const out = reduceProd(x, axes);
-    // d prod / d x_i is the product of the other elements; computed so that zeros are exact:
-    // with no zero it is prod / x_i, with one zero it is nonzero only at that zero, else 0.
-    const zero = zerosLike(x), one = fullLike(x, 1);
-    const isZ = eq(x, zero);
-    const zeros = unreduce(reduceSum(convertElementType(isZ, x.dtype), axes), x, axes);
-    const prodNonzero = unreduce(reduceProd(select(isZ, one, x), axes), x, axes);
-    const noZero = div(unreduce(out, x, axes), select(isZ, one, x));
-    const oneZero = select(isZ, prodNonzero, zero);
-    const coef = select(eq(zeros, zero), noZero, select(eq(zeros, one), oneZero, zero));
-    return [[out], [reduceSum(mul(instantiate(t), coef), axes)]];
-  },
+  jvp: ([x], [t], { axes }) => [[reduceProd(x, axes)], [prodTangent(x, instantiate(t), axes)]],
   batch: reduceBatch(self),
 }));
 export const reduceProd = (x: Tensor, axes: number[]): Tensor => bind1(reduceProdP, [x], { axes });
+
+/**
+ * The tangent of a product, multiplied out pairwise (as JAX does): only mul, add, slice, pad and
+ * reshape, so every higher derivative is exact, at zeros too (dividing by x is not).
+ */
+function prodTangent(x: Tensor, t: Tensor, axes: number[]): Tensor {
+  const kept = keptDims(x.ndim, axes);
+  const rest = kept.map((a) => x.shape[a]);
+  const n = axes.reduce((s, a) => s * x.shape[a], 1);
+  if (n === 0) return zerosLike({ aval: new ShapedArray(rest, x.dtype) });
+  const flat = (v: Tensor) => reshape(transpose(v, [...axes, ...kept]), [n, ...rest]);
+  let p = flat(x), d = flat(t);
+  const zeros = rest.map(() => 0);
+  while (p.shape[0] > 1) {
+    let m = p.shape[0];
+    if (m % 2 === 1) {
+      p = pad(p, 1, [0, ...zeros], [1, ...zeros]);
+      d = pad(d, 0, [0, ...zeros], [1, ...zeros]);
+      m += 1;
+    }
+    const lo = (v: Tensor) => slice(v, [0, ...zeros], [m / 2, ...rest]);
+    const hi = (v: Tensor) => slice(v, [m / 2, ...zeros], [m, ...rest]);
+    d = add(mul(lo(d), hi(p)), mul(lo(p), hi(d)));
+    p = mul(lo(p), hi(p));
+  }
+  return reshape(d, rest);
+}
 
 type ArgParams = { axis: number };
 function argPrim(name: "argmax" | "argmin"): Primitive<ArgParams> {

@@ -30,13 +30,14 @@ function broadcastSpec(spec: AxisSpec, def: TreeDef, where: string): BatchDim[] 
 /** Vectorizes `f` over a batch axis of its arguments. */
 export function vmap(f: Fn, opts: VmapOptions = {}) {
   checkFn(f, "vmap");
-  const inAxes = opts.inAxes ?? 0;
-  const outAxes = opts.outAxes ?? 0;
+  // `null` is a real spec (not batched), so only `undefined` takes the default.
+  const inAxes = opts.inAxes === undefined ? 0 : opts.inAxes;
+  const outAxes = opts.outAxes === undefined ? 0 : opts.outAxes;
   return (...args: unknown[]): any => {
     if (Array.isArray(inAxes) && inAxes.length !== args.length) {
       throw new JacobiError(`vmap: inAxes has ${inAxes.length} entries but the function was called with ${args.length} arguments`);
     }
-    const [leaves, def] = inputLeaves(args, "argument");
+    const [leaves, def] = inputLeaves(args, "vmap: argument");
     const spec = Array.isArray(inAxes) ? inAxes : args.map(() => inAxes);
     const axes = broadcastSpec(spec, def, "inAxes");
     const argOf: number[] = [];
@@ -51,6 +52,17 @@ export function vmap(f: Fn, opts: VmapOptions = {}) {
       }
       return a < 0 ? a + nd : a;
     });
+    // Checked here, where leaves still map to arguments, so the message names the user's arguments.
+    const mapped = norm.flatMap((a, i) => (a === null ? [] : [{ i, a, n: leaves[i].shape[a] }]));
+    const size = opts.axisSize ?? mapped[0]?.n;
+    if (mapped.some((m) => m.n !== size)) {
+      const where = (m: { i: number; a: number; n: number }) => {
+        const leaf = def.children[argOf[m.i]].numLeaves > 1 ? ` (leaf ${m.i - argOf.indexOf(argOf[m.i])})` : "";
+        return `argument ${argOf[m.i]}${leaf} has size ${m.n} along axis ${m.a} (shape ${fmtShape(leaves[m.i].shape)})`;
+      };
+      const lead = opts.axisSize === undefined ? "" : `axisSize is ${opts.axisSize}, but `;
+      throw new ShapeError(`vmap: inconsistent sizes for the mapped axis: ${lead}${mapped.filter((m) => m.n !== size || (opts.axisSize === undefined && m === mapped[0])).map(where).join("; ")}`);
+    }
     let outDef: TreeDef | null = null;
     let outSpec: BatchDim[] = [];
     const outs = vmapFlat(

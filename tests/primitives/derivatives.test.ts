@@ -1,0 +1,446 @@
+// Every differentiable primitive, through the public functions that bind it, checked against
+// central differences (checkGrads, orders 1 and 2, forward and reverse) and against the adjoint
+// identity <vjp(u), v> = <u, jvp(v)>, on plain, broadcast and strided inputs.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { JacobiError, type Tensor, checkGrads, jvp, makeJaxpr, nn, np, tree, vjp } from "../../src/index.js";
+import { allPrimitives } from "../../src/core/primitive.js";
+import { rsqrt } from "../../src/primitives/elementwise.js";
+import { scatterAdd } from "../../src/primitives/gather.js";
+import { pad } from "../../src/primitives/shape.js";
+
+type Fn = (...xs: any[]) => any;
+
+/** mulberry32, so every run sees the same inputs. */
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = seeded(20240611);
+
+// ---- input domains: where each function is smooth ----
+type Dom = (n: number) => number[];
+const uni = (lo: number, hi: number): Dom => (n) => Array.from({ length: n }, () => lo + (hi - lo) * rand());
+/** |x| in [lo, hi] with a random sign: away from the kink of abs and the pole of 1/x. */
+const away = (lo: number, hi: number): Dom => (n) => uni(lo, hi)(n).map((v) => (rand() < 0.5 ? -v : v));
+/** Multiples of 0.5 shifted by `offset`, jittered: two grids with offsets 0 and 0.25 never tie. */
+const grid = (offset: number): Dom => (n) => Array.from({ length: n }, () => Math.floor(rand() * 8 - 4) * 0.5 + offset + 0.04 * (rand() - 0.5));
+/** Distinct values at least 0.25 apart, so a max/min has a unique winner. */
+const distinct: Dom = (n) => {
+  const vals = Array.from({ length: n }, (_, i) => i * 0.3 - 1 + 0.02 * rand());
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [vals[i], vals[j]] = [vals[j], vals[i]];
+  }
+  return vals;
+};
+
+// ---- inputs: plain arrays and strided views ----
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+const fmt = (s: number[]) => `[${s.join(",")}]`;
+const arr = (vals: number[], shape: number[]): Tensor => np.reshape(np.array(vals), shape);
+interface Maker {
+  label: string;
+  make: (d: Dom) => Tensor;
+}
+const plain = (shape: number[]): Maker => ({ label: fmt(shape), make: (d) => arr(d(size(shape)), shape) });
+/** A transposed view (reversed strides) of the given shape. */
+const transposed = (shape: number[]): Maker => ({
+  label: `transposed view ${fmt(shape)}`,
+  make: (d) => np.transpose(arr(d(size(shape)), [...shape].reverse())),
+});
+/** Every other row of an array twice as tall: a view with a doubled leading stride. */
+const sliced = (shape: number[]): Maker => ({
+  label: `strided slice ${fmt(shape)}`,
+  make: (d) => {
+    const base = [shape[0] * 2, ...shape.slice(1)];
+    return arr(d(size(base)), base).slice([0, base[0], 2]);
+  },
+});
+
+const UNARY: Maker[][] = [[plain([])], [plain([3])], [plain([3, 4])], [transposed([3, 4])], [sliced([3, 4])]];
+const BINARY: Maker[][] = [
+  [plain([]), plain([])],
+  [plain([3]), plain([3])],
+  [plain([3, 4]), plain([3, 4])],
+  [plain([3, 1]), plain([1, 4])],
+  [plain([]), plain([3, 4])],
+  [transposed([3, 4]), sliced([3, 4])],
+];
+const RANKED: Maker[][] = UNARY.slice(1);
+
+interface Case {
+  /** The primitive the function must bind (checked on its jaxpr); null for composites. */
+  prim: string | null;
+  name: string;
+  f: Fn;
+  configs: Maker[][];
+  doms: Dom[];
+  /** Argument lists given literally (exact zeros, float32 inputs ...). */
+  fixed?: [string, Tensor[]][];
+}
+
+const cases: Case[] = [];
+const unaryCase = (prim: string | null, name: string, f: Fn, dom: Dom, configs = UNARY) => cases.push({ prim, name, f, configs, doms: [dom] });
+const binaryCase = (prim: string, name: string, f: Fn, a: Dom, b: Dom) => cases.push({ prim, name, f, configs: BINARY, doms: [a, b] });
+
+// ---- elementwise ----
+unaryCase("neg", "np.negative", np.negative, uni(-2, 2));
+unaryCase("sin", "np.sin", np.sin, uni(-3, 3));
+unaryCase("cos", "np.cos", np.cos, uni(-3, 3));
+unaryCase("tan", "np.tan", np.tan, uni(-1.2, 1.2));
+unaryCase("asin", "np.arcsin", np.arcsin, uni(-0.8, 0.8));
+unaryCase("acos", "np.arccos", np.arccos, uni(-0.8, 0.8));
+unaryCase("atan", "np.arctan", np.arctan, uni(-3, 3));
+unaryCase("sinh", "np.sinh", np.sinh, uni(-2, 2));
+unaryCase("cosh", "np.cosh", np.cosh, uni(-2, 2));
+unaryCase("tanh", "np.tanh", np.tanh, uni(-2, 2));
+unaryCase("exp", "np.exp", np.exp, uni(-2, 2));
+unaryCase("log", "np.log", np.log, uni(0.5, 3));
+unaryCase("log1p", "np.log1p", np.log1p, uni(-0.5, 2));
+unaryCase("expm1", "np.expm1", np.expm1, uni(-2, 2));
+unaryCase("sqrt", "np.sqrt", np.sqrt, uni(0.5, 3));
+unaryCase("rsqrt", "rsqrt (primitive; no np name)", rsqrt, uni(0.5, 3));
+unaryCase("abs", "np.abs", np.abs, away(0.3, 2));
+unaryCase("integer_pow", "np.power(x, 3)", (x) => np.power(x, 3), uni(-2, 2));
+unaryCase("integer_pow", "np.square", np.square, uni(-2, 2));
+unaryCase("integer_pow", "np.reciprocal", np.reciprocal, away(0.5, 2));
+unaryCase("integer_pow", "np.power(x, -2)", (x) => np.power(x, -2), away(0.5, 2));
+unaryCase("integer_pow", "np.power(x, 1)", (x) => np.power(x, 1), uni(-2, 2));
+unaryCase("integer_pow", "np.power(x, 0)", (x) => np.power(x, 0).add(x), uni(-2, 2));
+binaryCase("add", "np.add", np.add, uni(-2, 2), uni(-2, 2));
+binaryCase("sub", "np.subtract", np.subtract, uni(-2, 2), uni(-2, 2));
+binaryCase("mul", "np.multiply", np.multiply, uni(-2, 2), uni(-2, 2));
+binaryCase("div", "np.divide", np.divide, uni(-2, 2), away(0.5, 2));
+binaryCase("pow", "np.power", np.power, uni(0.5, 2), uni(-1.5, 1.5));
+binaryCase("max", "np.maximum", np.maximum, grid(0), grid(0.25));
+binaryCase("min", "np.minimum", np.minimum, grid(0.25), grid(0));
+binaryCase("atan2", "np.arctan2", np.arctan2, uni(-2, 2), uni(0.3, 2));
+binaryCase("select", "np.where(x > 0, x, y)", (x, y) => np.where(np.greater(x, 0), x, y), away(0.3, 2), uni(-2, 2));
+unaryCase("select", "nn.relu", nn.relu, away(0.3, 2));
+unaryCase("max", "np.clip", (x) => np.clip(x, -0.5, 0.5), grid(0.25));
+// Zero derivatives, away from the jumps.
+unaryCase("sign", "np.sign", (x) => np.sign(x).add(x), away(0.3, 2));
+unaryCase("floor", "np.floor", (x) => np.floor(x).mul(x), grid(0.25));
+unaryCase("ceil", "np.ceil", (x) => np.ceil(x).mul(x), grid(0.25));
+unaryCase("round", "np.round", (x) => np.round(x).mul(x), grid(0.1));
+
+// ---- reductions ----
+unaryCase("reduce_sum", "np.sum(x)", (x) => np.sum(x), uni(-2, 2));
+unaryCase("reduce_sum", "np.sum(x, 0)", (x) => np.sum(x, 0), uni(-2, 2), RANKED);
+unaryCase("reduce_sum", "np.mean(x, -1, keepdims)", (x) => np.mean(x, -1, { keepdims: true }), uni(-2, 2), RANKED);
+unaryCase("reduce_max", "np.max(x)", (x) => np.max(x), distinct);
+unaryCase("reduce_max", "np.max(x, -1)", (x) => np.max(x, -1), distinct, RANKED);
+unaryCase("reduce_min", "np.min(x)", (x) => np.min(x), distinct);
+unaryCase("reduce_min", "np.min(x, 0)", (x) => np.min(x, 0), distinct, RANKED);
+cases.push({
+  prim: "reduce_prod",
+  name: "np.prod(x)",
+  f: (x) => np.prod(x),
+  configs: UNARY,
+  doms: [away(0.5, 1.5)],
+  // A product is a polynomial: its derivatives of every order are exact at zeros too.
+  fixed: [
+    ["one zero", [np.array([0, 2, 3])]],
+    ["two zeros", [np.array([0, 2, 0, 3])]],
+  ],
+});
+cases.push({
+  prim: "reduce_prod",
+  name: "np.prod(x, 1)",
+  f: (x) => np.prod(x, 1),
+  configs: [[plain([3, 4])], [transposed([3, 4])], [sliced([3, 4])], [plain([2, 5])]],
+  doms: [away(0.5, 1.5)],
+  fixed: [
+    ["rows with zero, one and two zeros", [np.array([[0, 0, 2], [1, 2, 3], [0, 1.5, 1]])]],
+    ["empty rows (the product is 1)", [np.zeros([2, 0])]],
+  ],
+});
+
+// ---- shape ----
+unaryCase("broadcast_in_dim", "np.broadcastTo(x, [2,3,4])", (x) => np.broadcastTo(x, [2, 3, 4]), uni(-2, 2), [
+  [plain([])],
+  [plain([4])],
+  [plain([3, 1])],
+  [plain([3, 4])],
+  [transposed([3, 4])],
+  [sliced([3, 4])],
+]);
+unaryCase("reshape", "np.reshape(x, [-1])", (x) => np.reshape(x, [-1]).mul(x.reshape([-1])), uni(-2, 2), [[plain([3])], [plain([3, 4])], [transposed([3, 4])], [sliced([3, 4])]]);
+unaryCase("reshape", "np.reshape(x, [2, 6])", (x) => np.reshape(x, [2, 6]), uni(-2, 2), [[plain([3, 4])], [transposed([3, 4])], [sliced([3, 4])]]);
+unaryCase("reshape", "np.expandDims(x, 0)", (x) => np.expandDims(x, 0), uni(-2, 2));
+unaryCase("transpose", "np.transpose(x)", (x) => np.transpose(x), uni(-2, 2), [[plain([3, 4])], [transposed([3, 4])], [sliced([3, 4])], [plain([2, 3, 4])]]);
+unaryCase("transpose", "np.transpose(x, [2,0,1])", (x) => np.transpose(x, [2, 0, 1]), uni(-2, 2), [[plain([2, 3, 4])], [transposed([2, 3, 4])], [sliced([2, 3, 4])]]);
+unaryCase("squeeze", "np.squeeze(x)", (x) => np.squeeze(x), uni(-2, 2), [[plain([3, 1])], [plain([1, 4, 1])], [transposed([3, 1])], [sliced([1, 4])]]);
+unaryCase("slice", "x.slice([1, 3])", (x) => x.slice([1, 3]), uni(-2, 2), RANKED);
+unaryCase("slice", "x.slice(null, [0, 4, 2])", (x) => x.slice(null, [0, 4, 2]), uni(-2, 2), [[plain([3, 4])], [transposed([3, 4])], [sliced([3, 4])]]);
+unaryCase("slice", "x.slice(1)", (x) => x.slice(1), uni(-2, 2), RANKED);
+unaryCase("pad", "pad (primitive; no np name)", (x) => pad(x, 0.5, x.shape.map(() => 1), x.shape.map(() => 2), x.shape.map(() => 1)), uni(-2, 2), RANKED);
+unaryCase("pad", "pad without interior", (x) => pad(x, 0, x.shape.map(() => 0), x.shape.map(() => 1)), uni(-2, 2), RANKED);
+const concatConfigs: Maker[][] = [
+  [plain([3]), plain([2])],
+  [plain([3, 4]), plain([1, 4])],
+  [transposed([3, 4]), sliced([2, 4])],
+];
+cases.push({ prim: "concatenate", name: "np.concatenate([x, y])", f: (x, y) => np.concatenate([x, y]), configs: concatConfigs, doms: [uni(-2, 2), uni(-2, 2)] });
+cases.push({
+  prim: "concatenate",
+  name: "np.concatenate([x, y, x], 1)",
+  f: (x, y) => np.concatenate([x, y, x], 1),
+  configs: [[plain([3, 4]), plain([3, 2])], [transposed([3, 4]), sliced([3, 2])]],
+  doms: [uni(-2, 2), uni(-2, 2)],
+});
+cases.push({ prim: "concatenate", name: "np.stack([x, y], 1)", f: (x, y) => np.stack([x, y], 1), configs: BINARY.filter((c) => c[0].label !== "[]" && (c[0].label === c[1].label || c[0].label.includes("view"))), doms: [uni(-2, 2), uni(-2, 2)] });
+
+// ---- linear algebra ----
+const matmulConfigs: Maker[][] = [
+  [plain([3, 4]), plain([4, 2])],
+  [plain([4]), plain([4, 2])],
+  [plain([3, 4]), plain([4])],
+  [plain([4]), plain([4])],
+  [plain([2, 3, 4]), plain([2, 4, 2])],
+  [plain([2, 3, 4]), plain([4, 2])],
+  [transposed([3, 4]), sliced([4, 2])],
+];
+cases.push({ prim: "dot_general", name: "np.matmul", f: np.matmul, configs: matmulConfigs, doms: [uni(-2, 2), uni(-2, 2)] });
+cases.push({ prim: "dot_general", name: "np.dot", f: np.dot, configs: [[plain([3, 4]), plain([4, 2])], [plain([2, 3, 4]), plain([3, 4, 2])], [sliced([3, 4]), transposed([4])]], doms: [uni(-2, 2), uni(-2, 2)] });
+cases.push({ prim: "dot_general", name: "np.outer", f: np.outer, configs: [[plain([3]), plain([4])], [sliced([3]), plain([2, 2])]], doms: [uni(-2, 2), uni(-2, 2)] });
+
+// ---- dtype conversion ----
+unaryCase("convert_element_type", "np.astype(x, 'float32')", (x) => np.astype(x, "float32"), uni(-2, 2));
+cases.push({
+  prim: "convert_element_type",
+  name: "np.astype(x, 'float64') of float32",
+  f: (x) => np.astype(x, "float64").mul(x.sum()),
+  configs: [],
+  doms: [],
+  fixed: [
+    ["float32 [3]", [np.array([0.5, -1.25, 2], "float32")]],
+    ["float32 transposed view", [np.transpose(np.array([[0.5, -1.25], [2, 0.75]], "float32"))]],
+  ],
+});
+cases.push({
+  prim: "convert_element_type",
+  name: "np.astype(x, 'int32') beside a float32 output",
+  f: (x) => [np.astype(x, "int32"), np.sin(np.astype(x, "float32"))],
+  configs: RANKED,
+  doms: [uni(-2, 2)],
+});
+
+// ---- indexing ----
+unaryCase("gather", "np.take(x, [2, 0, 2], 0)", (x) => np.take(x, np.array([2, 0, 2], "int32"), 0), uni(-2, 2), RANKED);
+unaryCase("gather", "np.take(x, [3, 1, 3], 1)", (x) => np.take(x, np.array([3, 1, 3], "int32"), 1), uni(-2, 2), [[plain([3, 4])], [transposed([3, 4])], [sliced([3, 4])]]);
+unaryCase("gather", "np.take(x, [[5, 0], [11, 5]])", (x) => np.take(x, np.array([[5, 0], [11, 5]], "int32")), uni(-2, 2), [[plain([3, 4])], [transposed([3, 4])]]);
+unaryCase("gather", "x.slice([, , -1])", (x) => x.slice([undefined, undefined, -1]), uni(-2, 2), RANKED);
+unaryCase("scatter_add", "scatterAdd (primitive; no np name)", (x) => scatterAdd(x, [2, 0, 2], 0, 4), uni(-2, 2), RANKED);
+
+// ---- composites from nn ----
+unaryCase(null, "nn.sigmoid", nn.sigmoid, away(0.2, 3));
+unaryCase(null, "nn.softplus", nn.softplus, away(0.2, 3));
+unaryCase(null, "nn.logsumexp", (x) => nn.logsumexp(x), distinct);
+unaryCase(null, "nn.softmax", (x) => nn.softmax(x), distinct, RANKED);
+unaryCase(null, "nn.logSoftmax", (x) => nn.logSoftmax(x, 0), distinct, RANKED);
+
+// ---- checks ----
+function argLists(c: Case): [string, Tensor[]][] {
+  const made = c.configs.map((ms): [string, Tensor[]] => [ms.map((m) => m.label).join(" x "), ms.map((m, i) => m.make(c.doms[i]))]);
+  return [...made, ...(c.fixed ?? [])];
+}
+
+function usesPrimitive(prim: string, f: Fn, args: Tensor[]): boolean {
+  const text = makeJaxpr(f)(...args).toString();
+  return new RegExp(`(^|[^\\w])${prim}([^\\w]|$)`, "m").test(text);
+}
+
+const values = (t: Tensor): number[] => Array.from(t.toTypedArray());
+const isFloat = (t: Tensor) => t.dtype === "float64" || t.dtype === "float32";
+function randomLike(t: Tensor): Tensor {
+  const v = isFloat(t) ? uni(-1, 1)(t.size) : new Array<number>(t.size).fill(0);
+  return np.astype(arr(v, t.shape), t.dtype);
+}
+function dotAll(a: Tensor[], b: Tensor[]): [number, number] {
+  let s = 0, scale = 0;
+  a.forEach((x, i) => {
+    if (!isFloat(x)) return;
+    const u = values(x), v = values(b[i]);
+    u.forEach((ui, k) => {
+      s += ui * v[k];
+      scale += Math.abs(ui * v[k]);
+    });
+  });
+  return [s, scale];
+}
+
+/** <vjp(u), v> = <u, jvp(v)>: forward and reverse mode are transposes of one linear map. */
+function adjointGap(f: Fn, args: Tensor[]): { lhs: number; rhs: number; rel: number } {
+  const v = args.map(randomLike);
+  const [, tOut] = jvp(f, args, v);
+  const [y, back] = vjp(f, args);
+  const [ys, def] = tree.flatten(y) as [Tensor[], any];
+  const u = ys.map(randomLike);
+  const cts = back(tree.unflatten(def, u)) as Tensor[];
+  const [lhs, s1] = dotAll(cts, v);
+  const [rhs, s2] = dotAll(u, tree.leaves(tOut) as Tensor[]);
+  const scale = Math.max(Math.abs(lhs), Math.abs(rhs));
+  return { lhs, rhs, rel: scale === 0 ? (s1 + s2 === 0 ? 0 : Infinity) : Math.abs(lhs - rhs) / scale };
+}
+
+const involvesF32 = (args: Tensor[], f: Fn) => args.some((a) => a.dtype === "float32") || (tree.leaves(f(...args)) as Tensor[]).some((o) => o.dtype === "float32");
+
+for (const c of cases) {
+  test(`${c.prim ?? "composite"}: ${c.name}`, () => {
+    let bound = false;
+    for (const [label, args] of argLists(c)) {
+      const where = `${c.name} on ${label}`;
+      // Some calls are no-ops for some shapes (np.sum of a scalar): the primitive must appear for one at least.
+      bound ||= c.prim !== null && usesPrimitive(c.prim, c.f, args);
+      try {
+        assert.is(checkGrads(c.f, args, { order: 1 }), undefined);
+        assert.is(checkGrads(c.f, args, { order: 2 }), undefined);
+      } catch (e) {
+        throw new Error(`${where}: ${(e as Error).message}`);
+      }
+      const { lhs, rhs, rel } = adjointGap(c.f, args);
+      // float32 results carry float32 rounding; everything else is float64.
+      const tol = involvesF32(args, c.f) ? 1e-6 : 1e-12;
+      assert.ok(rel <= tol, `${where}: <vjp(u), v> = ${lhs} but <u, jvp(v)> = ${rhs} (relative gap ${rel})`);
+    }
+    if (c.prim !== null) assert.ok(bound, `${c.name}: no jaxpr of its calls binds ${c.prim}`);
+  });
+}
+
+// ---- coverage of the primitive set ----
+// Integer or bool outputs; and stop_gradient, whose derivative is zero by decree, not by calculus
+// (tested below against that decree instead of finite differences).
+const NOT_DIFFERENTIABLE = new Set(["lt", "le", "gt", "ge", "eq", "ne", "argmax", "argmin", "stop_gradient"]);
+const REQUIRED = (
+  "neg sin cos tan asin acos atan sinh cosh tanh exp log log1p expm1 sqrt rsqrt abs integer_pow add sub mul div pow max min " +
+  "atan2 select reduce_sum reduce_max reduce_min reduce_prod broadcast_in_dim reshape transpose squeeze slice pad concatenate " +
+  "dot_general convert_element_type gather scatter_add"
+).split(" ");
+
+test("every differentiable primitive has a case above", () => {
+  const covered = new Set(cases.map((c) => c.prim));
+  const missing = [...new Set([...REQUIRED, ...allPrimitives.map((p) => p.name).filter((n) => !NOT_DIFFERENTIABLE.has(n))])].filter((n) => !covered.has(n));
+  assert.equal(missing, [], `primitives without a derivative test in tests/primitives/derivatives.test.ts: ${missing.join(", ")}`);
+  for (const n of REQUIRED) assert.ok(allPrimitives.some((p) => p.name === n), `${n} is not a registered primitive`);
+});
+
+test("the strided inputs really are non-contiguous views", () => {
+  const t = transposed([3, 4]).make(uni(0, 1));
+  const s = sliced([3, 4]).make(uni(0, 1));
+  assert.equal((t.concrete() as any).stride, [1, 3]);
+  assert.equal((s.concrete() as any).stride, [8, 1]);
+  assert.equal(t.shape, [3, 4]);
+  assert.equal(s.shape, [3, 4]);
+});
+
+test("stop_gradient: zero derivative in both modes, at every order", () => {
+  const f = (x: Tensor) => np.stopGradient(np.sin(x)).mul(x);
+  const x = np.array([0.5, -1, 2]);
+  const [, t] = jvp(f, [x], [np.ones([3])]);
+  assert.equal(values(t), values(np.sin(x)));
+  const [, back] = vjp(f, [x]);
+  assert.equal(values(back(np.array([1, 2, 3]))[0]), values(np.sin(x).mul(np.array([1, 2, 3]))));
+  const [, t2] = jvp((v: Tensor) => jvp(f, [v], [np.ones([3])])[1], [x], [np.ones([3])]);
+  assert.equal(values(t2), [0, 0, 0]);
+});
+
+// ---- checkGrads itself ----
+const sg = np.stopGradient;
+
+test("checkGrads returns undefined on agreement, for pytrees of arguments and outputs", () => {
+  const f = (p: { w: Tensor; b: Tensor }, xs: Tensor[]) => ({ y: np.tanh(np.matmul(xs[0], p.w).add(p.b)), z: [np.sum(np.exp(xs[1]))] });
+  const args = [{ w: arr(uni(-1, 1)(6), [3, 2]), b: np.array([0.1, -0.2]) }, [arr(uni(-1, 1)(12), [4, 3]), np.array([0.5, 1])]];
+  assert.is(checkGrads(f, args), undefined);
+  assert.is(checkGrads(f, args, { modes: ["rev"], order: 3 }), undefined);
+});
+
+test("checkGrads ignores integer arguments and outputs", () => {
+  const f = (x: Tensor, k: Tensor) => [np.multiply(x, np.astype(k, "float64")), np.argmax(x)];
+  assert.is(checkGrads(f, [np.array([0.5, 2, 1]), np.array([1, 2, 3], "int32")]), undefined);
+});
+
+test("checkGrads uses float32 tolerances for float32 values", () => {
+  const x = np.array([0.3, -1.1, 2], "float32");
+  assert.is(checkGrads((v: Tensor) => np.sin(v).mul(np.exp(v)), [x]), undefined);
+});
+
+test("checkGrads reports a wrong first derivative with the values, in each mode", () => {
+  // The value is sin(x), the derivative claimed is 0.
+  const f = (x: Tensor) => sg(np.sin(x));
+  const x = np.array([0.5, 1]);
+  for (const [mode, label] of [["fwd", "JVP (derivative order 1)"], ["rev", "VJP (derivative order 1)"]] as const) {
+    try {
+      checkGrads(f, [x], { modes: [mode], order: 1 });
+      assert.unreachable("checkGrads accepted a wrong derivative");
+    } catch (e) {
+      assert.instance(e, JacobiError);
+      const m = (e as Error).message;
+      assert.ok(m.includes(label), m);
+      assert.ok(m.includes("central differences"), m);
+      if (mode === "fwd") {
+        assert.match(m, /expected \(central differences\): \[-?\d\.\d+, -?\d\.\d+\]/);
+        assert.ok(m.includes("got (forward mode): [0, 0]"), m);
+      } else {
+        assert.match(m, /got \(reverse mode\): \[0\]/);
+      }
+      assert.match(m, /worst at flat index \d: expected -?\d/);
+    }
+  }
+});
+
+test("checkGrads finds a second derivative that is wrong while the first is right", () => {
+  // sin(x) + x*cos(x) - x*cos(x), arranged so that the tangent is cos(x) but carries no derivative of its own.
+  const f = (x: Tensor) => np.add(np.sin(sg(x)), np.subtract(np.multiply(x, sg(np.cos(x))), sg(np.multiply(x, np.cos(x)))));
+  const x = np.array([0.5, 1.3]);
+  assert.is(checkGrads(f, [x], { order: 1 }), undefined);
+  for (const mode of ["fwd", "rev"] as const) {
+    assert.throws(() => checkGrads(f, [x], { order: 2, modes: [mode] }), (e: Error) => e instanceof JacobiError && /derivative order 2/.test(e.message));
+  }
+});
+
+test("checkGrads honours atol and rtol", () => {
+  const f = (x: Tensor) => np.exp(x);
+  const x = np.array([1, 2]);
+  assert.throws(() => checkGrads(f, [x], { atol: 0, rtol: 1e-15, order: 1 }), (e: Error) => /does not match/.test(e.message));
+  assert.is(checkGrads(f, [x], { atol: 1e-4, rtol: 1e-4, eps: 1e-4 }), undefined);
+});
+
+test("checkGrads shortens long value lists in its message", () => {
+  const x = np.linspace(0.1, 3, 30);
+  try {
+    checkGrads((v: Tensor) => sg(np.exp(v)), [x], { order: 1, modes: ["fwd"] });
+    assert.unreachable("checkGrads accepted a wrong derivative");
+  } catch (e) {
+    const m = (e as Error).message;
+    assert.match(m, /got \(forward mode\): \[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, \.\.\., 0, 0, 0, 0\]/);
+    assert.match(m, /shape \[30\], float64/);
+  }
+});
+
+test("checkGrads notices a function whose value changes between calls", () => {
+  let calls = 0;
+  const drifting = (x: Tensor) => np.multiply(x, ++calls);
+  assert.throws(() => checkGrads(drifting, [np.array([1, 2])], { order: 1 }), (e: Error) => /primal output leaf 0 of jvp/.test(e.message) && /does not match f/.test(e.message));
+  let n = 0;
+  const shifting = (x: Tensor) => (++n % 2 === 0 ? [x] : { a: x });
+  assert.throws(() => checkGrads(shifting, [np.array([1, 2])], { order: 1 }), (e: Error) => /has structure/.test(e.message));
+});
+
+test("checkGrads rejects bad options", () => {
+  const f = (x: Tensor) => x;
+  assert.throws(() => checkGrads(f, [1], { order: 0 }), /order must be a positive integer/);
+  assert.throws(() => checkGrads(f, [1], { modes: ["sideways" as never] }), /modes must contain/);
+  assert.throws(() => checkGrads(f, [1], { eps: 0 }), /eps must be a positive/);
+  assert.throws(() => checkGrads(f, 1 as never), /args must be an array/);
+  assert.throws(() => checkGrads(1 as never, [1]), /expected a function/);
+});
+
+test.run();

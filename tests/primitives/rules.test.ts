@@ -1,0 +1,262 @@
+// Every registered primitive declares the rules the transformations need, and every batch rule
+// agrees with a loop of unbatched calls: batch axis at 0, at another axis, and with an argument
+// left unbatched (inAxes null).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { type Tensor, np, vmap } from "../../src/index.js";
+import { type Params, type Primitive, allPrimitives } from "../../src/core/primitive.js";
+import { bind } from "../../src/core/trace.js";
+
+const LINEAR = (
+  "neg add sub mul div select reduce_sum broadcast_in_dim reshape transpose squeeze slice pad concatenate " +
+  "dot_general convert_element_type gather scatter_add"
+).split(" ");
+
+const prim = (name: string): Primitive<any> | undefined => allPrimitives.find((p) => p.name === name);
+
+test("every primitive has a jvp rule", () => {
+  assert.ok(allPrimitives.length > 40, `only ${allPrimitives.length} primitives registered`);
+  const missing = allPrimitives.filter((p) => typeof p.jvp !== "function").map((p) => p.name);
+  assert.equal(missing, [], `primitives without a jvp rule: ${missing.join(", ")}`);
+});
+
+test("every linear primitive has a transpose rule", () => {
+  const unknown = LINEAR.filter((n) => prim(n) === undefined);
+  assert.equal(unknown, [], `linear primitives that are not registered: ${unknown.join(", ")}`);
+  const missing = LINEAR.filter((n) => typeof prim(n)?.transpose !== "function");
+  assert.equal(missing, [], `linear primitives without a transpose rule: ${missing.join(", ")}`);
+});
+
+test("every primitive has a batch rule", () => {
+  const missing = allPrimitives.filter((p) => typeof p.batch !== "function").map((p) => p.name);
+  assert.equal(missing, [], `primitives without a batch rule: ${missing.join(", ")}`);
+});
+
+test("primitive names are unique", () => {
+  const names = allPrimitives.map((p) => p.name);
+  assert.equal(names.filter((n, i) => names.indexOf(n) !== i), []);
+});
+
+// ---- batch rules against loops ----
+
+/** mulberry32, so every run sees the same inputs. */
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = seeded(7);
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+type Gen = () => Tensor;
+const fill = (shape: number[], v: () => number, dtype: "float64" | "int32" | "bool" = "float64"): Gen => () =>
+  np.astype(np.reshape(np.array(Array.from({ length: size(shape) }, v)), shape), dtype);
+const f = (shape: number[], lo = -2, hi = 2): Gen => fill(shape, () => lo + (hi - lo) * rand());
+/** Multiples of 0.5 in [-2, 2], so comparisons, max/min and round see ties and halves. */
+const g = (shape: number[]): Gen => fill(shape, () => Math.round(rand() * 8 - 4) / 2);
+const i32 = (shape: number[]): Gen => fill(shape, () => Math.floor(rand() * 10 - 5), "int32");
+const b8 = (shape: number[]): Gen => fill(shape, () => (rand() < 0.5 ? 1 : 0), "bool");
+
+interface BatchCase {
+  params: Params;
+  args: Gen[];
+}
+const unary = (gen: (s: number[]) => Gen, params: Params = {}): BatchCase[] => [
+  { params, args: [gen([2, 3])] },
+  { params, args: [gen([])] },
+];
+const binary = (a: (s: number[]) => Gen, b: (s: number[]) => Gen = a): BatchCase[] => [
+  { params: {}, args: [a([2, 3]), b([2, 3])] },
+  { params: {}, args: [a([]), b([])] },
+];
+
+const batchCases: Record<string, BatchCase[]> = {
+  neg: unary(f),
+  sin: unary(f),
+  cos: unary(f),
+  tan: unary((s) => f(s, -1.2, 1.2)),
+  asin: unary((s) => f(s, -0.9, 0.9)),
+  acos: unary((s) => f(s, -0.9, 0.9)),
+  atan: unary(f),
+  sinh: unary(f),
+  cosh: unary(f),
+  tanh: unary(f),
+  exp: unary(f),
+  log: unary((s) => f(s, 0.1, 3)),
+  log1p: unary((s) => f(s, -0.5, 3)),
+  expm1: unary(f),
+  sqrt: unary((s) => f(s, 0, 3)),
+  rsqrt: unary((s) => f(s, 0.1, 3)),
+  abs: [...unary(g), { params: {}, args: [i32([2, 3])] }],
+  sign: [...unary(g), { params: {}, args: [i32([4])] }],
+  floor: unary(f),
+  ceil: unary(f),
+  round: unary(g),
+  stop_gradient: unary(f),
+  integer_pow: [...unary(f, { y: 3 }), ...unary((s) => f(s, 0.5, 2), { y: -2 }), { params: { y: 0 }, args: [f([3])] }],
+  add: [...binary(f), { params: {}, args: [i32([2, 3]), i32([2, 3])] }],
+  sub: binary(f),
+  mul: binary(f),
+  div: [...binary(f, (s) => f(s, 0.5, 2)), { params: {}, args: [i32([4]), fill([4], () => 1 + Math.floor(rand() * 3), "int32")] }],
+  pow: binary((s) => f(s, 0.1, 2), f),
+  max: binary(g),
+  min: binary(g),
+  atan2: binary(f),
+  lt: binary(g),
+  le: binary(g),
+  gt: binary(g),
+  ge: binary(g),
+  eq: binary(g),
+  ne: binary(g),
+  select: [
+    { params: {}, args: [b8([2, 3]), f([2, 3]), f([2, 3])] },
+    { params: {}, args: [b8([]), f([]), f([])] },
+  ],
+  convert_element_type: [
+    { params: { newDtype: "float32", weakType: false }, args: [f([2, 3])] },
+    { params: { newDtype: "int32", weakType: false }, args: [f([3])] },
+    { params: { newDtype: "float64", weakType: false }, args: [b8([3])] },
+  ],
+  reduce_sum: [
+    { params: { axes: [1] }, args: [f([2, 3])] },
+    { params: { axes: [0, 2] }, args: [f([2, 3, 2])] },
+  ],
+  reduce_max: [
+    { params: { axes: [1] }, args: [g([2, 3])] },
+    { params: { axes: [0, 1] }, args: [f([2, 3])] },
+  ],
+  reduce_min: [
+    { params: { axes: [0] }, args: [g([2, 3])] },
+    { params: { axes: [0, 1] }, args: [f([2, 3])] },
+  ],
+  reduce_prod: [
+    { params: { axes: [1] }, args: [f([2, 3])] },
+    { params: { axes: [0, 2] }, args: [f([2, 3, 2])] },
+  ],
+  argmax: [
+    { params: { axis: 1 }, args: [g([2, 3])] },
+    { params: { axis: 0 }, args: [f([4])] },
+  ],
+  argmin: [
+    { params: { axis: 0 }, args: [g([2, 3])] },
+    { params: { axis: 1 }, args: [f([2, 4])] },
+  ],
+  broadcast_in_dim: [
+    { params: { shape: [2, 3, 4], broadcastDimensions: [0, 2] }, args: [f([2, 4])] },
+    { params: { shape: [3, 4], broadcastDimensions: [0, 1] }, args: [f([3, 1])] },
+    { params: { shape: [2, 2], broadcastDimensions: [] }, args: [f([])] },
+  ],
+  reshape: [
+    { params: { newSizes: [3, 2] }, args: [f([2, 3])] },
+    { params: { newSizes: [6] }, args: [f([2, 3])] },
+    { params: { newSizes: [1, 1] }, args: [f([])] },
+  ],
+  transpose: [
+    { params: { permutation: [1, 0] }, args: [f([2, 3])] },
+    { params: { permutation: [2, 0, 1] }, args: [f([2, 3, 4])] },
+  ],
+  squeeze: [
+    { params: { dimensions: [1] }, args: [f([2, 1, 3])] },
+    { params: { dimensions: [0, 2] }, args: [f([1, 3, 1])] },
+  ],
+  slice: [
+    { params: { startIndices: [0, 1], limitIndices: [2, 3], strides: [1, 1] }, args: [f([2, 3])] },
+    { params: { startIndices: [1, 0], limitIndices: [4, 3], strides: [2, 2] }, args: [f([4, 3])] },
+  ],
+  pad: [
+    { params: { lo: [1, 0], hi: [0, 2], interior: [1, 0], value: 0.5 }, args: [f([2, 3])] },
+    { params: { lo: [2], hi: [1], interior: [2], value: 0 }, args: [f([3])] },
+  ],
+  concatenate: [
+    { params: { dimension: 1 }, args: [f([2, 3]), f([2, 2]), f([2, 1])] },
+    { params: { dimension: 0 }, args: [f([3]), f([2])] },
+  ],
+  dot_general: [
+    { params: { contract: [[1], [0]], batch: [[], []] }, args: [f([2, 3]), f([3, 4])] },
+    { params: { contract: [[2], [1]], batch: [[0], [0]] }, args: [f([2, 3, 4]), f([2, 4, 5])] },
+    { params: { contract: [[0], [0]], batch: [[], []] }, args: [f([3]), f([3])] },
+    { params: { contract: [[0], [1]], batch: [[], []] }, args: [f([3, 2]), f([4, 3])] },
+    { params: { contract: [[1, 2], [0, 2]], batch: [[], []] }, args: [f([2, 3, 2]), f([3, 4, 2])] },
+  ],
+  gather: [
+    { params: { indices: [2, 0, 2], axis: 1 }, args: [f([2, 3])] },
+    { params: { indices: [1, 1], axis: 0 }, args: [f([3])] },
+  ],
+  scatter_add: [
+    { params: { indices: [2, 0, 2], axis: 1, size: 4 }, args: [f([2, 3])] },
+    { params: { indices: [0, 0], axis: 0, size: 2 }, args: [f([2])] },
+  ],
+};
+
+const B = 3;
+
+function sameValues(got: Tensor, want: Tensor, where: string): void {
+  assert.equal(got.shape, want.shape, `${where}: shape`);
+  assert.is(got.dtype, want.dtype, `${where}: dtype`);
+  const a = got.toTypedArray(), b = want.toTypedArray();
+  for (let k = 0; k < b.length; k++) {
+    if (Object.is(a[k], b[k])) continue;
+    // Reductions and products may add in a different order when batched.
+    const tol = 1e-12 * Math.max(1, Math.abs(b[k]));
+    assert.ok(Math.abs(a[k] - b[k]) <= tol, `${where}: element ${k} is ${a[k]}, the loop gives ${b[k]}`);
+  }
+}
+
+/** Runs `p` under vmap with the given in-axes (null: one example shared by all) and compares with a loop. */
+function checkBatch(p: Primitive<any>, c: BatchCase, inAxes: (number | null)[], label: string): void {
+  const examples = Array.from({ length: B }, () => c.args.map((gen) => gen()));
+  const shared = c.args.map((gen) => gen());
+  const perExample = (b: number) => c.args.map((_, i) => (inAxes[i] === null ? shared[i] : examples[b][i]));
+  const batched = c.args.map((_, i) => {
+    const ax = inAxes[i];
+    return ax === null ? shared[i] : np.stack(examples.map((e) => e[i]), ax);
+  });
+  const loop = Array.from({ length: B }, (_, b) => bind(p, perExample(b), c.params));
+
+  const rule = p.batch as NonNullable<typeof p.batch>;
+  let calls = 0;
+  p.batch = (...a) => {
+    calls++;
+    return rule(...a);
+  };
+  let outs: Tensor[];
+  try {
+    outs = vmap((...xs: Tensor[]) => bind(p, xs, c.params), { inAxes })(...batched);
+  } finally {
+    p.batch = rule;
+  }
+  const where = `${p.name} ${JSON.stringify(c.params)} with ${label} (inAxes ${JSON.stringify(inAxes)})`;
+  assert.is(calls, 1, `${where}: the batch rule ran ${calls} times`);
+  assert.is(outs.length, loop[0].length, `${where}: number of outputs`);
+  outs.forEach((o, k) => sameValues(o, np.stack(loop.map((l) => l[k]), 0), `${where}, output ${k}`));
+}
+
+for (const p of allPrimitives) {
+  test(`batch rule of ${p.name} matches a loop of unbatched calls`, () => {
+    const cases = batchCases[p.name];
+    assert.ok(cases !== undefined && cases.length > 0, `primitive ${p.name} has no batch test case: add one to batchCases in tests/primitives/rules.test.ts`);
+    for (const c of cases) {
+      const n = c.args.length;
+      const ranks = c.args.map((gen) => gen().ndim);
+      checkBatch(p, c, ranks.map(() => 0), "every argument batched at axis 0");
+      // The batch axis last (for a scalar example that is axis 0 again, so use -1 to go through normalization).
+      checkBatch(p, c, ranks.map((r) => (r === 0 ? -1 : r)), "every argument batched at its last axis");
+      if (ranks.some((r) => r > 0)) checkBatch(p, c, ranks.map((r, i) => (i % 2 === 0 ? Math.min(1, r) : 0)), "batch axes that differ between arguments");
+      for (let j = 0; j < n && n > 1; j++) {
+        checkBatch(p, c, ranks.map((r, i) => (i === j ? null : r)), `argument ${j} unbatched`);
+      }
+    }
+  });
+}
+
+test("every batch case names a registered primitive", () => {
+  const unknown = Object.keys(batchCases).filter((n) => prim(n) === undefined);
+  assert.equal(unknown, []);
+});
+
+test.run();
