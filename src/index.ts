@@ -14,3 +14,4 @@ export { vmap } from "./transforms/vmap-api.js";
 export { makeJaxpr } from "./transforms/make-jaxpr.js";
 export const stopGradient = np.stopGradient;
 export { checkGrads } from "./transforms/check-grads.js";
+export { traceTable, TraceTable, computationGraph, type TraceRow, type TraceTableOptions, type ComputationGraphOptions } from "./teaching/index.js";

@@ -1,7 +1,7 @@
 import type { Params, Primitive } from "../core/primitive.js";
 import type { ShapedArray } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
-import { toDot } from "./dot-export.js";
+import { type DotOptions, toDot } from "./dot-export.js";
 import { printJaxpr } from "./pprint.js";
 
 /** A variable of a jaxpr: its identity is the object; names are given when printed. */
@@ -48,7 +48,7 @@ export class ClosedJaxpr {
     return printJaxpr(this.jaxpr);
   }
   /** Graphviz DOT of the computation graph: inputs, equations and outputs. */
-  toDot(opts?: { name?: string }): string {
+  toDot(opts?: DotOptions): string {
     return toDot(this.jaxpr, opts);
   }
 }
