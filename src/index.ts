@@ -15,3 +15,4 @@ export { makeJaxpr } from "./transforms/make-jaxpr.js";
 export const stopGradient = np.stopGradient;
 export { checkGrads } from "./transforms/check-grads.js";
 export { traceTable, TraceTable, computationGraph, type TraceRow, type TraceTableOptions, type ComputationGraphOptions } from "./teaching/index.js";
+export { lax } from "./lax.js";
