@@ -16,3 +16,5 @@ export const stopGradient = np.stopGradient;
 export { checkGrads } from "./transforms/check-grads.js";
 export { traceTable, TraceTable, computationGraph, type TraceRow, type TraceTableOptions, type ComputationGraphOptions } from "./teaching/index.js";
 export { lax } from "./lax.js";
+export { customJvp, customVjp, type CustomJvpFunction, type CustomVjpFunction } from "./transforms/custom.js";
+export { checkpoint } from "./transforms/checkpoint.js";

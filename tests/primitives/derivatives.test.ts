@@ -8,6 +8,11 @@ import { allPrimitives } from "../../src/core/primitive.js";
 import { rsqrt } from "../../src/primitives/elementwise.js";
 import { scatterAdd } from "../../src/primitives/gather.js";
 import { pad } from "../../src/primitives/shape.js";
+import { lax } from "../../src/index.js";
+import { evalClosed } from "../../src/ir/eval.js";
+import { checkpoint, customJvp, customVjp, vmap } from "../../src/index.js";
+import { bind } from "../../src/core/trace.js";
+import { Label, avalsLabel, customLinP } from "../../src/transforms/custom.js";
 
 type Fn = (...xs: any[]) => any;
 
@@ -247,6 +252,58 @@ unaryCase(null, "nn.logsumexp", (x) => nn.logsumexp(x), distinct);
 unaryCase(null, "nn.softmax", (x) => nn.softmax(x), distinct, RANKED);
 unaryCase(null, "nn.logSoftmax", (x) => nn.logSoftmax(x, 0), distinct, RANKED);
 
+// ---- control flow ----
+/** `f` staged into a jaxpr and evaluated (as jit runs it): a predicate computed from the inputs is traced, so cond is bound. */
+const stagedFn =
+  (f: Fn) =>
+  (...xs: Tensor[]): Tensor =>
+    evalClosed(makeJaxpr(f)(...xs), xs)[0];
+const condBranches = (x: Tensor) => lax.cond(x.sum().gt(0), (a: Tensor) => np.sin(a).mul(a), (a: Tensor) => np.exp(a).mul(a), x);
+unaryCase("cond", "lax.cond on a traced predicate (true)", stagedFn(condBranches), uni(0.2, 2));
+unaryCase("cond", "lax.cond on a traced predicate (false)", stagedFn(condBranches), uni(-2, -0.2));
+unaryCase(
+  "cond",
+  "lax.switch on a traced index",
+  stagedFn((x: Tensor) => lax.switch(np.astype(x.sum().gt(0), "int32"), [(a: Tensor) => np.cos(a), (a: Tensor) => a.mul(a)], x)),
+  uni(-2, -0.2),
+);
+unaryCase("scan", "lax.scan (recurrence with per-step outputs)", (x: Tensor) => lax.scan((c: Tensor, xi: Tensor) => [np.sin(c).mul(xi).add(c.mul(0.5)), c.mul(xi)], x.slice(0), x), uni(-2, 2), RANKED);
+unaryCase(
+  "scan",
+  "lax.scan reverse, closing over a function of x",
+  (x: Tensor) => {
+    const w = np.tanh(x.sum());
+    return lax.scan((c: Tensor, xi: Tensor) => [np.cos(c.mul(w)).add(xi), c], x.slice(0), x, { reverse: true });
+  },
+  uni(-2, 2),
+  RANKED,
+);
+unaryCase("scan", "lax.foriLoop with static bounds", (x: Tensor) => lax.foriLoop(0, 3, (_i: Tensor, v: Tensor) => np.sin(v).mul(x), x), uni(-2, 2));
+
+// ---- custom rules and checkpoint ----
+const softplusJvp = customJvp((x: Tensor) => np.log1p(np.exp(x)));
+softplusJvp.defjvp(([x]: Tensor[], [t]: Tensor[]) => [softplusJvp(x), np.multiply(t, nn.sigmoid(x))]);
+unaryCase("custom_jvp_call", "customJvp softplus with its true derivative", softplusJvp, uni(-3, 3));
+// Under vmap the call is staged, so the primitive's batch rule and then its jvp rule run.
+unaryCase("custom_jvp_call", "vmap of a customJvp function", (x: Tensor) => vmap(softplusJvp)(x), uni(-3, 3), RANKED);
+unaryCase("checkpoint", "checkpoint(x => sin(x) * exp(x))", checkpoint((x: Tensor) => np.sin(x).mul(np.exp(x))), uni(-2, 2));
+binaryCase("checkpoint", "checkpoint((x, y) => x * sin(y))", checkpoint((x: Tensor, y: Tensor) => np.multiply(x, np.sin(y))), uni(-2, 2), uni(-2, 2));
+/** custom_lin with residual r: the linear map t -> sin(r) t, known by its transpose. */
+const sinScale = (r: Tensor, t: Tensor): Tensor =>
+  bind(customLinP, [r, t], {
+    name: "sin_scale",
+    numRes: 1,
+    bwd: new Label((res: Tensor[], cts: Tensor[]) => [np.multiply(np.sin(res[0]), cts[0])], "sin_scale_bwd"),
+    outAvals: avalsLabel([t.aval.strong()]),
+  })[0];
+cases.push({
+  prim: "custom_lin",
+  name: "custom_lin t -> sin(r) t (evaluated forward by transposing its bwd)",
+  f: sinScale,
+  configs: [[plain([]), plain([])], [plain([3]), plain([3])], [plain([3, 4]), plain([3, 4])], [transposed([3, 4]), sliced([3, 4])]],
+  doms: [uni(-2, 2), uni(-2, 2)],
+});
+
 // ---- checks ----
 function argLists(c: Case): [string, Tensor[]][] {
   const made = c.configs.map((ms): [string, Tensor[]] => [ms.map((m) => m.label).join(" x "), ms.map((m, i) => m.make(c.doms[i]))]);
@@ -441,6 +498,37 @@ test("checkGrads rejects bad options", () => {
   assert.throws(() => checkGrads(f, [1], { eps: 0 }), /eps must be a positive/);
   assert.throws(() => checkGrads(f, 1 as never), /args must be an array/);
   assert.throws(() => checkGrads(1 as never, [1]), /expected a function/);
+});
+
+// ---- while: forward mode only ----
+// As in JAX, a while loop is differentiable in forward mode only (its trip count is known only when
+// it runs), so it has no case above: its forward derivatives are checked here, and
+// tests/lax/control-flow.test.ts checks that reverse mode throws.
+NOT_DIFFERENTIABLE.add("while");
+test("while: forward-mode derivatives against central differences", () => {
+  const f = (x: Tensor) => lax.whileLoop(([k]: Tensor[]) => k.lt(3), ([k, v]: Tensor[]) => [k.add(1), np.sin(v).mul(x).add(v)], [0, x])[1];
+  assert.ok(usesPrimitive("while", f, [np.array([0.5])]));
+  for (const x of [np.array(0.7), np.array([0.3, -1.2, 2]), transposed([3, 4]).make(uni(-2, 2))]) {
+    assert.is(checkGrads(f, [x], { modes: ["fwd"], order: 1 }), undefined);
+    assert.is(checkGrads(f, [x], { modes: ["fwd"], order: 2 }), undefined);
+  }
+});
+
+// ---- custom_vjp_call: reverse mode only ----
+// As in JAX, a customVjp function refuses forward mode (tests/transforms/custom.test.ts checks the
+// error), so it has no case above: its reverse-mode derivatives are checked here, called directly
+// and under vmap (where the call is staged and the primitive's batch and jvp rules run).
+NOT_DIFFERENTIABLE.add("custom_vjp_call");
+test("custom_vjp_call: reverse-mode derivatives against central differences", () => {
+  const f = customVjp((x: Tensor) => np.sin(x).mul(x));
+  f.defvjp((x: Tensor) => [np.sin(x).mul(x), x], (x: Tensor, ct: Tensor) => [ct.mul(np.cos(x).mul(x).add(np.sin(x)))]);
+  const batched = (x: Tensor) => vmap(f)(x);
+  assert.ok(usesPrimitive("custom_vjp_call", f, [np.array(0.5)]));
+  assert.ok(usesPrimitive("custom_vjp_call", batched, [np.array([0.5])]));
+  for (const [g, x] of [[f, np.array(0.7)], [f, np.array([0.3, -1.2, 2])], [batched, np.array([0.3, -1.2, 2])], [batched, transposed([3, 4]).make(uni(-2, 2))]] as const) {
+    assert.is(checkGrads(g, [x], { modes: ["rev"], order: 1 }), undefined);
+    assert.is(checkGrads(g, [x], { modes: ["rev"], order: 2 }), undefined);
+  }
 });
 
 test.run();

@@ -6,6 +6,10 @@ import * as assert from "uvu/assert";
 import { type Tensor, np, vmap } from "../../src/index.js";
 import { type Params, type Primitive, allPrimitives } from "../../src/core/primitive.js";
 import { bind } from "../../src/core/trace.js";
+import { lax } from "../../src/index.js";
+import { makeJaxpr } from "../../src/index.js";
+import { ShapedArray } from "../../src/core/shaped-array.js";
+import { Label, avalsLabel } from "../../src/transforms/custom.js";
 
 const LINEAR = (
   "neg add sub mul div select reduce_sum broadcast_in_dim reshape transpose squeeze slice pad concatenate " +
@@ -61,6 +65,7 @@ const f = (shape: number[], lo = -2, hi = 2): Gen => fill(shape, () => lo + (hi 
 const g = (shape: number[]): Gen => fill(shape, () => Math.round(rand() * 8 - 4) / 2);
 const i32 = (shape: number[]): Gen => fill(shape, () => Math.floor(rand() * 10 - 5), "int32");
 const b8 = (shape: number[]): Gen => fill(shape, () => (rand() < 0.5 ? 1 : 0), "bool");
+const I0 = np.array(0, "int32");
 
 interface BatchCase {
   params: Params;
@@ -191,7 +196,90 @@ const batchCases: Record<string, BatchCase[]> = {
     { params: { indices: [2, 0, 2], axis: 1, size: 4 }, args: [f([2, 3])] },
     { params: { indices: [0, 0], axis: 0, size: 2 }, args: [f([2])] },
   ],
+  // Control flow: params hold jaxprs, taken from the equation a staged lax call binds. Indices and
+  // counters are random int32 in [-5, 5): out-of-range switch indices are clamped.
+  cond: [
+    {
+      params: stagedParams("cond", (k, x) => lax.switch(k, [(a: Tensor) => np.sin(a), (a: Tensor) => a.mul(a), (a: Tensor) => a.neg()], x), I0, np.zeros([2, 3])),
+      args: [i32([]), f([2, 3])],
+    },
+    {
+      // One branch returns a constant where the other returns a (possibly batched) operand.
+      params: stagedParams("cond", (k, x, y) => lax.switch(k, [(a: Tensor, b: Tensor) => [a.mul(b), np.array(1.0)], (a: Tensor, b: Tensor) => [a, b]], x, y), I0, np.zeros([2, 3]), np.zeros([])),
+      args: [i32([]), f([2, 3]), f([])],
+    },
+  ],
+  while: [
+    {
+      // [cond const, body const, init...]: the predicate is batched whenever the limit or the counter is.
+      params: stagedParams(
+        "while",
+        (lim, x, i0, v0) => lax.whileLoop(([i]: Tensor[]) => i.lt(lim), ([i, v]: Tensor[]) => [i.add(1), np.sin(v).add(x)], [i0, v0]),
+        I0,
+        np.zeros([2]),
+        I0,
+        np.zeros([2]),
+      ),
+      args: [i32([]), f([2]), i32([]), f([2])],
+    },
+    {
+      // The predicate reads only the counter: unbatched when the counter is.
+      params: stagedParams("while", (x, i0, v0) => lax.whileLoop(([i]: Tensor[]) => i.lt(3), ([i, v]: Tensor[]) => [i.add(1), v.mul(x)], [i0, v0]), np.zeros([2]), I0, np.zeros([2])),
+      args: [f([2], -1.2, 1.2), i32([]), f([2])],
+    },
+  ],
+  scan: [
+    {
+      params: stagedParams("scan", (w, c0, xs) => lax.scan((c: Tensor, x: Tensor) => [np.tanh(c.mul(w).add(x)), c.mul(x)], c0, xs), np.zeros([2]), np.zeros([2]), np.zeros([3, 2])),
+      args: [f([2]), f([2]), f([3, 2])],
+    },
+    {
+      params: stagedParams("scan", (c0, xs) => lax.scan((c: Tensor, x: Tensor) => [c.add(x.sum()), [x.mul(c), c]], c0, xs, { reverse: true }), np.zeros([]), np.zeros([4, 2, 3])),
+      args: [f([]), f([4, 2, 3])],
+    },
+  ],
 };
+
+/** The params of the `name` equation that staging `fn` binds (inputs built from zeros, so no random numbers are drawn). */
+function stagedParams(name: string, fn: (...xs: Tensor[]) => unknown, ...args: Tensor[]): Params {
+  const e = makeJaxpr(fn)(...args).jaxpr.eqns.find((q) => q.primitive.name === name);
+  if (e === undefined) throw new Error(`staging binds no ${name} equation`);
+  assert.is(e.inputs.length, args.length, `${name}: the staged equation must take exactly the arguments`);
+  return e.params;
+}
+
+// ---- custom rules and checkpoint: their params carry a staged jaxpr and the rules ----
+const z = (shape: number[]) => np.zeros(shape);
+const sinTimes = makeJaxpr((x: Tensor, y: Tensor) => np.sin(x).mul(y))(z([2, 3]), z([2, 3]));
+const expSum = makeJaxpr((x: Tensor) => np.exp(x).sum())(z([]));
+const withConst = makeJaxpr((x: Tensor) => x.mul(np.array([1, 2, 3])))(z([3]));
+const ident = new Label((ps: Tensor[], ts: Tensor[]) => [ps, ts], "ident_jvp");
+batchCases.checkpoint = [
+  { params: { jaxpr: sinTimes }, args: [f([2, 3]), f([2, 3])] },
+  { params: { jaxpr: expSum }, args: [f([])] },
+  { params: { jaxpr: withConst }, args: [f([3])] },
+];
+batchCases.custom_jvp_call = [
+  { params: { name: "g", call: sinTimes, numConsts: 0, jvp: ident }, args: [f([2, 3]), f([2, 3])] },
+  // The first input is a value the function closed over.
+  { params: { name: "g", call: sinTimes, numConsts: 1, jvp: ident }, args: [f([2, 3]), f([2, 3])] },
+  { params: { name: "g", call: expSum, numConsts: 0, jvp: ident }, args: [f([])] },
+];
+batchCases.custom_vjp_call = [
+  { params: { name: "g", call: sinTimes, numConsts: 0, fwd: new Label((xs: Tensor[]) => [xs, []], "g_fwd"), bwd: new Label((_r: Tensor[], cts: Tensor[]) => cts, "g_bwd") }, args: [f([2, 3]), f([2, 3])] },
+  { params: { name: "g", call: withConst, numConsts: 0, fwd: new Label((xs: Tensor[]) => [xs, []], "g_fwd"), bwd: new Label((_r: Tensor[], cts: Tensor[]) => cts, "g_bwd") }, args: [f([3])] },
+];
+/** t -> sin(r) * t, known by its transpose. */
+const sinScale = (shape: number[]): Params => ({
+  name: "sin_scale",
+  numRes: 1,
+  bwd: new Label((res: Tensor[], cts: Tensor[]) => [np.multiply(np.sin(res[0]), cts[0])], "sin_scale_bwd"),
+  outAvals: avalsLabel([new ShapedArray(shape, "float64")]),
+});
+batchCases.custom_lin = [
+  { params: sinScale([2, 3]), args: [f([2, 3]), f([2, 3])] },
+  { params: sinScale([]), args: [f([]), f([])] },
+];
 
 const B = 3;
 
