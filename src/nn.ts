@@ -13,9 +13,13 @@ export function sigmoid(x: TensorLike): Tensor {
   return np.where(np.greaterEqual(t, 0), np.reciprocal(d), np.divide(z, d));
 }
 
-/** log(1 + e^x) = max(x, 0) + log1p(e^-|x|): finite for any x. */
+/**
+ * log(1 + e^x) = relu(x) + log1p(e^-|x|): finite for any x. Both kinks at 0 take the x >= 0 side
+ * (|x|' = 1 there), so their derivatives add up to the true sigmoid(0) = 1/2.
+ */
 export function softplus(x: TensorLike): Tensor {
-  return np.add(np.maximum(x, 0), np.log1p(np.exp(np.negative(np.abs(x)))));
+  const t = T(x);
+  return np.add(np.where(np.greaterEqual(t, 0), t, 0), np.log1p(np.exp(np.negative(np.abs(t)))));
 }
 
 /** log(sum(exp(x))) stably: the max is subtracted and added back (not differentiated through). */

@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
+import { guardTraceState } from "./guard.js";
+guardTraceState(test);
 import * as assert from "uvu/assert";
 
 // Every example runs as its own process, as a user would run it; they start together so that

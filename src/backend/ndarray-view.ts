@@ -6,7 +6,19 @@ import { type DType, type TypedArray, allocate } from "../core/dtype.js";
 
 export type Arr = ndarray.NdArray<TypedArray>;
 
+// ndarray's wrapper inspects the buffer's type on every call; for 0-d views (one per scalar
+// operation) its class is taken once per buffer type and constructed directly.
+const zeroDim = new Map<unknown, new (data: TypedArray, offset: number) => Arr>();
+
 export function view(data: TypedArray, shape: readonly number[], stride?: readonly number[], offset = 0): Arr {
+  if (shape.length === 0) {
+    let C = zeroDim.get(data.constructor);
+    if (C === undefined) {
+      C = (ndarray(data, [], [], offset) as unknown as { constructor: new (data: TypedArray, offset: number) => Arr }).constructor;
+      zeroDim.set(data.constructor, C);
+    }
+    return new C(data, offset);
+  }
   const st = stride ? [...stride] : rowMajorStrides(shape);
   return ndarray(data, [...shape], st, offset) as Arr;
 }
@@ -28,7 +40,7 @@ export function sizeOf(shape: readonly number[]): number {
 }
 
 export function empty(shape: readonly number[], dtype: DType): Arr {
-  return view(allocate(dtype, sizeOf(shape)), shape);
+  return view(allocate(dtype, sizeOf(shape), shape), shape);
 }
 
 /** A constant array with no per-element storage: one element seen through zero strides. */
@@ -90,6 +102,38 @@ export function transposeView(a: Arr, perm: readonly number[]): Arr {
 export function reshapeView(a: Arr, shape: readonly number[]): Arr {
   const c = isRowMajor(a) ? a : contiguous(a);
   return view(c.data, shape, rowMajorStrides(shape), c.offset);
+}
+
+/**
+ * `a` with its axes permuted by `perm` and then merged into consecutive groups of `counts[g]`
+ * axes each (an empty group becomes a size-1 axis). A stride change when every group is laid out
+ * uniformly in memory (row-major, transposed, broadcast, or sliced along its outer axis), a
+ * row-major copy otherwise.
+ */
+export function groupedView(a: Arr, perm: readonly number[], counts: readonly number[]): Arr {
+  const shape: number[] = [];
+  const stride: number[] = [];
+  let at = 0;
+  let ok = true;
+  for (const count of counts) {
+    let size = 1;
+    let st = 0;
+    // Walk the whole group from its innermost axis out (its size is needed by the copy too),
+    // checking that each step is uniform.
+    for (let g = count - 1; g >= 0; g--) {
+      const d = perm[at + g];
+      const n = a.shape[d];
+      if (n === 1) continue;
+      if (size === 1) st = a.stride[d];
+      else if (a.stride[d] !== st * size) ok = false;
+      size *= n;
+    }
+    shape.push(size);
+    stride.push(st);
+    at += count;
+  }
+  if (ok) return view(a.data, shape, stride, a.offset);
+  return reshapeView(contiguous(transposeView(a, perm)), shape);
 }
 
 export function broadcastInDimView(a: Arr, shape: readonly number[], dims: readonly number[]): Arr {

@@ -1,4 +1,4 @@
-import { DTypeError } from "./errors.js";
+import { DTypeError, ShapeError, fmtShape } from "./errors.js";
 
 export type DType = "float64" | "float32" | "int32" | "bool";
 export type TypedArray = Float64Array | Float32Array | Int32Array | Uint8Array;
@@ -17,7 +17,25 @@ export function checkDType(d: unknown, where: string): DType {
 export const isFloat = (d: DType): boolean => d === "float64" || d === "float32";
 export const itemBytes = (d: DType): number => (d === "float64" ? 8 : d === "bool" ? 1 : 4);
 
-export function allocate(d: DType, n: number): TypedArray {
+/** The largest buffer jacobi allocates: Node's largest Buffer, 4 GiB (V8 caps typed arrays near there too). */
+export const MAX_BUFFER_BYTES = 2 ** 32;
+
+/** Throws a ShapeError naming the shape and the bytes when one buffer could not hold it. */
+export function checkAllocation(n: number, d: DType, where: string, shape?: readonly number[]): void {
+  const bytes = n * itemBytes(d);
+  if (bytes > MAX_BUFFER_BYTES) {
+    throw new ShapeError(
+      `${where}: ${shape ? `shape ${fmtShape(shape)} of ` : `${n} elements of `}${d} needs ${bytes} bytes, more than a typed array can hold (${MAX_BUFFER_BYTES} bytes)`,
+    );
+  }
+}
+
+/**
+ * A zeroed buffer of `n` elements. Checked before allocating, so an impossible size is a
+ * ShapeError naming it rather than a RangeError (or an out-of-memory crash) from the engine.
+ */
+export function allocate(d: DType, n: number, shape?: readonly number[]): TypedArray {
+  checkAllocation(n, d, "allocate", shape);
   switch (d) {
     case "float64": return new Float64Array(n);
     case "float32": return new Float32Array(n);

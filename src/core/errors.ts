@@ -17,3 +17,11 @@ export class EscapedTracerError extends JacobiError {}
 export class TreeError extends JacobiError {}
 
 export const fmtShape = (s: readonly number[]): string => `[${s.join(",")}]`;
+
+/** A tracer used after its transformation ended: shared by `bind` and by reads of its value. */
+export function escapedTracerError(shape: readonly number[], dtype: string, transform: string): EscapedTracerError {
+  return new EscapedTracerError(
+    `a tracer of shape ${fmtShape(shape)} and dtype ${dtype} from ${transform} was used after ` +
+      `that transformation ended (it escaped, e.g. stored in an outer variable); return it from the function instead`,
+  );
+}

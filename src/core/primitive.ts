@@ -1,6 +1,7 @@
 import type { ShapedArray } from "./shaped-array.js";
 import type { Tensor } from "./tensor.js";
 import type { Arr } from "../backend/ndarray-view.js";
+import type { DType } from "./dtype.js";
 
 /** A tangent or cotangent known to be zero: carried symbolically, never allocated. */
 export class Zero {
@@ -27,6 +28,11 @@ export interface PrimitiveRules<P extends Params> {
   transpose?(cts: Tangent[], args: (Tensor | UndefPrimal)[], params: P): (Tangent | null)[];
   /** vmap rule: batched outputs and where their batch axes are. */
   batch?(args: Tensor[], dims: BatchDim[], params: P): [Tensor[], BatchDim[]];
+  /**
+   * Only elementwise primitives whose impl is `mapN(expr, args, outDtype)`: that expression (in
+   * x0, x1, ...), so that jit can fuse chains of them into one loop with the same arithmetic.
+   */
+  elementwiseExpr?(params: P, outDtype: DType): string;
 }
 
 export interface Primitive<P extends Params = Params> extends PrimitiveRules<P> {

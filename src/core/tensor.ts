@@ -1,7 +1,7 @@
 import ndarray from "ndarray";
 import { type Arr, contiguous, readFlat, toFlatCopy, view } from "../backend/ndarray-view.js";
 import { type DType, type TypedArray, dtypeOfTypedArray } from "./dtype.js";
-import { ConcretizationError, ShapeError, fmtShape } from "./errors.js";
+import { ConcretizationError, ShapeError, escapedTracerError, fmtShape } from "./errors.js";
 import { ShapedArray } from "./shaped-array.js";
 import type { MainTrace } from "./trace.js";
 
@@ -192,6 +192,11 @@ export abstract class Tracer extends Tensor {
   abstract readonly main: MainTrace;
   protected override abstractWhere(): string {
     return this.main.transform;
+  }
+  protected override requireConcrete(what: string): Arr {
+    // An abstract tracer read after its transformation ended escaped; "abstract" would mislead.
+    if (!this.main.valid && this.concrete() === null) throw escapedTracerError(this.aval.shape, this.aval.dtype, this.main.transform);
+    return super.requireConcrete(what);
   }
 }
 

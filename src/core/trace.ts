@@ -1,6 +1,8 @@
-import { EscapedTracerError, fmtShape } from "./errors.js";
+import { escapedTracerError } from "./errors.js";
 import type { Params, Primitive } from "./primitive.js";
 import { ArrayTensor, Tensor, Tracer } from "./tensor.js";
+import type { ShapedArray } from "./shaped-array.js";
+import type { Arr } from "../backend/ndarray-view.js";
 
 /** What a level of the trace stack does with a primitive applied to its tracers. */
 export interface Trace {
@@ -42,15 +44,16 @@ export function withMain<R>(transform: string, makeTrace: (main: MainTrace) => T
 
 export function checkLive(t: Tracer): void {
   if (!t.main.valid) {
-    throw new EscapedTracerError(
-      `a tracer of shape ${fmtShape(t.aval.shape)} and dtype ${t.aval.dtype} from ${t.main.transform} was used after ` +
-        `that transformation ended (it escaped, e.g. stored in an outer variable); return it from the function instead`,
-    );
+    throw escapedTracerError(t.aval.shape, t.aval.dtype, t.main.transform);
   }
 }
 
+// Shared by every parameterless equation (a long chain would otherwise keep one `{}` per
+// equation alive); frozen so that a rule writing to it fails loudly instead of corrupting others.
+const NO_PARAMS: Params = Object.freeze({});
+
 /** Applies a primitive: the innermost trace among the arguments decides what that means. */
-export function bind(prim: Primitive<any>, args: Tensor[], params: Params = {}): Tensor[] {
+export function bind(prim: Primitive<any>, args: Tensor[], params: Params = NO_PARAMS): Tensor[] {
   let top: MainTrace | null = null;
   for (const a of args) {
     if (a instanceof Tracer) {
@@ -59,13 +62,24 @@ export function bind(prim: Primitive<any>, args: Tensor[], params: Params = {}):
     }
   }
   if (top === null) {
-    const avals = prim.abstractEval(args.map((a) => a.aval), params);
-    const outs = prim.impl(args.map((a) => (a as ArrayTensor).arr), params, avals);
-    return outs.map((o, i) => new ArrayTensor(o, avals[i]));
+    // Plain loops, not map with closures: this runs once per operation, and in a long chain the
+    // garbage from it was a large share of the time.
+    const n = args.length;
+    const inAvals = new Array<ShapedArray>(n);
+    const arrs = new Array<Arr>(n);
+    for (let i = 0; i < n; i++) {
+      inAvals[i] = args[i].aval;
+      arrs[i] = (args[i] as ArrayTensor).arr;
+    }
+    const avals = prim.abstractEval(inAvals, params);
+    const outs = prim.impl(arrs, params, avals);
+    const res = new Array<Tensor>(outs.length);
+    for (let i = 0; i < outs.length; i++) res[i] = new ArrayTensor(outs[i], avals[i]);
+    return res;
   }
   return top.trace.processPrimitive(prim, args, params);
 }
 
-export function bind1(prim: Primitive<any>, args: Tensor[], params: Params = {}): Tensor {
+export function bind1(prim: Primitive<any>, args: Tensor[], params: Params = NO_PARAMS): Tensor {
   return bind(prim, args, params)[0];
 }

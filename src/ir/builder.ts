@@ -47,11 +47,23 @@ export class BuilderTrace implements Trace {
   }
 
   processPrimitive(prim: Primitive<any>, args: Tensor[], params: Params): Tensor[] {
-    const inputs = args.map((a) => this.atom(a));
-    const avals = prim.abstractEval(args.map((a) => a.aval), params);
-    const outs = avals.map((a) => new Var(a));
+    // Loops rather than map: one call per recorded equation, so its garbage adds up in long chains.
+    const n = args.length;
+    const inputs = new Array<Atom>(n);
+    const inAvals = new Array<ShapedArray>(n);
+    for (let i = 0; i < n; i++) {
+      inputs[i] = this.atom(args[i]);
+      inAvals[i] = args[i].aval;
+    }
+    const avals = prim.abstractEval(inAvals, params);
+    const outs = new Array<Var>(avals.length);
+    const tracers = new Array<Tensor>(avals.length);
+    for (let i = 0; i < avals.length; i++) {
+      outs[i] = new Var(avals[i]);
+      tracers[i] = new JaxprTracer(this.main, avals[i], outs[i]);
+    }
     this.eqns.push(new Eqn(prim, inputs, params, outs));
-    return outs.map((v) => new JaxprTracer(this.main, v.aval, v));
+    return tracers;
   }
 
   /** Closes the recording over `ins` -> `outs`, dropping equations and constants no output needs. */
@@ -62,7 +74,11 @@ export class BuilderTrace implements Trace {
     const kept: Eqn[] = [];
     for (let i = this.eqns.length - 1; i >= 0; i--) {
       const e = this.eqns[i];
-      if (!e.outBinders.some((v) => live.has(v))) continue;
+      let used = false;
+      // A variable is defined once: after its equation it can leave the set, which then holds
+      // only the values live at this point (a handful for a long chain, not a million).
+      for (const v of e.outBinders) if (live.delete(v)) used = true;
+      if (!used) continue;
       kept.push(e);
       for (const a of e.inputs) if (a instanceof Var) live.add(a);
     }

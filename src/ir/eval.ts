@@ -9,9 +9,17 @@ export function evalJaxpr(jaxpr: Jaxpr, consts: Tensor[], args: Tensor[]): Tenso
   jaxpr.constBinders.forEach((v, i) => env.set(v, consts[i]));
   jaxpr.inBinders.forEach((v, i) => env.set(v, args[i]));
   const read = (a: Atom): Tensor => (a instanceof Var ? (env.get(a) as Tensor) : scalar(a.value, a.aval.dtype, a.aval.weakType));
-  for (const e of jaxpr.eqns) {
+  // Values are dropped after their last use: a long chain then holds a few live buffers, not all
+  // of them (retaining a million intermediates made the garbage collector the main cost).
+  const lastUse = new Map<Var, number>();
+  const eqns = jaxpr.eqns;
+  for (let i = 0; i < eqns.length; i++) for (const a of eqns[i].inputs) if (a instanceof Var) lastUse.set(a, i);
+  for (const a of jaxpr.outs) if (a instanceof Var) lastUse.set(a, eqns.length);
+  for (let i = 0; i < eqns.length; i++) {
+    const e = eqns[i];
     const outs = bind(e.primitive, e.inputs.map(read), e.params);
-    e.outBinders.forEach((v, i) => env.set(v, outs[i]));
+    for (const a of e.inputs) if (a instanceof Var && lastUse.get(a) === i) env.delete(a);
+    e.outBinders.forEach((v, j) => env.set(v, outs[j]));
   }
   return jaxpr.outs.map(read);
 }

@@ -4,8 +4,14 @@ import type { Tensor } from "../core/tensor.js";
 import { type DotOptions, toDot } from "./dot-export.js";
 import { printJaxpr } from "./pprint.js";
 
+let nextVarId = 0;
+/** How many Vars exist so far: the id the next one gets. */
+export const varCount = (): number => nextVarId;
+
 /** A variable of a jaxpr: its identity is the object; names are given when printed. */
 export class Var {
+  /** Unique, in creation order: lets passes over a jaxpr index an array instead of hashing (see VarTable). */
+  readonly id = nextVarId++;
   constructor(readonly aval: ShapedArray) {}
 }
 /** A scalar constant written inline in an equation. */

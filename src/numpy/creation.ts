@@ -1,16 +1,16 @@
 import { view, filled } from "../backend/ndarray-view.js";
 import { asTensor, describe, fromArr } from "../core/convert.js";
-import { type DType, allocate, checkDType } from "../core/dtype.js";
+import { type DType, allocate, checkAllocation, checkDType, isFloat } from "../core/dtype.js";
 import { JacobiError, ShapeError, fmtShape, DTypeError } from "../core/errors.js";
 import { Tensor, type TensorLike } from "../core/tensor.js";
 import { convertElementType } from "../primitives/elementwise.js";
-import { T } from "./promote.js";
+import { T, resultType } from "./promote.js";
+import * as S from "../primitives/shape.js";
 
-function checkShape(shape: unknown, where: string): number[] {
+function checkShape(shape: unknown, where: string, dtype: DType = "float64"): number[] {
   const s = typeof shape === "number" ? [shape] : shape;
   if (!Array.isArray(s) || !s.every((d) => Number.isInteger(d) && d >= 0)) throw new ShapeError(`${where}: shape must be a non-negative integer or an array of them, got ${JSON.stringify(shape)}`);
-  const bytes = s.reduce((a: number, b: number) => a * b, 1) * 8;
-  if (bytes > 2 ** 32) throw new ShapeError(`${where}: shape ${fmtShape(s)} needs ${bytes} bytes, more than a typed array can hold`);
+  checkAllocation(s.reduce((a: number, b: number) => a * b, 1), dtype, where, s);
   return s;
 }
 
@@ -40,10 +40,12 @@ export function array(data: unknown, dtype?: DType): Tensor {
     x.forEach((y, i) => walk(y, d + 1, `${path}[${i}]`));
   };
   walk(data, 0, "");
+  if (flat.some((v) => v instanceof Tensor)) return stackElements(flat, shape, dt);
   const allBool = flat.length > 0 && flat.every((v) => typeof v === "boolean");
   const out = allocate(dt ?? (allBool ? "bool" : "float64"), flat.length);
+  const isBool = (dt ?? (allBool ? "bool" : "float64")) === "bool";
   flat.forEach((v, i) => {
-    if (typeof v === "number") out[i] = v;
+    if (typeof v === "number") out[i] = isBool ? Number(v !== 0) : v;
     else if (typeof v === "boolean") out[i] = v ? 1 : 0;
     else if (v instanceof Tensor && v.size === 1) out[i] = v.item();
     else throw new DTypeError(`array: element ${i} is ${describe(v)}; expected numbers or booleans`);
@@ -51,15 +53,41 @@ export function array(data: unknown, dtype?: DType): Tensor {
   return fromArr(view(out, shape), dt ?? (allBool ? "bool" : "float64"));
 }
 
+/**
+ * `np.array` of nested lists holding Tensors: stacked with primitives, so that a traced element
+ * keeps its derivative (copying its value out would silently give a zero gradient) and an
+ * abstract one stays abstract. Elements of one shape stack into `shape ++ element shape`.
+ */
+function stackElements(flat: unknown[], shape: number[], dtype?: DType): Tensor {
+  const ts = flat.map((v, i) => {
+    if (typeof v !== "number" && typeof v !== "boolean" && !(v instanceof Tensor)) throw new DTypeError(`array: element ${i} is ${describe(v)}; expected numbers, booleans or Tensors`);
+    return T(v, `array: element ${i}`);
+  });
+  const inner = ts[0].shape;
+  ts.forEach((t, i) => {
+    if (t.ndim !== inner.length || t.shape.some((d, k) => d !== inner[k])) {
+      throw new ShapeError(`array: ragged nested array: element ${i} has shape ${fmtShape(t.shape)}, but element 0 has shape ${fmtShape(inner)}`);
+    }
+  });
+  const [rd, weak] = resultType(ts, flat);
+  const d = dtype ?? (weak && !isFloat(rd) ? "float64" : rd);
+  const rows = ts.map((t) => S.reshape(convertElementType(t, d), [1, ...inner]));
+  return S.reshape(S.concatenate(rows, 0), [...shape, ...inner]);
+}
+
 export function full(shape: number[] | number, value: number | boolean, dtype?: DType): Tensor {
-  const s = checkShape(shape, "full");
-  const dt = dtype === undefined ? (typeof value === "boolean" ? "bool" : "float64") : checkDType(dtype, "full");
+  return fill("full", shape, value, dtype);
+}
+/** `full` under the name the user called, so that errors name it. */
+function fill(where: string, shape: number[] | number, value: number | boolean, dtype?: DType): Tensor {
+  const dt = dtype === undefined ? (typeof value === "boolean" ? "bool" : "float64") : checkDType(dtype, where);
+  const s = checkShape(shape, where, dt);
   const data = allocate(dt, s.reduce((a, b) => a * b, 1));
-  if (value !== 0 && value !== false) data.fill(Number(value));
+  if (value !== 0 && value !== false) data.fill(dt === "bool" ? 1 : Number(value));
   return fromArr(view(data, s), dt);
 }
-export const zeros = (shape: number[] | number, dtype?: DType): Tensor => full(shape, 0, dtype ?? "float64");
-export const ones = (shape: number[] | number, dtype?: DType): Tensor => full(shape, 1, dtype ?? "float64");
+export const zeros = (shape: number[] | number, dtype?: DType): Tensor => fill("zeros", shape, 0, dtype ?? "float64");
+export const ones = (shape: number[] | number, dtype?: DType): Tensor => fill("ones", shape, 1, dtype ?? "float64");
 export const zerosLike = (x: TensorLike, dtype?: DType): Tensor => {
   const t = T(x, "zerosLike: argument 0");
   return full(t.shape, 0, dtype ?? t.dtype);
@@ -71,7 +99,7 @@ export const onesLike = (x: TensorLike, dtype?: DType): Tensor => {
 
 export function eye(n: number, m?: number, k = 0, dtype: DType = "float64"): Tensor {
   const cols = m ?? n;
-  const s = checkShape([n, cols], "eye");
+  const s = checkShape([n, cols], "eye", dtype);
   const data = allocate(checkDType(dtype, "eye"), n * cols);
   for (let i = 0; i < n; i++) {
     const j = i + k;

@@ -3,11 +3,11 @@ import type { Tensor, TensorLike } from "../core/tensor.js";
 import { dotGeneral } from "../primitives/dot.js";
 import { convertElementType, mul } from "../primitives/elementwise.js";
 import { reshape } from "../primitives/shape.js";
-import { T, broadcastShapes, broadcastTo, resultType, promoteArgs } from "./promote.js";
+import { T, broadcastShapes, broadcastTo, checkResultSize, resultType, promoteArgs } from "./promote.js";
 
 function unify(name: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
   const x = T(a, `${name}: argument 0`), y = T(b, `${name}: argument 1`);
-  const [d] = resultType([x, y]);
+  const [d] = resultType([x, y], [a, b]);
   return [x.dtype === d ? x : convertElementType(x, d), y.dtype === d ? y : convertElementType(y, d)];
 }
 
@@ -21,13 +21,19 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
   if (k !== y.shape[y.ndim - 2]) {
     throw new ShapeError(`matmul: shapes ${fmtShape(x0.shape)} and ${fmtShape(y0.shape)} are not aligned: ${k} (last axis of the first) != ${y.shape[y.ndim - 2]} (${y0.ndim === 1 ? "the only" : "second-to-last"} axis of the second)`);
   }
-  const batch = broadcastShapes("matmul", [x.shape.slice(0, -2), y.shape.slice(0, -2)]);
+  let batch: number[];
+  try {
+    batch = broadcastShapes("matmul", [x.shape.slice(0, -2), y.shape.slice(0, -2)]);
+  } catch {
+    throw new ShapeError(`matmul: the batch (leading) axes of shapes ${fmtShape(x0.shape)} and ${fmtShape(y0.shape)} do not broadcast`);
+  }
   const nb = batch.length;
   const xb = broadcastTo(x, [...batch, ...x.shape.slice(-2)], "matmul");
   const yb = broadcastTo(y, [...batch, ...y.shape.slice(-2)], "matmul");
   const bd = Array.from({ length: nb }, (_, i) => i);
+  checkResultSize("matmul", [x0, y0], [...batch, x.shape[nb], y.shape[nb + 1]], x.dtype);
   let out = dotGeneral(xb, yb, { contract: [[nb + 1], [nb]], batch: [bd, bd] });
-  const shape = [...batch, ...(x0.ndim === 1 ? [] : [x.shape[nb]]), ...(y0.ndim === 1 ? [] : [y.shape[nb + 1]])];
+  const shape = [...batch, ...(x0.ndim === 1 ? [] : [x.shape[x.ndim - 2]]), ...(y0.ndim === 1 ? [] : [y.shape[y.ndim - 1]])];
   out = reshape(out, shape);
   return out;
 }

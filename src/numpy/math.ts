@@ -61,6 +61,9 @@ export const round = intIdentity("round", P.round);
 
 export function clip(x: TensorLike, lo: TensorLike | null, hi: TensorLike | null): Tensor {
   let out = T(x, "clip: argument 0");
+  // Checked here so that a mismatch names clip, not the maximum/minimum it is made of.
+  const bounds = [lo, hi].filter((b) => b !== null && b !== undefined).map((b, i) => T(b, `clip: bound ${i}`).shape);
+  broadcastShapes("clip", [out.shape, ...bounds]);
   if (lo !== null && lo !== undefined) out = maximum(out, lo);
   if (hi !== null && hi !== undefined) out = minimum(out, hi);
   return out;
@@ -80,7 +83,7 @@ export function where(cond: TensorLike, x: TensorLike, y: TensorLike): Tensor {
   const xt = T(x, "where: argument 1"), yt = T(y, "where: argument 2");
   const shape = broadcastShapes("where", [c.shape, xt.shape, yt.shape]);
   if (c.dtype !== "bool") c = notEqual(c, 0);
-  const [xx, yy] = promoteArgs("where", [xt, yt]);
+  const [xx, yy] = promoteArgs("where", [typeof x === "number" ? x : xt, typeof y === "number" ? y : yt]);
   return P.select(broadcastTo(c, shape, "where"), broadcastTo(xx, shape, "where"), broadcastTo(yy, shape, "where"));
 }
 

@@ -1,5 +1,5 @@
 import { asTensor } from "../core/convert.js";
-import { type DType, isFloat, promoteTypes } from "../core/dtype.js";
+import { type DType, MAX_BUFFER_BYTES, checkAllocation, isFloat, promoteTypes } from "../core/dtype.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
 import type { Tensor, TensorLike } from "../core/tensor.js";
 import { convertElementType } from "../primitives/elementwise.js";
@@ -34,20 +34,38 @@ export function broadcastTo(x: Tensor, shape: readonly number[], name = "broadca
   return broadcastInDim(x, shape, x.shape.map((_, i) => lead + i));
 }
 
-/** Result dtype of several operands under weak typing. */
-export function resultType(xs: Tensor[]): [DType, boolean] {
-  let [d, w] = [xs[0].dtype, xs[0].weakType];
-  for (let i = 1; i < xs.length; i++) [d, w] = promoteTypes(d, w, xs[i].dtype, xs[i].weakType);
+/**
+ * Result dtype of several operands under weak typing. `raws` are the arguments as the user passed
+ * them: a JS integer next to a strong int32/bool operand is a weak int, so `int32 + 1` stays int32
+ * and `bool + 1` is int32 (JAX's weak Python int), while `int32 + 1.5` becomes float64.
+ */
+export function resultType(xs: Tensor[], raws?: readonly unknown[]): [DType, boolean] {
+  const strongInt = raws !== undefined && xs.some((x) => !x.weakType && !isFloat(x.dtype));
+  const kind = (i: number): [DType, boolean] => {
+    const r = raws?.[i];
+    const weakInt = strongInt && typeof r === "number" && Number.isInteger(r) && Math.abs(r) < 2 ** 31;
+    return weakInt ? ["int32", true] : [xs[i].dtype, xs[i].weakType];
+  };
+  let [d, w] = kind(0);
+  for (let i = 1; i < xs.length; i++) [d, w] = promoteTypes(d, w, ...kind(i));
   return [d, w];
 }
 
 /** Converts operands to their common dtype (optionally at least floating) and broadcasts them. */
 export function promoteArgs(name: string, args: unknown[], opts: { float?: boolean } = {}): Tensor[] {
   const xs = args.map((a, i) => T(a, `${name}: argument ${i}`));
-  let [d, w] = resultType(xs);
+  let [d, w] = resultType(xs, args);
   if (opts.float && !isFloat(d)) [d, w] = ["float64", false];
   const shape = broadcastShapes(name, xs.map((x) => x.shape));
+  checkResultSize(name, xs, shape, d);
   return xs.map((x) => broadcastTo(x.dtype === d ? x : convertElementType(x, d, w), shape, name));
+}
+
+/** Fails before any work when the broadcast result could not be allocated, naming every input shape. */
+export function checkResultSize(name: string, xs: Tensor[], shape: readonly number[], d: DType): void {
+  let n = 8;
+  for (const s of shape) n *= s;
+  if (n > MAX_BUFFER_BYTES) checkAllocation(n / 8, d, `${name} of shapes ${xs.map((x) => fmtShape(x.shape)).join(" and ")}`, shape);
 }
 
 export function toFloat(x: Tensor): Tensor {

@@ -56,12 +56,13 @@ const fullOf = (like: Tensor, v: number): Tensor => full(like.shape, v, like.dty
 
 const arg = (name: "argmax" | "argmin", f: (x: Tensor, axis: number) => Tensor) => (x: TensorLike, axis?: number | null): Tensor => {
   let t = T(x, `${name}: argument 0`);
+  const given = t.shape;
   if (axis === undefined || axis === null) {
     t = reshape(t, [t.size]);
     axis = 0;
   }
   const [a] = normAxes(name, axis, t.shape);
-  if (t.shape[a] === 0) throw new ShapeError(`${name}: attempt to get ${name} of an empty sequence (shape ${fmtShape(t.shape)})`);
+  if (t.shape[a] === 0) throw new ShapeError(`${name}: attempt to get ${name} of an empty sequence (shape ${fmtShape(given)})`);
   return f(t, a);
 };
 export const argmax = arg("argmax", R.argmax);

@@ -59,7 +59,10 @@ export function concatenate(xs: TensorLike[], axis = 0): Tensor {
   const ts = xs.map((x, i) => T(x, `concatenate: array ${i}`));
   if (ts.some((t) => t.ndim === 0)) throw new ShapeError(`concatenate: zero-dimensional arrays cannot be concatenated (shapes ${ts.map((t) => fmtShape(t.shape)).join(", ")})`);
   const nd = ts[0].ndim;
-  if (ts.some((t) => t.ndim !== nd) || axis < -nd || axis >= nd) {
+  if (!Number.isInteger(axis) || axis < -nd || axis >= nd) {
+    throw new ShapeError(`concatenate: axis ${axis} is out of bounds for shapes ${ts.map((t) => fmtShape(t.shape)).join(", ")}`);
+  }
+  if (ts.some((t) => t.ndim !== nd)) {
     throw new ShapeError(`concatenate: shapes ${ts.map((t) => fmtShape(t.shape)).join(", ")} must have the same rank and agree except along axis ${axis}`);
   }
   const ax = axis < 0 ? axis + nd : axis;
@@ -130,7 +133,7 @@ export function slice(x: TensorLike, ...specs: SliceSpec[]): Tensor {
       start.push(i), limit.push(i + 1), strides.push(1), drop.push(d);
     } else if (Array.isArray(s)) {
       const step = s[2] ?? 1;
-      if (!Number.isInteger(step) || step === 0) throw new ShapeError(`slice: step must be a non-zero integer, got ${step} for axis ${d}`);
+      if (!Number.isInteger(step) || step === 0) throw new ShapeError(`slice: step must be a non-zero integer, got ${step} for axis ${d} (shape ${fmtShape(t.shape)})`);
       const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
       if (step > 0) {
         const a = s[0] ?? 0, b = s[1] ?? n;
@@ -148,7 +151,7 @@ export function slice(x: TensorLike, ...specs: SliceSpec[]): Tensor {
         reversed.push(d);
       }
     } else {
-      throw new ShapeError(`slice: unsupported spec ${JSON.stringify(s)} for axis ${d}; use a number, [start, stop, step] or null`);
+      throw new ShapeError(`slice: unsupported spec ${JSON.stringify(s)} for axis ${d} (shape ${fmtShape(t.shape)}); use a number, [start, stop, step] or null`);
     }
   });
   let out = S.slice(t, start, limit, strides);

@@ -1,4 +1,4 @@
-import { reshapeView, transposeView } from "../backend/ndarray-view.js";
+import { groupedView, reshapeView } from "../backend/ndarray-view.js";
 import { batchMatmul } from "../backend/structural.js";
 import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";
 import { type Primitive, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";
@@ -15,7 +15,6 @@ export type DotParams = { contract: [number[], number[]]; batch: [number[], numb
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const remaining = (n: number, ...taken: number[][]): number[] => range(n).filter((i) => !taken.some((t) => t.includes(i)));
-const prod = (xs: number[]): number => xs.reduce((a, b) => a * b, 1);
 const argsort = (xs: number[]): number[] => range(xs.length).sort((a, b) => xs[a] - xs[b]);
 
 function outShape(l: ShapedArray, r: ShapedArray, { contract: [lc, rc], batch: [lb, rb] }: DotParams): number[] {
@@ -35,10 +34,9 @@ export const dotGeneralP: Primitive<DotParams> = definePrimitive("dot_general", 
   impl: ([a, b], p, [o]) => {
     const { contract: [lc, rc], batch: [lb, rb] } = p;
     const lf = remaining(a.shape.length, lc, lb), rf = remaining(b.shape.length, rc, rb);
-    const nb = prod(lb.map((i) => a.shape[i])), k = prod(lc.map((i) => a.shape[i]));
-    const m = prod(lf.map((i) => a.shape[i])), n = prod(rf.map((i) => b.shape[i]));
-    const A = reshapeView(transposeView(a, [...lb, ...lf, ...lc]), [nb, m, k]);
-    const B = reshapeView(transposeView(b, [...rb, ...rc, ...rf]), [nb, k, n]);
+    // Strided [batch, m, k] / [batch, k, n] views when the axes merge without a copy.
+    const A = groupedView(a, [...lb, ...lf, ...lc], [lb.length, lf.length, lc.length]);
+    const B = groupedView(b, [...rb, ...rc, ...rf], [rb.length, rc.length, rf.length]);
     return [reshapeView(batchMatmul(A, B, o.dtype), o.shape)];
   },
   abstractEval: ([l, r], p) => {

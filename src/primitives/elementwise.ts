@@ -23,6 +23,7 @@ function floatOnly(name: string, avals: ShapedArray[]): ShapedArray[] {
 function unary(name: string, expr: string, coef: ((x: Tensor, y: Tensor) => Tensor) | "zero", float = true): [Primitive, Unary] {
   const p = definePrimitive(name, (self) => ({
     impl: ([x], _params, [out]) => [mapN(expr, [x], out.dtype)],
+    elementwiseExpr: () => expr,
     abstractEval: (avals) => (float ? floatOnly(name, avals) : sameAval(avals)),
     jvp: ([x], [t]) => {
       const y = bind1(self, [x]);
@@ -37,6 +38,7 @@ function unary(name: string, expr: string, coef: ((x: Tensor, y: Tensor) => Tens
 function binary(name: string, expr: string | ((dtype: DType) => string), outDtype?: DType): Primitive {
   return definePrimitive(name, (self) => ({
     impl: ([a, b], _p, [out]) => [mapN(typeof expr === "string" ? expr : expr(out.dtype), [a, b], out.dtype)],
+    elementwiseExpr: (_p, d) => (typeof expr === "string" ? expr : expr(d)),
     abstractEval: (avals) => [naryAval(name, avals, outDtype)],
     batch: vectorizedBatch(self),
   }));
@@ -45,6 +47,7 @@ function binary(name: string, expr: string | ((dtype: DType) => string), outDtyp
 // ---- linear arithmetic ----
 export const negP = definePrimitive("neg", (self) => ({
   impl: ([x], _p, [o]) => [mapN("-x0", [x], o.dtype)],
+  elementwiseExpr: () => "-x0",
   abstractEval: sameAval,
   jvp: ([x], [t]) => [[neg(x)], [neg(instantiate(t))]],
   transpose: ([ct]) => [isZero(ct) ? ct : neg(ct)],
@@ -105,7 +108,10 @@ export const [log1pP, log1p] = unary("log1p", "Math.log1p(x0)", (x) => div(fullL
 export const [expm1P, expm1] = unary("expm1", "Math.expm1(x0)", (_x, y) => add(y, fullLike(y, 1)));
 export const [sqrtP, sqrt] = unary("sqrt", "Math.sqrt(x0)", (_x, y) => div(fullLike(y, 0.5), y));
 export const [rsqrtP, rsqrt] = unary("rsqrt", "1 / Math.sqrt(x0)", (x, y) => mul(fullLike(y, -0.5), div(y, x)));
-export const [absP, abs] = unary("abs", "Math.abs(x0)", (x) => sign(x), false);
+// d|x| = t for x >= 0 (zero included, as JAX's select(x >= 0, t, -t)), -t below, NaN at NaN. At the
+// kink this is the right-hand derivative, which composites such as sigmoid (built from e^-|x|)
+// rely on: with sign(0) = 0 there, sigmoid'(0) silently came out as 0 instead of 1/4.
+export const [absP, abs] = unary("abs", "Math.abs(x0)", (x) => add(sign(x), convertElementType(eq(x, zerosLike(x)), x.dtype)), false);
 export const [signP, sign] = unary("sign", "x0 > 0 ? 1 : x0 < 0 ? -1 : x0", "zero", false);
 export const [floorP, floor] = unary("floor", "Math.floor(x0)", "zero", false);
 export const [ceilP, ceil] = unary("ceil", "Math.ceil(x0)", "zero", false);
@@ -120,6 +126,7 @@ function powExpr(n: number): string {
 }
 export const integerPowP: Primitive<{ y: number }> = definePrimitive("integer_pow", (self) => ({
   impl: ([x], { y }, [o]) => [mapN(powExpr(y), [x], o.dtype)],
+  elementwiseExpr: ({ y }) => powExpr(y),
   abstractEval: sameAval,
   jvp: ([x], [t], { y }) => {
     const out = integerPow(x, y);
@@ -143,22 +150,26 @@ powP.jvp = ([x, y], [tx, ty]) => {
 };
 export const pow = (a: Tensor, b: Tensor): Tensor => bind1(powP, [a, b]);
 
-// max/min split the tangent evenly at ties, as JAX does.
-function tieCoefs(a: Tensor, b: Tensor, firstWins: Tensor): [Tensor, Tensor] {
-  const half = fullLike(a, 0.5);
-  const ca = select(eq(a, b), half, convertElementType(firstWins, a.dtype));
-  return [ca, sub(fullLike(a, 1), ca)];
+// max/min split the tangent evenly at ties, as JAX does (its _balanced_eq): an operand gets
+// (it equals the output ? 1 : 0) / (the other equals it too ? 2 : 1). A NaN output equals
+// neither operand, so no tangent flows to the non-NaN one through a value it did not choose.
+function tieCoefs(a: Tensor, b: Tensor, out: Tensor): [Tensor, Tensor] {
+  const zero = zerosLike(a), one = fullLike(a, 1), half = fullLike(a, 0.5);
+  const aHit = eq(a, out), bHit = eq(b, out);
+  return [select(aHit, select(bHit, half, one), zero), select(bHit, select(aHit, half, one), zero)];
 }
 export const maxP = binary("max", "(x0 > x1 || x0 !== x0) ? x0 : x1");
 maxP.jvp = ([a, b], [ta, tb]) => {
-  const [ca, cb] = tieCoefs(a, b, gt(a, b));
-  return [[max(a, b)], [addTangents(isZero(ta) ? ta : mul(ta, ca), isZero(tb) ? tb : mul(tb, cb))]];
+  const out = max(a, b);
+  const [ca, cb] = tieCoefs(a, b, out);
+  return [[out], [addTangents(isZero(ta) ? ta : mul(ta, ca), isZero(tb) ? tb : mul(tb, cb))]];
 };
 export const max = (a: Tensor, b: Tensor): Tensor => bind1(maxP, [a, b]);
 export const minP = binary("min", "(x0 < x1 || x0 !== x0) ? x0 : x1");
 minP.jvp = ([a, b], [ta, tb]) => {
-  const [ca, cb] = tieCoefs(a, b, lt(a, b));
-  return [[min(a, b)], [addTangents(isZero(ta) ? ta : mul(ta, ca), isZero(tb) ? tb : mul(tb, cb))]];
+  const out = min(a, b);
+  const [ca, cb] = tieCoefs(a, b, out);
+  return [[out], [addTangents(isZero(ta) ? ta : mul(ta, ca), isZero(tb) ? tb : mul(tb, cb))]];
 };
 export const min = (a: Tensor, b: Tensor): Tensor => bind1(minP, [a, b]);
 
@@ -192,6 +203,7 @@ export const [neP, ne] = comparison("ne", "!==");
 
 export const selectP = definePrimitive("select", (self) => ({
   impl: ([p, a, b], _params, [o]) => [mapN("x0 !== 0 ? x1 : x2", [p, a, b], o.dtype)],
+  elementwiseExpr: () => "x0 !== 0 ? x1 : x2",
   abstractEval: ([p, a, b]) => {
     if (p.dtype !== "bool") throw new DTypeError(`select: the predicate must be bool, got ${p.dtype}`);
     naryAval("select", [p, a, b].map((v) => new ShapedArray(v.shape, a.dtype)));
@@ -216,6 +228,8 @@ export const select = (p: Tensor, onTrue: Tensor, onFalse: Tensor): Tensor => bi
 
 export const convertElementTypeP: Primitive<{ newDtype: DType; weakType: boolean }> = definePrimitive("convert_element_type", (self) => ({
   impl: ([x], { newDtype }) => [convert(x, newDtype)],
+  // convert() is mapN of this expression.
+  elementwiseExpr: ({ newDtype }) => (newDtype === "bool" ? "x0 !== 0 ? 1 : 0" : "x0"),
   abstractEval: ([x], { newDtype, weakType }) => [new ShapedArray(x.shape, newDtype, weakType)],
   jvp: ([x], [t], params) => {
     const out = bind1(self, [x], params);
@@ -232,6 +246,7 @@ export function convertElementType(x: Tensor, newDtype: DType, weakType = false)
 
 export const stopGradientP = definePrimitive("stop_gradient", (self) => ({
   impl: ([x]) => [x],
+  elementwiseExpr: () => "x0",
   abstractEval: sameAval,
   jvp: ([x]) => {
     const out = bind1(self, [x]);

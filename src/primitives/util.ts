@@ -39,7 +39,9 @@ export function checkSameDTypes(name: string, avals: ShapedArray[]): void {
 export function naryAval(name: string, avals: ShapedArray[], dtype?: DType): ShapedArray {
   checkSameShapes(name, avals);
   checkSameDTypes(name, avals);
-  return new ShapedArray(avals[0].shape, dtype ?? avals[0].dtype, avals.every((a) => a.weakType));
+  const a0 = avals[0], d = dtype ?? a0.dtype, weak = avals.every((a) => a.weakType);
+  // Reused when it already describes the output: one aval fewer kept alive per recorded equation.
+  return a0.dtype === d && a0.weakType === weak ? a0 : new ShapedArray(a0.shape, d, weak);
 }
 
 export function normalizeAxis(axis: number, ndim: number, where: string): number {

@@ -1,5 +1,5 @@
 import { fromArr } from "../core/convert.js";
-import { ShapeError, DTypeError, JacobiError, fmtShape } from "../core/errors.js";
+import { ShapeError, DTypeError, JacobiError, TreeError, fmtShape } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
 import { Zero, type Tangent } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
@@ -18,7 +18,7 @@ export interface GradOptions {
 
 /** Splits the call's arguments into the differentiated leaves and a way to rebuild the call. */
 export function argsFlattener(args: unknown[], nums: number[], transform: string) {
-  const parts = nums.map((n) => inputLeaves(args[n], `argument ${n}`));
+  const parts = nums.map((n) => inputLeaves(args[n], `${transform}: argument ${n}`));
   const leaves = parts.flatMap((p) => p[0]);
   const rebuild = (xs: Tensor[]): unknown[] => {
     const out = [...args];
@@ -48,7 +48,7 @@ export function argsFlattener(args: unknown[], nums: number[], transform: string
 function splitAux(out: unknown, hasAux: boolean, transform: string): [unknown, unknown] {
   if (!hasAux) return [out, undefined];
   if (!Array.isArray(out) || out.length !== 2) {
-    throw new JacobiError(`${transform} with hasAux: the function must return a pair [output, aux], got ${Array.isArray(out) ? `an array of length ${out.length}` : typeof out}`);
+    throw new TreeError(`${transform} with hasAux: the function must return a pair [output, aux], got ${Array.isArray(out) ? `an array of length ${out.length}` : typeof out}`);
   }
   return [out[0], out[1]];
 }
@@ -106,8 +106,8 @@ export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] 
   checkFn(f, "jvp");
   checkArgList(primals, "primals", "jvp");
   checkArgList(tangents, "tangents", "jvp");
-  const [ps, pdef] = inputLeaves(primals, "primal");
-  const [ts, tdef] = inputLeaves(tangents, "tangent");
+  const [ps, pdef] = inputLeaves(primals, "jvp: primal");
+  const [ts, tdef] = inputLeaves(tangents, "jvp: tangent");
   checkTree("the tangents", "jvp", tdef, pdef);
   const tIn: Tangent[] = ts.map((t, i) => {
     checkLike("tangent", "jvp", t, ps[i].aval, i);
@@ -139,12 +139,12 @@ function flatCall(f: Fn, pdef: TreeDef, transform: string, setDef: (d: TreeDef) 
 export function vjp(f: Fn, primals: unknown[]): [any, (ct: unknown) => any[]] {
   checkFn(f, "vjp");
   checkArgList(primals, "primals", "vjp");
-  const [ps, pdef] = inputLeaves(primals, "primal");
+  const [ps, pdef] = inputLeaves(primals, "vjp: primal");
   let outDef: TreeDef | null = null;
   const { primalsOut, lin } = linearizeFlat(flatCall(f, pdef, "vjp", (d) => (outDef = d)), ps, "vjp");
   const def = outDef as unknown as TreeDef;
   const vjpFn = (ct: unknown): any[] => {
-    const [cts, cdef] = inputLeaves(ct, "cotangent");
+    const [cts, cdef] = inputLeaves(ct, "vjp function: cotangent");
     checkTree("the cotangent", "vjp function", cdef, def);
     cts.forEach((c, i) => checkLike("cotangent", "vjp function", c, primalsOut[i].aval, i));
     const res = pullback(lin, cts.map((c, i) => (isFloat(primalsOut[i].dtype) ? convertElementType(c, primalsOut[i].dtype) : new Zero(primalsOut[i].aval))));
@@ -157,12 +157,12 @@ export function vjp(f: Fn, primals: unknown[]): [any, (ct: unknown) => any[]] {
 export function linearize(f: Fn, primals: unknown[]): [any, (...tangents: unknown[]) => any] {
   checkFn(f, "linearize");
   checkArgList(primals, "primals", "linearize");
-  const [ps, pdef] = inputLeaves(primals, "primal");
+  const [ps, pdef] = inputLeaves(primals, "linearize: primal");
   let outDef: TreeDef | null = null;
   const { primalsOut, lin } = linearizeFlat(flatCall(f, pdef, "linearize", (d) => (outDef = d)), ps, "linearize");
   const def = outDef as unknown as TreeDef;
   const jvpFn = (...tangents: unknown[]): any => {
-    const [ts, tdef] = inputLeaves(tangents, "tangent");
+    const [ts, tdef] = inputLeaves(tangents, "linearize's jvp function: tangent");
     checkTree("the tangents", "linearize's jvp function", tdef, pdef);
     ts.forEach((t, i) => checkLike("tangent", "linearize's jvp function", t, ps[i].aval, i));
     return unflatten(def, applyLinear(lin, ts.map((t, i) => convertElementType(t, ps[i].dtype))));

@@ -15,7 +15,7 @@ export function normArgnums(argnums: number | number[], nargs: number, transform
   const list = Array.isArray(argnums) ? argnums : [argnums];
   if (Array.isArray(argnums) && list.length === 0) throw new JacobiError(`${transform}: argnums must not be empty`);
   const out = list.map((a) => {
-    if (typeof a !== "number" || !Number.isInteger(a)) throw new JacobiError(`${transform}: argnums must be integers, got ${JSON.stringify(a) ?? String(a)}`);
+    if (typeof a !== "number" || !Number.isInteger(a)) throw new JacobiError(`${transform}: argnums must be integers, got ${typeof a === "number" ? String(a) : (JSON.stringify(a) ?? String(a))}`);
     if (a < -nargs || a >= nargs) throw new JacobiError(`${transform}: argnums ${a} is out of range for a call with ${nargs} positional argument${nargs === 1 ? "" : "s"}`);
     return a < 0 ? a + nargs : a;
   });

@@ -28,7 +28,7 @@ function basis(shapes: number[][], dtypes: DType[]): Tensor[] {
   const n = sizes.reduce((a, b) => a + b, 0);
   let at = 0;
   return shapes.map((s, j) => {
-    const data = allocate(dtypes[j], n * sizes[j]);
+    const data = allocate(dtypes[j], n * sizes[j], [n, ...s]);
     for (let k = 0; k < sizes[j]; k++) data[(at + k) * sizes[j] + k] = 1;
     at += sizes[j];
     return fromArr(view(data, [n, ...s]), dtypes[j]);
@@ -143,5 +143,7 @@ export function jacobian(f: Fn, opts: JacOptions & { mode?: JacMode } = {}) {
 /** Second derivatives: jacfwd of jacrev. */
 export function hessian(f: Fn, opts: JacOptions = {}) {
   checkFn(f, "hessian");
-  return jacfwd(jacrev(f, opts), opts);
+  const h = jacfwd(jacrev(f, opts), opts);
+  // Checked first so that a bad argnums names hessian rather than the jacfwd it is built from.
+  return (...args: unknown[]): any => (normArgnums(opts.argnums ?? 0, args.length, "hessian"), h(...args));
 }

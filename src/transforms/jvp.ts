@@ -31,15 +31,28 @@ export class JvpTrace implements Trace {
   }
 
   processPrimitive(prim: Primitive<any>, args: Tensor[], params: Params): Tensor[] {
-    const ts = args.map((a) => this.lift(a));
-    const primals = ts.map((t) => t.primal);
-    const tangents = ts.map((t) => t.tangent);
-    if (tangents.every(isZero)) {
-      return bind(prim, primals, params).map((o) => new JvpTracer(this.main, o, new Zero(o.aval.strong())));
+    // Loops rather than map/every: this runs once per operation under every derivative.
+    const n = args.length;
+    const primals = new Array<Tensor>(n);
+    const tangents = new Array<Tangent>(n);
+    let allZero = true;
+    for (let i = 0; i < n; i++) {
+      const t = this.lift(args[i]);
+      primals[i] = t.primal;
+      tangents[i] = t.tangent;
+      if (!isZero(t.tangent)) allZero = false;
     }
-    if (!prim.jvp) throw new JacobiError(`differentiation of ${prim.name} in forward mode is not supported (it has no jvp rule)`);
-    const [po, to] = prim.jvp(primals, tangents, params);
-    return po.map((p, i) => new JvpTracer(this.main, p, to[i]));
+    let po: Tensor[], to: Tangent[];
+    if (allZero) {
+      po = bind(prim, primals, params);
+      to = po.map((o) => new Zero(o.aval.strong()));
+    } else {
+      if (!prim.jvp) throw new JacobiError(`differentiation of ${prim.name} in forward mode is not supported (it has no jvp rule)`);
+      [po, to] = prim.jvp(primals, tangents, params);
+    }
+    const outs = new Array<Tensor>(po.length);
+    for (let i = 0; i < po.length; i++) outs[i] = new JvpTracer(this.main, po[i], to[i]);
+    return outs;
   }
 }
 

@@ -9,7 +9,7 @@ import { type Fn, checkFn, inputLeaves, outputLeaves } from "./common.js";
 export function makeJaxpr(f: Fn) {
   checkFn(f, "makeJaxpr");
   return (...args: unknown[]): ClosedJaxpr => {
-    const [leaves, def] = inputLeaves(args, "argument");
+    const [leaves, def] = inputLeaves(args, "makeJaxpr: argument");
     const avals = leaves.map((l) => new ShapedArray(l.shape, l.dtype, l.weakType));
     return traceToJaxpr("makeJaxpr", avals, (xs: Tensor[]) => outputLeaves(f(...(unflatten(def, xs) as unknown[])), "makeJaxpr")[0]);
   };

@@ -6,6 +6,7 @@ import { scalar } from "../core/convert.js";
 import { type Atom, type Jaxpr, Var } from "../ir/jaxpr.js";
 import { addTangents } from "../primitives/elementwise.js";
 import { isZero } from "../primitives/util.js";
+import { VarTable, slotRange } from "../ir/var-table.js";
 
 /**
  * Reverse mode: walks a linear jaxpr backwards (a loop over its equations), pulling the output
@@ -13,8 +14,10 @@ import { isZero } from "../primitives/util.js";
  * (UndefPrimal); constants are the residuals the forward pass stored.
  */
 export function backwardPass(jaxpr: Jaxpr, consts: Tensor[], cts: Tangent[]): Tangent[] {
-  const linear = new Set<Var>(jaxpr.inBinders);
-  const env = new Map<Var, Tensor>();
+  const [lo, hi] = slotRange(jaxpr);
+  const linear = new VarTable<true>(lo, hi);
+  for (const v of jaxpr.inBinders) linear.set(v, true);
+  const env = new VarTable<Tensor>(lo, hi);
   jaxpr.constBinders.forEach((v, i) => env.set(v, consts[i]));
   const read = (a: Atom): Tensor => (a instanceof Var ? (env.get(a) as Tensor) : scalar(a.value, a.aval.dtype, a.aval.weakType));
   const isLinear = (a: Atom): a is Var => a instanceof Var && linear.has(a);
@@ -23,7 +26,7 @@ export function backwardPass(jaxpr: Jaxpr, consts: Tensor[], cts: Tangent[]): Ta
   const linearEqns = [];
   for (const e of jaxpr.eqns) {
     if (e.inputs.some(isLinear)) {
-      for (const v of e.outBinders) linear.add(v);
+      for (const v of e.outBinders) linear.set(v, true);
       linearEqns.push(e);
     } else {
       const outs = bind(e.primitive, e.inputs.map(read), e.params);
@@ -31,7 +34,7 @@ export function backwardPass(jaxpr: Jaxpr, consts: Tensor[], cts: Tangent[]): Ta
     }
   }
 
-  const ctEnv = new Map<Var, Tangent>();
+  const ctEnv = new VarTable<Tangent>(lo, hi);
   const accumulate = (v: Var, ct: Tangent | null): void => {
     if (ct === null || isZero(ct)) return;
     const prev = ctEnv.get(v);

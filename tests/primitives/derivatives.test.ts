@@ -2,6 +2,8 @@
 // central differences (checkGrads, orders 1 and 2, forward and reverse) and against the adjoint
 // identity <vjp(u), v> = <u, jvp(v)>, on plain, broadcast and strided inputs.
 import { test } from "uvu";
+import { guardTraceState } from "../guard.js";
+guardTraceState(test);
 import * as assert from "uvu/assert";
 import { JacobiError, type Tensor, checkGrads, jvp, makeJaxpr, nn, np, tree, vjp } from "../../src/index.js";
 import { allPrimitives } from "../../src/core/primitive.js";

@@ -2,6 +2,8 @@
 // agrees with a loop of unbatched calls: batch axis at 0, at another axis, and with an argument
 // left unbatched (inAxes null).
 import { test } from "uvu";
+import { guardTraceState } from "../guard.js";
+guardTraceState(test);
 import * as assert from "uvu/assert";
 import { type Tensor, np, vmap } from "../../src/index.js";
 import { type Params, type Primitive, allPrimitives } from "../../src/core/primitive.js";

@@ -1,4 +1,6 @@
 import { test } from "uvu";
+import { guardTraceState } from "../guard.js";
+guardTraceState(test);
 import * as assert from "uvu/assert";
 import { JacobiError, ShapeError, computationGraph, makeJaxpr, np, type Tensor } from "../../src/index.js";
 import { fmt3, levelOrder } from "../../src/ir/notation.js";

@@ -1,4 +1,6 @@
 import { test } from "uvu";
+import { guardTraceState } from "../guard.js";
+guardTraceState(test);
 import * as assert from "uvu/assert";
 import { makeJaxpr, np, traceTable, type Tensor } from "../../src/index.js";
 import { Eqn, Var } from "../../src/ir/jaxpr.js";

@@ -1,4 +1,6 @@
 import { test } from "uvu";
+import { guardTraceState } from "../guard.js";
+guardTraceState(test);
 import * as assert from "uvu/assert";
 import { ConcretizationError, DTypeError, JacobiError, TraceTable, grad, jvp, np, traceTable, type Tensor } from "../../src/index.js";
 import { traceDepth } from "../../src/core/trace.js";

@@ -1,4 +1,6 @@
 import { test } from "uvu";
+import { guardTraceState } from "../guard.js";
+guardTraceState(test);
 import * as assert from "uvu/assert";
 import {
   ConcretizationError,

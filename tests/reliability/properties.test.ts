@@ -1,0 +1,189 @@
+// Property tests (fast-check): random compositions of primitives on random broadcast-compatible
+// shapes, checked against finite differences (checkGrads, float64, first and second order), the
+// adjoint identity <u, J v> = <Jᵀ u, v>, and forward-over-forward = reverse-over-reverse Hessians.
+//
+// Seeded and replayable: every property runs from SEED (override with JACOBI_FC_SEED=<n>). On a
+// failure fast-check prints the seed and a `path`; rerun with JACOBI_FC_SEED=<seed> and
+// JACOBI_FC_PATH=<path> to replay exactly that (shrunk) case.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import fc from "fast-check";
+import { type Tensor, checkGrads, hessian, jacfwd, jacrev, jvp, nn, np, vjp } from "../../src/index.js";
+import { guardTraceState } from "../guard.js";
+
+guardTraceState(test);
+
+const SEED = Number(process.env.JACOBI_FC_SEED ?? 20_240_611);
+const PATH = process.env.JACOBI_FC_PATH;
+const params = (numRuns: number): fc.Parameters<unknown> => ({ seed: SEED, numRuns, ...(PATH ? { path: PATH, endOnFailure: true } : {}) });
+
+// ---------- random programs ----------
+
+// Smooth everywhere on the reals (no kinks, poles or branch cuts), so finite differences apply
+// at any point the generator picks.
+const UNARY = {
+  sin: (a: Tensor) => np.sin(a),
+  cos: (a: Tensor) => np.cos(a),
+  tanh: (a: Tensor) => np.tanh(a),
+  negative: (a: Tensor) => np.negative(a),
+  square: (a: Tensor) => np.square(a),
+  expTanh: (a: Tensor) => np.exp(np.tanh(a)),
+  logOnePlusSquare: (a: Tensor) => np.log(np.add(1, np.square(a))),
+  sqrtOnePlusSquare: (a: Tensor) => np.sqrt(np.add(1, np.square(a))),
+  arctan: (a: Tensor) => np.arctan(a),
+  sigmoid: (a: Tensor) => nn.sigmoid(a),
+  softplus: (a: Tensor) => nn.softplus(a),
+  powerThreeHalvesOfCosh: (a: Tensor) => np.power(np.cosh(a), 1.5),
+};
+const BINARY = {
+  add: (a: Tensor, b: Tensor) => np.add(a, b),
+  subtract: (a: Tensor, b: Tensor) => np.subtract(a, b),
+  multiply: (a: Tensor, b: Tensor) => np.multiply(a, b),
+  divideByOnePlusSquare: (a: Tensor, b: Tensor) => np.divide(a, np.add(1, np.square(b))),
+  weighted: (a: Tensor, b: Tensor) => np.add(np.multiply(a, 0.75), np.multiply(b, -1.25)),
+};
+type UnaryName = keyof typeof UNARY;
+type BinaryName = keyof typeof BINARY;
+
+type Expr =
+  | { k: "in"; i: number }
+  | { k: "unary"; op: UnaryName; a: Expr }
+  | { k: "binary"; op: BinaryName; a: Expr; b: Expr }
+  | { k: "reduce"; op: "sum" | "mean"; axis: number; a: Expr };
+
+const N_INPUTS = 3;
+const exprArb: fc.Arbitrary<Expr> = fc.letrec<{ expr: Expr; leaf: Expr; unary: Expr; binary: Expr; reduce: Expr }>((tie) => ({
+  expr: fc.oneof({ maxDepth: 4, depthIdentifier: "expr" }, tie("leaf"), tie("unary"), tie("binary"), tie("binary"), tie("reduce")),
+  leaf: fc.record({ k: fc.constant("in" as const), i: fc.nat(N_INPUTS - 1) }),
+  unary: fc.record({ k: fc.constant("unary" as const), op: fc.constantFrom(...(Object.keys(UNARY) as UnaryName[])), a: tie("expr") }),
+  binary: fc.record({ k: fc.constant("binary" as const), op: fc.constantFrom(...(Object.keys(BINARY) as BinaryName[])), a: tie("expr"), b: tie("expr") }),
+  reduce: fc.record({ k: fc.constant("reduce" as const), op: fc.constantFrom("sum" as const, "mean" as const), axis: fc.nat(3), a: tie("expr") }),
+})).expr;
+
+/** Evaluates `e` on the inputs; reductions keep their axis (size 1) so every value stays broadcastable. */
+function evaluate(e: Expr, xs: Tensor[]): Tensor {
+  switch (e.k) {
+    case "in":
+      return xs[e.i];
+    case "unary":
+      return UNARY[e.op](evaluate(e.a, xs));
+    case "binary":
+      return BINARY[e.op](evaluate(e.a, xs), evaluate(e.b, xs));
+    case "reduce": {
+      const a = evaluate(e.a, xs);
+      if (a.ndim === 0) return a;
+      return np[e.op](a, e.axis % a.ndim, { keepdims: true });
+    }
+  }
+}
+
+/**
+ * A base shape (rank 0-3, sizes 1-3) and, per input, a shape broadcast-compatible with it: some
+ * leading axes dropped and some sizes replaced by 1.
+ */
+const shapesArb: fc.Arbitrary<number[][]> = fc
+  .tuple(
+    fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }),
+    fc.array(fc.tuple(fc.nat(3), fc.array(fc.boolean(), { minLength: 3, maxLength: 3 })), { minLength: N_INPUTS, maxLength: N_INPUTS }),
+  )
+  .map(([base, specs]) => specs.map(([drop, ones]) => base.slice(Math.min(drop, base.length)).map((d, k) => (ones[k] ? 1 : d))));
+
+/** mulberry32: values in [lo, hi) from a seed the property draws, so every case is replayable. */
+function uniforms(seed: number, n: number, lo: number, hi: number): Float64Array {
+  let s = seed >>> 0;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = lo + ((hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296));
+  }
+  return out;
+}
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const tensorOf = (data: Float64Array, shape: number[]): Tensor => np.reshape(np.array(data), shape);
+const randomInputs = (shapes: number[][], seed: number): Tensor[] => shapes.map((s, i) => tensorOf(uniforms(seed + 101 * i, size(s), -1, 1), s));
+const describe = (e: Expr): string => JSON.stringify(e);
+
+// ---------- properties ----------
+
+test("random compositions on broadcast-compatible shapes pass checkGrads in float64 (order 2, forward and reverse)", () => {
+  fc.assert(
+    fc.property(exprArb, shapesArb, fc.nat(), (expr, shapes, seed) => {
+      const f = (...xs: Tensor[]) => evaluate(expr, xs);
+      checkGrads(f, randomInputs(shapes, seed), { order: 2, modes: ["fwd", "rev"] });
+    }),
+    params(40),
+  );
+});
+
+test("the adjoint identity <u, J v> = <Jᵀ u, v> holds to rounding for random programs, points and directions", () => {
+  fc.assert(
+    fc.property(exprArb, shapesArb, fc.nat(), (expr, shapes, seed) => {
+      const f = (...xs: Tensor[]) => evaluate(expr, xs);
+      const xs = randomInputs(shapes, seed);
+      const vs = shapes.map((s, i) => tensorOf(uniforms(seed + 7 + 31 * i, size(s), -1, 1), s));
+      const [y, t] = jvp(f, xs, vs);
+      const u = tensorOf(uniforms(seed + 3, y.size, -1, 1), y.shape);
+      const [, back] = vjp(f, xs);
+      const cts: Tensor[] = back(u);
+      const lhs = np.sum(np.multiply(u, t)).item();
+      let rhs = 0;
+      cts.forEach((c, i) => (rhs += np.sum(np.multiply(c, vs[i])).item()));
+      // Both sides are exact linear maps of the same derivative: they differ only by rounding.
+      const scale = np.sum(np.abs(np.multiply(u, t))).item() + cts.reduce((s, c, i) => s + np.sum(np.abs(np.multiply(c, vs[i]))).item(), 0);
+      if (!(Math.abs(lhs - rhs) <= 1e-12 * Math.max(1, scale))) {
+        throw new Error(`<u, Jv> = ${lhs} but <Jᵀu, v> = ${rhs} for ${describe(expr)} on shapes ${JSON.stringify(shapes)}`);
+      }
+      return true;
+    }),
+    params(80),
+  );
+});
+
+test("forward-over-forward, reverse-over-reverse and hessian agree on second derivatives", () => {
+  fc.assert(
+    fc.property(exprArb, shapesArb, fc.nat(), (expr, shapes, seed) => {
+      const xs = randomInputs(shapes, seed);
+      // A scalar function of the first input, the others fixed.
+      const f = (x: Tensor) => np.sum(evaluate(expr, [x, xs[1], xs[2]]));
+      const ff = flatNums(jacfwd(jacfwd(f))(xs[0]).tolist());
+      const rr = flatNums(jacrev(jacrev(f))(xs[0]).tolist());
+      const fr = flatNums(hessian(f)(xs[0]).tolist());
+      ff.forEach((a, k) => {
+        const tol = 1e-10 * Math.max(1, Math.abs(a));
+        if (!(Math.abs(a - rr[k]) <= tol && Math.abs(a - fr[k]) <= tol)) {
+          throw new Error(`entry ${k}: fwd-over-fwd ${a}, rev-over-rev ${rr[k]}, hessian ${fr[k]} for ${describe(expr)} on ${JSON.stringify(shapes[0])}`);
+        }
+      });
+      return true;
+    }),
+    params(40),
+  );
+});
+
+function flatNums(x: unknown): number[] {
+  return Array.isArray(x) ? x.flatMap(flatNums) : [x as number];
+}
+
+test("the generators cover what they claim: broadcasting shapes, every op, depth > 1", () => {
+  const samples = fc.sample(fc.tuple(exprArb, shapesArb), { seed: SEED, numRuns: 300 });
+  const ops = new Set<string>();
+  let deep = 0, broadcasting = 0;
+  const walk = (e: Expr, d: number): number => {
+    if (e.k !== "in") ops.add(e.op);
+    if (e.k === "in") return d;
+    if (e.k === "binary") return Math.max(walk(e.a, d + 1), walk(e.b, d + 1));
+    return walk(e.a, d + 1);
+  };
+  for (const [e, shapes] of samples) {
+    if (walk(e, 0) >= 2) deep++;
+    if (new Set(shapes.map((s) => JSON.stringify(s))).size > 1) broadcasting++;
+  }
+  for (const op of [...Object.keys(UNARY), ...Object.keys(BINARY), "sum", "mean"]) assert.ok(ops.has(op), `never generated ${op}`);
+  assert.ok(deep > 100, `only ${deep} of 300 programs have depth >= 2`);
+  assert.ok(broadcasting > 150, `only ${broadcasting} of 300 cases mix shapes`);
+});
+
+test.run();
