@@ -18,3 +18,4 @@ export { traceTable, TraceTable, computationGraph, type TraceRow, type TraceTabl
 export { lax } from "./lax.js";
 export { customJvp, customVjp, type CustomJvpFunction, type CustomVjpFunction } from "./transforms/custom.js";
 export { checkpoint } from "./transforms/checkpoint.js";
+export { jit, type JitOptions } from "./transforms/jit.js";

@@ -1,0 +1,137 @@
+// jit: stage a function once per input signature into a jaxpr, then run that jaxpr. Concrete calls
+// run a compiled program (elementwise chains fused into single loops); calls on tracers evaluate
+// the jaxpr equation by equation through bind, so jit composes with every other transformation.
+import type { Arr } from "../backend/ndarray-view.js";
+import { JacobiError } from "../core/errors.js";
+import { ArrayTensor, type Tensor, Tracer } from "../core/tensor.js";
+import { type TreeDef, unflatten } from "../core/tree.js";
+import { traceToJaxpr } from "../ir/builder.js";
+import { evalJaxpr } from "../ir/eval.js";
+import type { ClosedJaxpr } from "../ir/jaxpr.js";
+import { type Fn, checkFn, inputLeaves, outputLeaves } from "./common.js";
+import { CompiledJaxpr, type JitStats } from "./jit-compile.js";
+
+export interface JitOptions {
+  /** Positions of arguments passed as they are (not traced); a new value retraces. */
+  staticArgnums?: number | number[];
+}
+
+interface Entry {
+  closed: ClosedJaxpr;
+  outDef: TreeDef;
+  compiled: CompiledJaxpr | null;
+}
+
+// Per user function (so two jit wrappers of one function share traces), then per signature.
+const caches = new WeakMap<Fn, Map<string, Entry>>();
+// Static values that are neither numbers, strings nor booleans are compared by identity.
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 0;
+
+function staticKey(v: unknown): string {
+  switch (typeof v) {
+    case "number": return Object.is(v, -0) ? "n-0" : `n${v}`;
+    case "string": return `s${JSON.stringify(v)}`;
+    case "boolean": return `b${v}`;
+    case "undefined": return "u";
+    case "bigint": return `i${v}`;
+    case "symbol": return `y${String(v)}`;
+  }
+  if (v === null) return "null";
+  const o = v as object;
+  let id = objectIds.get(o);
+  if (id === undefined) objectIds.set(o, (id = nextObjectId++));
+  return `o${id}`;
+}
+
+function checkStaticArgnums(s: unknown): number[] {
+  const list = Array.isArray(s) ? s : [s];
+  for (const a of list) {
+    if (typeof a !== "number" || !Number.isInteger(a)) {
+      throw new JacobiError(`jit: staticArgnums must be an integer or an array of integers, got ${typeof a === "number" ? String(a) : (JSON.stringify(a) ?? String(a))}`);
+    }
+  }
+  if (new Set(list).size !== list.length) throw new JacobiError(`jit: staticArgnums ${JSON.stringify(list)} has duplicates`);
+  return list as number[];
+}
+
+/** Everything a call needs: the staged function for this signature and the traced inputs. */
+function prepare(f: Fn, statics: number[], args: unknown[]): [Entry, Tensor[]] {
+  const nargs = args.length;
+  const isStatic = new Array<boolean>(nargs).fill(false);
+  for (const s of statics) {
+    if (s < -nargs || s >= nargs) {
+      throw new JacobiError(`jit: staticArgnums ${s} is out of range for a call with ${nargs} positional argument${nargs === 1 ? "" : "s"}`);
+    }
+    isStatic[s < 0 ? s + nargs : s] = true;
+  }
+  const dynamic = args.filter((_, i) => !isStatic[i]);
+  const [leaves, def] = inputLeaves(dynamic, "jit: argument");
+  let key = `${nargs}|${def}|`;
+  for (const l of leaves) key += `${l.aval.str()}${l.aval.weakType ? "w" : ""};`;
+  for (let i = 0; i < nargs; i++) if (isStatic[i]) key += `|${i}=${staticKey(args[i])}`;
+
+  let cache = caches.get(f);
+  if (cache === undefined) caches.set(f, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit !== undefined) return [hit, leaves];
+
+  let outDef: TreeDef | undefined;
+  const closed = traceToJaxpr(
+    "jit",
+    leaves.map((l) => l.aval),
+    (xs) => {
+      const dyn = unflatten(def, xs) as unknown[];
+      let k = 0;
+      const full = args.map((a, i) => (isStatic[i] ? a : dyn[k++]));
+      const [outs, d] = outputLeaves(f(...full), "jit");
+      outDef = d;
+      return outs;
+    },
+  );
+  const entry: Entry = { closed, outDef: outDef as TreeDef, compiled: null };
+  // A closed-over tracer of an enclosing transformation is only valid during this call: such a
+  // staging is used once and not kept.
+  if (!closed.consts.some((c) => c instanceof Tracer)) cache.set(key, entry);
+  return [entry, leaves];
+}
+
+function runEntry(entry: Entry, leaves: Tensor[]): Tensor[] {
+  const { closed } = entry;
+  const concrete = leaves.every((l) => l instanceof ArrayTensor) && closed.consts.every((c) => c instanceof ArrayTensor);
+  if (!concrete) return evalJaxpr(closed.jaxpr, closed.consts, leaves);
+  entry.compiled ??= new CompiledJaxpr(closed.jaxpr);
+  const outs = entry.compiled.run(
+    closed.consts.map((c) => (c as ArrayTensor).arr),
+    leaves.map((l) => (l as ArrayTensor).arr),
+  );
+  return outs.map((a: Arr, i) => new ArrayTensor(a, closed.jaxpr.outs[i].aval));
+}
+
+const wrappers = new WeakMap<Fn, { f: Fn; statics: number[] }>();
+
+/**
+ * `f` staged once per input signature (the pytree structure, shapes, dtypes and weak types of
+ * the traced arguments, and the values of the static ones) and run as a compiled program. Inside
+ * `f` values are abstract: JS branches on them throw ConcretizationError.
+ */
+export function jit(f: Fn, opts: JitOptions = {}) {
+  checkFn(f, "jit");
+  if (typeof opts !== "object" || opts === null) throw new JacobiError(`jit: options must be an object such as { staticArgnums: [1] }, got ${String(opts)}`);
+  const statics = opts.staticArgnums === undefined ? [] : checkStaticArgnums(opts.staticArgnums);
+  const jitted = (...args: unknown[]): any => {
+    const [entry, leaves] = prepare(f, statics, args);
+    return unflatten(entry.outDef, runEntry(entry, leaves));
+  };
+  wrappers.set(jitted, { f, statics });
+  return jitted;
+}
+
+/** Internal: the staged jaxpr and compilation stats `jitted` uses for these arguments. */
+export function jitInspect(jitted: Fn, ...args: unknown[]): { jaxpr: ClosedJaxpr; stats: JitStats; source: string[] } {
+  const w = wrappers.get(jitted);
+  if (w === undefined) throw new JacobiError("jitInspect: expected a function returned by jit");
+  const [entry] = prepare(w.f, w.statics, args);
+  entry.compiled ??= new CompiledJaxpr(entry.closed.jaxpr);
+  return { jaxpr: entry.closed, stats: entry.compiled.stats, source: entry.compiled.sources() };
+}
