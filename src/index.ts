@@ -15,6 +15,7 @@ export { makeJaxpr } from "./transforms/make-jaxpr.js";
 export const stopGradient = np.stopGradient;
 export { checkGrads } from "./transforms/check-grads.js";
 export { traceTable, TraceTable, computationGraph, type TraceRow, type TraceTableOptions, type ComputationGraphOptions } from "./teaching/index.js";
+export { costAnalysis, type CostAnalysis, type ModeCost, type OpStats, type CostOptions } from "./transforms/cost-analysis.js";
 export { lax } from "./lax.js";
 export { customJvp, customVjp, type CustomJvpFunction, type CustomVjpFunction } from "./transforms/custom.js";
 export { checkpoint } from "./transforms/checkpoint.js";
