@@ -2,6 +2,7 @@ import { view } from "../backend/ndarray-view.js";
 import { asTensor, fromArr } from "../core/convert.js";
 import { type DType, allocate, isFloat } from "../core/dtype.js";
 import { JacobiError, fmtShape } from "../core/errors.js";
+import { seeded } from "../core/random.js";
 import type { Tensor } from "../core/tensor.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { jvp, vjp } from "./autodiff.js";
@@ -35,17 +36,6 @@ interface Settings {
   rtol?: number;
 }
 
-/** mulberry32: a small seeded generator, so a failing check reproduces exactly. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function normals(rand: () => number, n: number): Float64Array {
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {

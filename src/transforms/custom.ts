@@ -108,6 +108,50 @@ function closureTangents(call: ClosedJaxpr, primals: Tensor[], tangents: Tangent
 }
 
 const zeroTangents = (outs: Tensor[]): Tangent[] => outs.map((o) => new Zero(o.aval.strong()));
+/** A JVP rule's tangents, with those of non-float outputs replaced by symbolic zeros (they have no derivative). */
+const floatTangents = (po: Tensor[], to: Tangent[]): Tangent[] => to.map((t, i) => (isFloat(po[i].dtype) ? t : new Zero(po[i].aval.strong())));
+
+/**
+ * A custom call under a JVP trace. Without tangents it runs on the primals alone (`primalCall`)
+ * with zero output tangents; otherwise `rule` gives the outputs and their tangents.
+ */
+function customCallUnderJvp(
+  top: MainTrace,
+  trace: JvpTrace,
+  leaves: Tensor[],
+  primalCall: (ps: Tensor[]) => Tensor[],
+  rule: (ps: Tensor[], ts: Tangent[]) => [Tensor[], Tangent[]],
+): Tensor[] {
+  const lifted = leaves.map((l) => trace.lift(l));
+  const ps = lifted.map((l) => l.primal);
+  const ts = lifted.map((l) => l.tangent);
+  if (ts.every((t) => isZero(t))) return primalCall(ps).map((o) => new JvpTracer(top, o, new Zero(o.aval.strong())));
+  const [po, to] = rule(ps, ts);
+  return po.map((p, i) => new JvpTracer(top, p, to[i]));
+}
+
+/**
+ * The jvp rule of a staged custom call. With every argument tangent zero the call is bound again
+ * as it is, so its rules stay staged for a later differentiation; otherwise `rule` gives the
+ * outputs and their tangents from the arguments. Tangents of closed-over values are added either way.
+ */
+function customCallJvp<P extends { call: ClosedJaxpr; numConsts: number }>(
+  self: Primitive<P>,
+  rule: (xs: Tensor[], dxs: Tangent[], p: P) => [Tensor[], Tangent[]],
+): (primals: Tensor[], tangents: Tangent[], p: P) => [Tensor[], Tangent[]] {
+  return (primals, tangents, p) => {
+    const n = p.numConsts;
+    const dxs = tangents.slice(n);
+    let po: Tensor[], to: Tangent[];
+    if (dxs.every((t) => isZero(t))) {
+      po = bind(self, primals, p);
+      to = zeroTangents(po);
+    } else {
+      [po, to] = rule(primals.slice(n), dxs, p);
+    }
+    return [po, closureTangents(p.call, primals, tangents, n, to)];
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // customJvp
@@ -145,13 +189,11 @@ function customJvpCall(name: string, fun: FlatFn, rule: FlatJvpRule, leaves: Ten
   if (top === null) return fun(leaves);
   const trace = top.trace;
   if (trace instanceof JvpTrace) {
-    const lifted = leaves.map((l) => trace.lift(l));
-    const ps = lifted.map((l) => l.primal);
-    const ts = lifted.map((l) => l.tangent);
-    if (ts.every((t) => isZero(t))) return customJvpCall(name, fun, rule, ps).map((o) => new JvpTracer(top, o, new Zero(o.aval.strong())));
-    const [po, to] = rule(ps, ts.map(instantiate));
-    checkNoLeak(`customJvp (${name})`, top, [...po, ...to]);
-    return po.map((p, i) => new JvpTracer(top, p, isFloat(p.dtype) ? to[i] : new Zero(p.aval.strong())));
+    return customCallUnderJvp(top, trace, leaves, (ps) => customJvpCall(name, fun, rule, ps), (ps, ts) => {
+      const [po, to] = rule(ps, ts.map(instantiate));
+      checkNoLeak(`customJvp (${name})`, top, [...po, ...to]);
+      return [po, floatTangents(po, to)];
+    });
   }
   const { call, hoisted } = stageCall(`customJvp (${name})`, fun, leaves);
   return bind(customJvpCallP, [...hoisted, ...leaves], { name, call, numConsts: hoisted.length, jvp: new Label(rule, `${name}_jvp`) });
@@ -163,20 +205,10 @@ export type CustomJvpParams = { name: string; call: ClosedJaxpr; numConsts: numb
 export const customJvpCallP: Primitive<CustomJvpParams> = definePrimitive<CustomJvpParams>("custom_jvp_call", (self) => ({
   impl: (args, { call }) => evalCallImpl(call, args),
   abstractEval: (avals, { call, name }) => callAvals(`custom_jvp_call (${name})`, avals, call),
-  jvp: (primals, tangents, p) => {
-    const n = p.numConsts;
-    const dxs = tangents.slice(n);
-    let po: Tensor[], to: Tangent[];
-    if (dxs.every((t) => isZero(t))) {
-      po = bind(self, primals, p);
-      to = zeroTangents(po);
-    } else {
-      const [a, b] = p.jvp.value(primals.slice(n), dxs.map(instantiate));
-      po = a;
-      to = b.map((t, i) => (isFloat(a[i].dtype) ? t : new Zero(a[i].aval.strong())));
-    }
-    return [po, closureTangents(p.call, primals, tangents, n, to)];
-  },
+  jvp: customCallJvp(self, (xs, dxs, p) => {
+    const [po, to] = p.jvp.value(xs, dxs.map(instantiate));
+    return [po, floatTangents(po, to)];
+  }),
   batch: (args, dims, p) => {
     const size = batchSize(args, dims);
     const xdims = dims.slice(p.numConsts);
@@ -298,13 +330,11 @@ function customVjpCall(name: string, fun: FlatFn, fwd: FlatFwd, bwd: FlatBwd, le
   if (top === null) return fun(leaves);
   const trace = top.trace;
   if (trace instanceof JvpTrace) {
-    const lifted = leaves.map((l) => trace.lift(l));
-    const ps = lifted.map((l) => l.primal);
-    const ts = lifted.map((l) => l.tangent);
-    if (ts.every((t) => isZero(t))) return customVjpCall(name, fun, fwd, bwd, ps).map((o) => new JvpTracer(top, o, new Zero(o.aval.strong())));
-    const [po, to] = vjpAsJvp(name, fwd, bwd, ps, ts);
-    checkNoLeak(`customVjp (${name})`, top, po);
-    return po.map((p, i) => new JvpTracer(top, p, to[i]));
+    return customCallUnderJvp(top, trace, leaves, (ps) => customVjpCall(name, fun, fwd, bwd, ps), (ps, ts) => {
+      const [po, to] = vjpAsJvp(name, fwd, bwd, ps, ts);
+      checkNoLeak(`customVjp (${name})`, top, po);
+      return [po, to];
+    });
   }
   const { call, hoisted } = stageCall(`customVjp (${name})`, fun, leaves);
   const params: CustomVjpParams = { name, call, numConsts: hoisted.length, fwd: new Label(fwd, `${name}_fwd`), bwd: new Label(bwd, `${name}_bwd`) };
@@ -317,18 +347,7 @@ export type CustomVjpParams = { name: string; call: ClosedJaxpr; numConsts: numb
 export const customVjpCallP: Primitive<CustomVjpParams> = definePrimitive<CustomVjpParams>("custom_vjp_call", (self) => ({
   impl: (args, { call }) => evalCallImpl(call, args),
   abstractEval: (avals, { call, name }) => callAvals(`custom_vjp_call (${name})`, avals, call),
-  jvp: (primals, tangents, p) => {
-    const n = p.numConsts;
-    const dxs = tangents.slice(n);
-    let po: Tensor[], to: Tangent[];
-    if (dxs.every((t) => isZero(t))) {
-      po = bind(self, primals, p);
-      to = zeroTangents(po);
-    } else {
-      [po, to] = vjpAsJvp(p.name, p.fwd.value, p.bwd.value, primals.slice(n), dxs);
-    }
-    return [po, closureTangents(p.call, primals, tangents, n, to)];
-  },
+  jvp: customCallJvp(self, (xs, dxs, p) => vjpAsJvp(p.name, p.fwd.value, p.bwd.value, xs, dxs)),
   batch: (args, dims, p) => {
     const size = batchSize(args, dims);
     const xdims = dims.slice(p.numConsts);

@@ -2,6 +2,7 @@
 // every kernel: each result must equal the result on a contiguous copy of the same values.
 import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
+import { flat } from "../helpers.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
 import { type Tensor, np } from "../../src/index.js";
@@ -65,7 +66,6 @@ function contiguousCopy(values: number[], shape: number[], dtype: DType): Tensor
 }
 
 const arrOf = (t: Tensor): Arr => t.concrete() as Arr;
-const flat = (t: Tensor): number[] => Array.from(t.toTypedArray() as ArrayLike<number>);
 const sameNum = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
 function expectSame(got: Tensor, want: Tensor, what: string): void {

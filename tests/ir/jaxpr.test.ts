@@ -2,6 +2,7 @@
 // (every walk is a loop), and the trace stack's behaviour on concretization, exceptions and leaks.
 import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
+import { caught } from "../helpers.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
 import {
@@ -256,19 +257,16 @@ test("Symbol.toPrimitive on an abstract tracer throws ConcretizationError, never
     ["tolist()", (x) => x.tolist()],
   ];
   for (const [what, use] of attempts) {
-    let caught: unknown = null;
-    try {
+    const err = caught(() =>
       makeJaxpr((x: Tensor) => {
         const v = use(x);
         assert.unreachable(`${what} returned ${String(v)}`);
         return x;
-      })(np.array(2));
-    } catch (e) {
-      caught = e;
-    }
-    assert.ok(caught instanceof ConcretizationError, `${what}: ${caught}`);
-    assert.ok(caught instanceof JacobiError);
-    const msg = (caught as Error).message;
+      })(np.array(2)),
+    );
+    assert.ok(err instanceof ConcretizationError, `${what}: ${err}`);
+    assert.ok(err instanceof JacobiError);
+    const msg = (err as Error).message;
     assert.match(msg, "makeJaxpr", what);
     assert.match(msg, "lax.cond", what);
     assert.match(msg, "np.where", what);
@@ -303,13 +301,7 @@ test("a user exception mid-trace propagates unchanged and leaves the trace stack
   ];
   assert.is(traceDepth(), 0);
   for (const [name, run] of runs) {
-    let caught: unknown = null;
-    try {
-      run();
-    } catch (e) {
-      caught = e;
-    }
-    assert.is(caught, boom, name);
+    assert.is(caught(run), boom, name);
     assert.is(traceDepth(), 0, name);
     // The next call works.
     assert.is(makeJaxpr(seed)(2, 5).jaxpr.eqns.length, 5, name);
@@ -335,14 +327,9 @@ test("a tracer leaked out of makeJaxpr and used later throws EscapedTracerError 
     ["item()", () => leaked.item()],
   ];
   for (const [what, use] of uses) {
-    let caught: unknown = null;
-    try {
-      use();
-    } catch (e) {
-      caught = e;
-    }
-    assert.ok(caught instanceof EscapedTracerError, `${what}: ${caught}`);
-    const msg = (caught as Error).message;
+    const err = caught(use);
+    assert.ok(err instanceof EscapedTracerError, `${what}: ${err}`);
+    const msg = (err as Error).message;
     assert.match(msg, "[2,3]", what);
     assert.match(msg, "float32", what);
     assert.match(msg, "makeJaxpr", what);

@@ -7,6 +7,7 @@ guardTraceState(test);
 import * as assert from "uvu/assert";
 import { JacobiError, type Tensor, checkGrads, jvp, makeJaxpr, nn, np, tree, vjp } from "../../src/index.js";
 import { allPrimitives } from "../../src/core/primitive.js";
+import { seeded } from "../../src/core/random.js";
 import { rsqrt } from "../../src/primitives/elementwise.js";
 import { scatterAdd } from "../../src/primitives/gather.js";
 import { pad } from "../../src/primitives/shape.js";
@@ -18,17 +19,6 @@ import { Label, avalsLabel, customLinP } from "../../src/transforms/custom.js";
 
 type Fn = (...xs: any[]) => any;
 
-/** mulberry32, so every run sees the same inputs. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = seeded(20240611);
 
 // ---- input domains: where each function is smooth ----

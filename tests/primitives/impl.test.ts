@@ -3,6 +3,7 @@
 // float64 operation on the rounded inputs: the kernels compute in float64 and round once.
 import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
+import { flat } from "../helpers.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
 import { DTypeError, ShapeError, type Tensor, np } from "../../src/index.js";
@@ -42,7 +43,6 @@ function dtypeOfData(d: unknown): DType {
 // ---- helpers ----
 const FLOATS: DType[] = ["float64", "float32"];
 const round = (dt: DType) => (dt === "float32" ? Math.fround : (v: number) => v);
-const flat = (t: Tensor): number[] => Array.from(t.toTypedArray() as ArrayLike<number>);
 const sameNum = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
 function expectValues(got: Tensor, want: number[], dtype: DType, what: string): void {

@@ -8,6 +8,7 @@ import * as assert from "uvu/assert";
 import { type Tensor, np, vmap } from "../../src/index.js";
 import { type Params, type Primitive, allPrimitives } from "../../src/core/primitive.js";
 import { bind } from "../../src/core/trace.js";
+import { seeded } from "../../src/core/random.js";
 import { lax } from "../../src/index.js";
 import { makeJaxpr } from "../../src/index.js";
 import { ShapedArray } from "../../src/core/shaped-array.js";
@@ -45,17 +46,6 @@ test("primitive names are unique", () => {
 
 // ---- batch rules against loops ----
 
-/** mulberry32, so every run sees the same inputs. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = seeded(7);
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 

@@ -9,6 +9,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
 import { type Tensor, checkGrads, hessian, jacfwd, jacrev, jvp, nn, np, vjp } from "../../src/index.js";
+import { seeded } from "../../src/core/random.js";
 import { guardTraceState } from "../guard.js";
 
 guardTraceState(test);
@@ -88,17 +89,11 @@ const shapesArb: fc.Arbitrary<number[][]> = fc
   )
   .map(([base, specs]) => specs.map(([drop, ones]) => base.slice(Math.min(drop, base.length)).map((d, k) => (ones[k] ? 1 : d))));
 
-/** mulberry32: values in [lo, hi) from a seed the property draws, so every case is replayable. */
+/** Values in [lo, hi) from a seed the property draws, so every case is replayable. */
 function uniforms(seed: number, n: number, lo: number, hi: number): Float64Array {
-  let s = seed >>> 0;
+  const rand = seeded(seed);
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + ((hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296));
-  }
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rand();
   return out;
 }
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);

@@ -26,20 +26,11 @@ import {
 } from "../../src/index.js";
 import { traceDepth } from "../../src/core/trace.js";
 import { guardTraceState } from "../guard.js";
-import { throwsExactly } from "./util.js";
+import { caught, throwsExactly } from "../helpers.js";
 
 guardTraceState(test);
 
 class UserError extends Error {}
-/** Runs `fn` and returns exactly what it threw (failing if it did not throw). */
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return assert.unreachable("expected a throw");
-}
 
 const cube = (x: any) => np.sum(np.power(x, 3));
 const v = np.array([1, 2]);

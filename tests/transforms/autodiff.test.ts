@@ -22,45 +22,7 @@ import {
 } from "../../src/index.js";
 import { chooseMode } from "../../src/transforms/jacobian.js";
 import { traceDepth } from "../../src/core/trace.js";
-
-// ---------- helpers ----------
-
-type Nested = number | Nested[];
-/** Tensors (anywhere in a pytree) to nested JS lists, so whole results compare with assert.equal. */
-function L(x: unknown): unknown {
-  if (x !== null && typeof x === "object" && "tolist" in x && typeof (x as Tensor).tolist === "function") return (x as Tensor).tolist();
-  if (Array.isArray(x)) return x.map(L);
-  if (x !== null && typeof x === "object") return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, L(v)]));
-  return x;
-}
-function flatNums(x: unknown): number[] {
-  return Array.isArray(x) ? x.flatMap(flatNums) : [x as number];
-}
-/** Same nesting, every number within `tol` (relative to max(1, |want|)). */
-function close(got: unknown, want: Nested, tol = 1e-12, what = ""): void {
-  const g = L(got);
-  const gs = JSON.stringify(g);
-  const shapeOf = (v: unknown): unknown => (Array.isArray(v) ? [v.length, ...(v.length ? [shapeOf(v[0])] : [])] : null);
-  assert.equal(shapeOf(g), shapeOf(want), `${what} nesting: got ${gs}, want ${JSON.stringify(want)}`);
-  const a = flatNums(g), b = flatNums(want);
-  assert.is(a.length, b.length, `${what} size`);
-  a.forEach((v, i) => {
-    if (!(Math.abs(v - b[i]) <= tol * Math.max(1, Math.abs(b[i])))) {
-      assert.unreachable(`${what} element ${i}: got ${v}, want ${b[i]} (got ${gs}, want ${JSON.stringify(want)})`);
-    }
-  });
-}
-/** Runs `fn` and checks it throws an instance of `cls` whose message contains every word of `words`. */
-function throwsWith(fn: () => unknown, cls: new (...a: any[]) => Error, words: string[]): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, cls, `expected ${cls.name}, got ${(e as Error).constructor.name}: ${(e as Error).message}`);
-    for (const w of words) assert.ok((e as Error).message.includes(w), `message ${JSON.stringify((e as Error).message)} lacks ${JSON.stringify(w)}`);
-    return;
-  }
-  assert.unreachable(`expected ${cls.name} to be thrown`);
-}
+import { L, type Nested, caught, close, throwsWith } from "../helpers.js";
 
 // ---------- grad / valueAndGrad ----------
 
@@ -556,12 +518,7 @@ test("an exception inside a transformed function propagates unchanged and leaves
     return x;
   };
   for (const run of [() => grad(grad(bad))(2), () => jacrev(bad)(2), () => jacfwd(bad)(2), () => vjp(bad, [2]), () => hessian(bad)(2)]) {
-    try {
-      run();
-      assert.unreachable("should throw");
-    } catch (e) {
-      assert.is(e, boom);
-    }
+    assert.is(caught(run), boom);
     assert.is(traceDepth(), 0);
   }
   assert.is(grad(bad)(0.5).item(), 1, "later calls work");

@@ -24,18 +24,12 @@ import { sinP } from "../../src/primitives/elementwise.js";
 import { checkpointP } from "../../src/transforms/checkpoint.js";
 import { linearizeFlat, pullback } from "../../src/transforms/linearize.js";
 import { guardTraceState } from "../guard.js";
+import { L, close } from "../helpers.js";
 
 guardTraceState(test);
 
-const L = (x: unknown): unknown => (x !== null && typeof x === "object" && "tolist" in x ? (x as Tensor).tolist() : Array.isArray(x) ? x.map(L) : x);
-const flatNums = (x: unknown): number[] => (Array.isArray(x) ? x.flatMap(flatNums) : [x as number]);
 /** Same structure and every number within `tol` relative to max(1, |want|). */
-function same(got: unknown, want: unknown, tol = 1e-13, what = ""): void {
-  const g = L(got), w = L(want);
-  assert.is(JSON.stringify(g, (_k, v) => (typeof v === "number" ? 0 : v)), JSON.stringify(w, (_k, v) => (typeof v === "number" ? 0 : v)), `${what}: structure`);
-  const a = flatNums(g), b = flatNums(w);
-  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= tol * Math.max(1, Math.abs(b[i])), `${what} element ${i}: ${v} vs ${b[i]}`));
-}
+const same = (got: unknown, want: unknown, tol = 1e-13, what = ""): void => close(got, want, tol, what);
 
 const body = (x: Tensor, y: Tensor) => np.multiply(np.sin(np.multiply(x, y)), np.exp(np.cos(x)));
 const ck = checkpoint(body);

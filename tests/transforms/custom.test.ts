@@ -28,40 +28,10 @@ import { UndefPrimal } from "../../src/core/primitive.js";
 import { ShapedArray } from "../../src/core/shaped-array.js";
 import { Label, avalsLabel, customLinP } from "../../src/transforms/custom.js";
 import { guardTraceState } from "../guard.js";
+import { L, close, throwsWith } from "../helpers.js";
 
 guardTraceState(test);
 
-// ---------- helpers ----------
-
-type Nested = number | Nested[];
-function L(x: unknown): unknown {
-  if (x !== null && typeof x === "object" && "tolist" in x && typeof (x as Tensor).tolist === "function") return (x as Tensor).tolist();
-  if (Array.isArray(x)) return x.map(L);
-  if (x !== null && typeof x === "object") return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, L(v)]));
-  return x;
-}
-const flatNums = (x: unknown): number[] => (Array.isArray(x) ? x.flatMap(flatNums) : [x as number]);
-/** Same nesting, every number within `tol` (relative to max(1, |want|)); NaN only matches NaN. */
-function close(got: unknown, want: Nested, tol = 1e-12, what = ""): void {
-  const g = L(got);
-  const shapeOf = (v: unknown): unknown => (Array.isArray(v) ? [v.length, ...(v.length ? [shapeOf(v[0])] : [])] : null);
-  assert.equal(shapeOf(g), shapeOf(want), `${what} nesting: got ${JSON.stringify(g)}, want ${JSON.stringify(want)}`);
-  const a = flatNums(g), b = flatNums(want);
-  a.forEach((v, i) => {
-    const ok = Number.isNaN(b[i]) ? Number.isNaN(v) : Math.abs(v - b[i]) <= tol * Math.max(1, Math.abs(b[i]));
-    if (!ok) assert.unreachable(`${what} element ${i}: got ${v}, want ${b[i]} (got ${JSON.stringify(g)})`);
-  });
-}
-function throwsWith(fn: () => unknown, cls: new (...a: any[]) => Error, words: string[]): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, cls, `expected ${cls.name}, got ${(e as Error).constructor.name}: ${(e as Error).message}`);
-    for (const w of words) assert.ok((e as Error).message.includes(w), `message ${JSON.stringify((e as Error).message)} lacks ${JSON.stringify(w)}`);
-    return;
-  }
-  assert.unreachable(`expected ${cls.name} to be thrown`);
-}
 const { sin, cos } = Math;
 
 // ---------- customJvp: a numerically stable rule ----------

@@ -31,10 +31,10 @@ import { evalJaxpr } from "../../src/ir/eval.js";
 import { jitInspect } from "../../src/transforms/jit.js";
 import { MAX_CHAIN } from "../../src/transforms/jit-compile.js";
 import { guardTraceState } from "../guard.js";
+import { L } from "../helpers.js";
 
 guardTraceState(test);
 
-const L = (x: unknown): unknown => (x !== null && typeof x === "object" && "tolist" in x ? (x as Tensor).tolist() : Array.isArray(x) ? x.map(L) : x);
 
 /** Same dtype, shape, weak type and the same bits in every element (NaN and -0 included). */
 function assertIdentical(got: Tensor, want: Tensor, what = ""): void {

@@ -21,40 +21,10 @@ import {
   vmap,
 } from "../../src/index.js";
 import { traceDepth } from "../../src/core/trace.js";
+import { L, close, throwsWith } from "../helpers.js";
 
 // ---------- helpers ----------
 
-type Nested = number | Nested[];
-function L(x: unknown): unknown {
-  if (x !== null && typeof x === "object" && "tolist" in x && typeof (x as Tensor).tolist === "function") return (x as Tensor).tolist();
-  if (Array.isArray(x)) return x.map(L);
-  if (x !== null && typeof x === "object") return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, L(v)]));
-  return x;
-}
-const flatNums = (x: unknown): number[] => (Array.isArray(x) ? x.flatMap(flatNums) : typeof x === "number" ? [x] : []);
-/** Same pytree structure and shapes, every number within `tol` (relative to max(1, |want|)). */
-function close(got: unknown, want: unknown, tol = 1e-12, what = ""): void {
-  const g = L(got), w = L(want);
-  const skeleton = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(skeleton) : v !== null && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, skeleton(x)])) : 0;
-  assert.equal(skeleton(g), skeleton(w), `${what}: structure differs: got ${JSON.stringify(g)}, want ${JSON.stringify(w)}`);
-  const leavesOf = (v: unknown): number[] =>
-    v !== null && typeof v === "object" && !Array.isArray(v) ? Object.keys(v).sort().flatMap((k) => leavesOf((v as any)[k])) : flatNums(v);
-  const a = leavesOf(g), b = leavesOf(w);
-  a.forEach((v, i) => {
-    if (!(Math.abs(v - b[i]) <= tol * Math.max(1, Math.abs(b[i])))) assert.unreachable(`${what}: element ${i}: got ${v}, want ${b[i]}`);
-  });
-}
-function throwsWith(fn: () => unknown, cls: new (...a: any[]) => Error, words: string[]): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, cls, `expected ${cls.name}, got ${(e as Error).constructor.name}: ${(e as Error).message}`);
-    for (const w of words) assert.ok((e as Error).message.includes(w), `message ${JSON.stringify((e as Error).message)} lacks ${JSON.stringify(w)}`);
-    return;
-  }
-  assert.unreachable(`expected ${cls.name} to be thrown`);
-}
 /** Deterministic pseudo-random values in [-1, 1) (an LCG), so failures reproduce. */
 function rand(shape: number[], seed: number): Tensor {
   let s = seed >>> 0;
@@ -283,6 +253,15 @@ test("vmap and grad nested through closures keep their batch and perturbation ap
 
 // ---------- batched Jacobians equal the looped (one pass per column / row) versions ----------
 
+/** Arrays shaped like `ts`, all zero but for a 1 at flat index `k` of `ts[which]`: one basis direction. */
+function oneHot(ts: Tensor[], which: number, k: number): Tensor[] {
+  return ts.map((t, n) => {
+    const d = new Float64Array(t.size);
+    if (n === which) d[k] = 1;
+    return np.reshape(np.array(d), t.shape);
+  });
+}
+
 /** The Jacobian built from one jvp per input element (columns): out.shape ++ in.shape per leaf pair. */
 function loopedJacfwd(f: (...a: any[]) => any, args: unknown[], argnums: number[]): unknown {
   const inTrees = argnums.map((n) => args[n]);
@@ -293,11 +272,7 @@ function loopedJacfwd(f: (...a: any[]) => any, args: unknown[], argnums: number[
   const blocks = outs.map((o) => ins.map((x) => new Float64Array(o.size * x.size)));
   ins.forEach((x, j) => {
     for (let k = 0; k < x.size; k++) {
-      const tangents = ins.map((y, jj) => {
-        const d = new Float64Array(y.size);
-        if (jj === j) d[k] = 1;
-        return np.reshape(np.array(d), y.shape);
-      });
+      const tangents = oneHot(ins, j, k);
       const tTrees = tree.unflatten(inDef, tangents) as unknown[];
       const allT = args.map((a, n) => (argnums.includes(n) ? tTrees[argnums.indexOf(n)] : tree.map((l: any) => np.zerosLike(l), a)));
       const wrapped = (...ps: unknown[]) => f(...ps);
@@ -322,11 +297,7 @@ function loopedJacrev(f: (...a: any[]) => any, args: unknown[], argnums: number[
   const blocks = outs.map((o) => ins.map((x) => new Float64Array(o.size * x.size)));
   outs.forEach((o, i) => {
     for (let r = 0; r < o.size; r++) {
-      const cts = outs.map((p, ii) => {
-        const d = new Float64Array(p.size);
-        if (ii === i) d[r] = 1;
-        return np.reshape(np.array(d), p.shape);
-      });
+      const cts = oneHot(outs, i, r);
       const res = back(tree.unflatten(outDef, cts)) as unknown[];
       const picked = tree.leaves(argnums.map((n) => res[n])) as Tensor[];
       picked.forEach((c, j) => blocks[i][j].set(c.toTypedArray(), r * ins[j].size));
