@@ -4,7 +4,7 @@ import { type DType, isFloat } from "../core/dtype.js";
 import { DTypeError } from "../core/errors.js";
 import { type Params, type Primitive, type Tangent, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";
-import type { Tensor } from "../core/tensor.js";
+import { ArrayTensor, type Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
 import { vectorizedBatch } from "./batching.js";
 import { fullLike, instantiate, isZero, naryAval, sameAval, zerosLike } from "./util.js";
@@ -72,7 +72,17 @@ mulP.transpose = ([ct], [a, b]) => {
   if (isZero(ct)) return [a instanceof UndefPrimal ? ct : null, b instanceof UndefPrimal ? ct : null];
   return [a instanceof UndefPrimal ? mul(ct, b as Tensor) : null, b instanceof UndefPrimal ? mul(a as Tensor, ct) : null];
 };
-export const mul = (a: Tensor, b: Tensor): Tensor => bind1(mulP, [a, b]);
+/**
+ * True when `c` is a concrete constant whose every element is 1 and multiplying `other` by it
+ * cannot change `other`'s type: then `other * c` is `other` exactly (IEEE x * 1 = x, NaN and -0
+ * included). Reverse mode seeds cotangents with ones, so this keeps `mul a 1.0` out of gradients.
+ */
+function isUnit(c: Tensor, other: Tensor): boolean {
+  if (!(c instanceof ArrayTensor) || c.aval.dtype !== other.aval.dtype || (other.aval.weakType && !c.aval.weakType)) return false;
+  const { arr } = c;
+  return c.aval.size > 0 && arr.stride.every((s) => s === 0) && arr.data[arr.offset] === 1 && c.aval.shape.length === other.aval.shape.length;
+}
+export const mul = (a: Tensor, b: Tensor): Tensor => (isUnit(b, a) ? a : isUnit(a, b) ? b : bind1(mulP, [a, b]));
 
 export const divP = binary("div", (d) => (isFloat(d) ? "x0 / x1" : "Math.trunc(x0 / x1)"));
 divP.jvp = ([a, b], [ta, tb]) => {

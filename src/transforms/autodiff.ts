@@ -80,8 +80,8 @@ export function valueAndGrad(f: Fn, opts: GradOptions = {}, transform = "valueAn
       throw new ShapeError(`${transform}: the function must return a scalar (shape []), got shape ${fmtShape(y.shape)}; use jacrev for a Jacobian, or reduce the output first (e.g. .sum())`);
     }
     if (!isFloat(y.dtype)) throw new DTypeError(`${transform}: the function's output must be floating-point, got ${y.dtype}`);
-    const cts = pullback(lin, [fromArr(filled([], 1, y.dtype), y.dtype)]);
-    const grads = regroup(cts.map((c, i) => convertElementType(c, leaves[i].dtype)), Array.isArray(argnums));
+    const cts = pullback(lin, [fromArr(filled([], 1, y.dtype), y.dtype, y.weakType)]);
+    const grads = regroup(cts.map((c, i) => (c.dtype === leaves[i].dtype ? c : convertElementType(c, leaves[i].dtype))), Array.isArray(argnums));
     const value = hasAux ? [y, unflatten(auxDef as unknown as TreeDef, primalsOut.slice(1))] : y;
     return [value, grads];
   };
