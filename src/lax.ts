@@ -11,7 +11,7 @@ import { bind } from "./core/trace.js";
 import { type TreeDef, flatten, unflatten } from "./core/tree.js";
 import { traceToJaxpr } from "./ir/builder.js";
 import { ClosedJaxpr, Jaxpr, Var } from "./ir/jaxpr.js";
-import { condP, scanP, whileP } from "./primitives/control-flow.js";
+import { clampIndex, condP, scanP, whileP } from "./primitives/control-flow.js";
 import { add, convertElementType, lt, ne } from "./primitives/elementwise.js";
 import { full } from "./primitives/util.js";
 import { inputLeaves, outputLeaves } from "./transforms/common.js";
@@ -94,7 +94,7 @@ function branchOut(api: string, names: string[], fns: Fn[], index: Tensor, opera
   const n = fns.length;
   if (index.concrete() !== null) {
     // A known index (outside jit): run only the branch taken; derivatives follow it.
-    const k = Math.min(Math.max(index.item(), 0), n - 1);
+    const k = clampIndex(index.item(), n);
     const [outs, odef] = outputLeaves(fns[k](...(unflatten(def, ops) as unknown[])), `${api}: ${names[k]}`);
     return unflatten(odef, outs);
   }

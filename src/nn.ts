@@ -2,8 +2,11 @@ import type { Axis, Tensor, TensorLike } from "./core/tensor.js";
 import { np } from "./numpy/index.js";
 import { T } from "./numpy/promote.js";
 
-/** max(x, 0), with derivative 0 at 0 (as JAX). */
-export const relu = (x: TensorLike): Tensor => np.where(np.greater(x, 0), x, 0);
+/** max(x, 0), with derivative 0 at 0 (as JAX); NaN stays NaN, as max(NaN, 0) is NaN. */
+export function relu(x: TensorLike): Tensor {
+  const t = T(x);
+  return np.where(np.lessEqual(t, 0), 0, t);
+}
 
 /** 1 / (1 + e^-x), computed from e^-|x| so that it never overflows and its gradient stays finite. */
 export function sigmoid(x: TensorLike): Tensor {

@@ -3,7 +3,7 @@
 // slower). Dimensions that are contiguous in every operand are merged first, so row-major and
 // scalar-broadcast operands run as a single flat loop.
 import { type DType, type TypedArray, allocate } from "../core/dtype.js";
-import { type Arr, sizeOf, view } from "./ndarray-view.js";
+import { type Arr, isSingleElement, sizeOf, view } from "./ndarray-view.js";
 
 /**
  * The hot loop alone: one row of `L` elements, operand i read from `d_i` starting at `p_i` with
@@ -103,10 +103,7 @@ function collapse(shape: readonly number[], strides: number[][]): [number[], num
 }
 
 /** True when every element of `a` is `value` because it is one element seen through stride 0. */
-function isConstant(a: Arr, value: number): boolean {
-  for (let d = 0; d < a.stride.length; d++) if (a.stride[d] !== 0 && a.shape[d] !== 1) return false;
-  return a.data[a.offset] === value;
-}
+const isConstant = (a: Arr, value: number): boolean => isSingleElement(a) && a.data[a.offset] === value;
 
 /** The operand can stand for the result: already of the result's buffer type. */
 const sameLayoutDtype = (a: Arr, dtype: DType): boolean => typeCode(a.data) === DTYPE_CODE[dtype];

@@ -2,7 +2,7 @@
 // mapN) compiled into one loop that reads each input once per element, keeps intermediates in
 // locals and writes only the results needed outside the chain.
 import { type DType, allocate } from "../core/dtype.js";
-import { type Arr, contiguous, isRowMajor, sizeOf, view } from "./ndarray-view.js";
+import { type Arr, contiguous, isRowMajor, isSingleElement, sizeOf, view } from "./ndarray-view.js";
 
 /** One operation of a chain: `expr` in x0, x1, ... whose operands index inputs, then earlier ops. */
 export interface FusedOp {
@@ -34,11 +34,6 @@ function stored(dtype: DType, e: string): string {
   }
 }
 
-/** A stride-0 view of one element (a broadcast scalar or constant) is read once, outside the loop. */
-function isBroadcastScalar(a: Arr): boolean {
-  for (let d = 0; d < a.shape.length; d++) if (a.stride[d] !== 0 && a.shape[d] !== 1) return false;
-  return true;
-}
 
 export class FusedKernel {
   /** Generated loops by input layout ("c" row-major, "s" broadcast scalar), e.g. "csc". */
@@ -83,7 +78,8 @@ for (let i = 0; i < n; i++) {
       const arrs = new Array<Arr>(ins.length);
       for (let i = 0; i < ins.length; i++) {
         const a = ins[i];
-        if (isBroadcastScalar(a)) {
+        // A stride-0 view of one element (a broadcast scalar or constant) is read once, outside the loop.
+        if (isSingleElement(a)) {
           kinds += "s";
           arrs[i] = a;
         } else {

@@ -1,5 +1,5 @@
-// The one place that touches buffers: ndarray views over typed arrays, and the loops that
-// ndarray-ops does not provide (broadcasting binary ops, axis reductions, matmul).
+// ndarray views over typed arrays and the layout operations the kernels share (stride tricks for
+// transpose, slice and broadcast; row-major copies when a layout cannot be kept).
 import ndarray from "ndarray";
 import ops from "ndarray-ops";
 import { type DType, type TypedArray, allocate } from "../core/dtype.js";
@@ -48,6 +48,12 @@ export function filled(shape: readonly number[], value: number, dtype: DType): A
   const data = allocate(dtype, 1);
   data[0] = value;
   return view(data, shape, shape.map(() => 0), 0);
+}
+
+/** True when every element of `a` is the one at its offset (a broadcast scalar or a `filled` constant). */
+export function isSingleElement(a: Arr): boolean {
+  for (let d = 0; d < a.shape.length; d++) if (a.stride[d] !== 0 && a.shape[d] !== 1) return false;
+  return true;
 }
 
 export function isRowMajor(a: Arr): boolean {

@@ -1,4 +1,4 @@
-import { view, filled } from "../backend/ndarray-view.js";
+import { view } from "../backend/ndarray-view.js";
 import { asTensor, describe, fromArr } from "../core/convert.js";
 import { type DType, allocate, checkAllocation, checkDType, isFloat } from "../core/dtype.js";
 import { JacobiError, ShapeError, fmtShape, DTypeError } from "../core/errors.js";
@@ -47,7 +47,6 @@ export function array(data: unknown, dtype?: DType): Tensor {
   flat.forEach((v, i) => {
     if (typeof v === "number") out[i] = isBool ? Number(v !== 0) : v;
     else if (typeof v === "boolean") out[i] = v ? 1 : 0;
-    else if (v instanceof Tensor && v.size === 1) out[i] = v.item();
     else throw new DTypeError(`array: element ${i} is ${describe(v)}; expected numbers or booleans`);
   });
   return fromArr(view(out, shape), dt ?? (allBool ? "bool" : "float64"));
@@ -83,7 +82,9 @@ function fill(where: string, shape: number[] | number, value: number | boolean, 
   const dt = dtype === undefined ? (typeof value === "boolean" ? "bool" : "float64") : checkDType(dtype, where);
   const s = checkShape(shape, where, dt);
   const data = allocate(dt, s.reduce((a, b) => a * b, 1));
-  if (value !== 0 && value !== false) data.fill(dt === "bool" ? 1 : Number(value));
+  const v = dt === "bool" ? Number(value !== 0 && value !== false) : Number(value);
+  // Object.is: a -0 fill must be written (a fresh buffer holds +0).
+  if (!Object.is(v, 0)) data.fill(v);
   return fromArr(view(data, s), dt);
 }
 export const zeros = (shape: number[] | number, dtype?: DType): Tensor => fill("zeros", shape, 0, dtype ?? "float64");
@@ -133,4 +134,3 @@ export function linspace(start: number, stop: number, num = 50, opts: { endpoint
   return fromArr(view(data, [num]), dt);
 }
 
-export { filled };

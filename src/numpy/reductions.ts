@@ -4,6 +4,7 @@ import type { Axis, ReduceOpts, Tensor, TensorLike } from "../core/tensor.js";
 import * as P from "../primitives/elementwise.js";
 import * as R from "../primitives/reduce.js";
 import { reshape } from "../primitives/shape.js";
+import { full } from "../primitives/util.js";
 import { T } from "./promote.js";
 
 /** Normalizes `axis` (a number, a list, or null/undefined for all) against `ndim`. */
@@ -48,11 +49,8 @@ export function mean(x: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor {
   const axes = normAxes("mean", axis, t.shape);
   const n = axes.reduce((a, i) => a * t.shape[i], 1);
   const s = R.reduceSum(t, axes);
-  return keep(P.div(s, P.convertElementType(fullOf(s, n), s.dtype)), t.shape, axes, opts);
+  return keep(P.div(s, full(s.shape, n, s.dtype)), t.shape, axes, opts);
 }
-
-import { full } from "../primitives/util.js";
-const fullOf = (like: Tensor, v: number): Tensor => full(like.shape, v, like.dtype);
 
 const arg = (name: "argmax" | "argmin", f: (x: Tensor, axis: number) => Tensor) => (x: TensorLike, axis?: number | null): Tensor => {
   let t = T(x, `${name}: argument 0`);

@@ -83,7 +83,12 @@ export function stack(xs: TensorLike[], axis = 0): Tensor {
       throw new ShapeError(`stack: all input arrays must have the same shape, got ${ts.map((u) => fmtShape(u.shape)).join(", ")}`);
     }
   });
-  return concatenate(ts.map((t) => expandDims(t, axis)), axis < 0 ? axis + ts[0].ndim + 1 : axis);
+  const nd = ts[0].ndim + 1;
+  if (!Number.isInteger(axis) || axis < -nd || axis >= nd) {
+    throw new ShapeError(`stack: axis ${axis} is out of bounds for the result of rank ${nd} (shapes ${ts.map((t) => fmtShape(t.shape)).join(", ")})`);
+  }
+  const ax = axis < 0 ? axis + nd : axis;
+  return concatenate(ts.map((t) => expandDims(t, ax)), ax);
 }
 
 function staticIndices(idx: TensorLike, where: string): [number[], number[]] {

@@ -232,7 +232,7 @@ function indexView(a: Arr, t: number): Arr {
   return view(a.data, a.shape.slice(1), a.stride.slice(1), a.offset + t * a.stride[0]);
 }
 
-const clampIndex = (k: number, n: number): number => Math.min(Math.max(k, 0), n - 1);
+export const clampIndex = (k: number, n: number): number => Math.min(Math.max(k, 0), n - 1);
 function clampTensor(idx: Tensor, n: number): Tensor {
   return max(min(idx, full(idx.shape, n - 1, "int32")), full(idx.shape, 0, "int32"));
 }

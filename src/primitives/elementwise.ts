@@ -3,7 +3,7 @@ import { convert } from "../backend/structural.js";
 import { type DType, isFloat } from "../core/dtype.js";
 import { DTypeError } from "../core/errors.js";
 import { type Params, type Primitive, type Tangent, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";
-import { ShapedArray } from "../core/shaped-array.js";
+import { ShapedArray, sameShape } from "../core/shaped-array.js";
 import { ArrayTensor, type Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
 import { vectorizedBatch } from "./batching.js";
@@ -80,7 +80,7 @@ mulP.transpose = ([ct], [a, b]) => {
 function isUnit(c: Tensor, other: Tensor): boolean {
   if (!(c instanceof ArrayTensor) || c.aval.dtype !== other.aval.dtype || (other.aval.weakType && !c.aval.weakType)) return false;
   const { arr } = c;
-  return c.aval.size > 0 && arr.stride.every((s) => s === 0) && arr.data[arr.offset] === 1 && c.aval.shape.length === other.aval.shape.length;
+  return c.aval.size > 0 && arr.stride.every((s) => s === 0) && arr.data[arr.offset] === 1 && sameShape(c.aval.shape, other.aval.shape);
 }
 export const mul = (a: Tensor, b: Tensor): Tensor => (isUnit(b, a) ? a : isUnit(a, b) ? b : bind1(mulP, [a, b]));
 

@@ -35,6 +35,9 @@ export const scatterAddP: Primitive<ScatterParams> = definePrimitive("scatter_ad
     if (!(axis >= 0 && axis < x.ndim) || x.shape[axis] !== indices.length) {
       throw new ShapeError(`scatter_add: axis ${axis} of shape ${fmtShape(x.shape)} must have one entry per index (${indices.length})`);
     }
+    // An index past `size` would write into a neighbouring row of the output.
+    const bad = indices.find((i) => !Number.isInteger(i) || i < 0 || i >= size);
+    if (bad !== undefined) throw new ShapeError(`scatter_add: index ${bad} is out of bounds for an output axis of size ${size}`);
     const shape = [...x.shape];
     shape[axis] = size;
     return [new ShapedArray(shape, x.dtype, x.weakType)];

@@ -1,16 +1,15 @@
-import { broadcastInDimView, reshapeView, sliceView, transposeView } from "../backend/ndarray-view.js";
+import { broadcastInDimView, reshapeView, sizeOf, sliceView, transposeView } from "../backend/ndarray-view.js";
 import { concatenate as concatKernel, pad as padKernel } from "../backend/structural.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
 import { type Primitive, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";
 import { ShapedArray, sameShape } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind, bind1 } from "../core/trace.js";
-import { broadcastBatch, moveBatchAxis } from "./batching.js";
+import { batchSize, broadcastBatch, moveBatchAxis } from "./batching.js";
 import { reduceSum } from "./reduce.js";
 import { checkSameDTypes, instantiate, isZero, zerosLike } from "./util.js";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-const sizeOf = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
 // ---- broadcast_in_dim ----
 type BidParams = { shape: number[]; broadcastDimensions: number[] };
@@ -201,11 +200,10 @@ export const concatenateP: Primitive<ConcatParams> = definePrimitive("concatenat
     });
   },
   batch: (xs, dims, { dimension }) => {
-    const size = xs[dims.findIndex((d) => d !== null)].shape[dims.find((d) => d !== null) as number];
+    const size = batchSize(xs, dims);
     const moved = xs.map((x, i) => (dims[i] === null ? broadcastBatch(x, size) : moveBatchAxis(x, dims[i] as number, 0)));
     return [bind(self, moved, { dimension: dimension + 1 }), [0]];
   },
 }));
 export const concatenate = (xs: Tensor[], dimension: number): Tensor => (xs.length === 1 ? xs[0] : bind1(concatenateP, xs, { dimension }));
 
-export { range };

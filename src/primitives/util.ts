@@ -43,10 +43,3 @@ export function naryAval(name: string, avals: ShapedArray[], dtype?: DType): Sha
   // Reused when it already describes the output: one aval fewer kept alive per recorded equation.
   return a0.dtype === d && a0.weakType === weak ? a0 : new ShapedArray(a0.shape, d, weak);
 }
-
-export function normalizeAxis(axis: number, ndim: number, where: string): number {
-  if (!Number.isInteger(axis) || axis < -ndim || axis >= Math.max(ndim, 1) || (ndim === 0 && axis !== 0 && axis !== -1)) {
-    throw new ShapeError(`${where}: axis ${axis} is out of bounds for an array of dimension ${ndim}`);
-  }
-  return axis < 0 ? axis + ndim : axis;
-}

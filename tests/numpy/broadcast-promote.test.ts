@@ -484,4 +484,18 @@ test("fluent Tensor methods equal the np functions", () => {
   assert.is(a.log().add(a.mul(b)).sub(b.sin()).sum().item(), 11.652071455223084);
 });
 
+test("np.full keeps the sign of a negative zero fill value, as NumPy", () => {
+  assert.ok(Object.is(np.full([2], -0).toTypedArray()[1], -0));
+  assert.ok(Object.is(np.full([], -0, "float32").item(), -0));
+  assert.ok(Object.is(np.full([2], 0).toTypedArray()[0], 0));
+  assert.equal(np.full([1], -0, "bool").tolist(), [false]);
+});
+
+test("np.stack with an out-of-range axis names stack and every input shape", () => {
+  const a = np.array([1, 2]), b = np.array([3, 4]);
+  assert.throws(() => np.stack([a, b], 2), (e: Error) => e instanceof ShapeError && /^stack: axis 2/.test(e.message) && /\[2\], \[2\]/.test(e.message));
+  assert.throws(() => np.stack([a, b], -3), (e: Error) => e instanceof ShapeError && /^stack: axis -3/.test(e.message));
+  assert.equal(np.stack([a, b], -2).tolist(), [[1, 2], [3, 4]]);
+});
+
 test.run();

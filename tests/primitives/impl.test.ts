@@ -14,6 +14,7 @@ import * as R from "../../src/primitives/reduce.js";
 import * as S from "../../src/primitives/shape.js";
 import { dotGeneral } from "../../src/primitives/dot.js";
 import { gather, scatterAdd } from "../../src/primitives/gather.js";
+import { full as fullP } from "../../src/primitives/util.js";
 
 // ---- which impls ran, with which input dtypes (checked by the last test) ----
 // The recording wrappers are installed only while this suite runs (the uvu CLI runs every file
@@ -660,6 +661,21 @@ test("every foundation primitive's impl ran in float64 and float32, and in int32
   check(INT_PRIMS, ["int32"]);
   check(BOOL_PRIMS, ["bool"]);
   assert.equal(missing, [], `impls never run: ${missing.join(", ")}`);
+});
+
+test("shape-strict mul and scatter_add reject what does not fit (no silent shortcut, no stray write)", () => {
+  // A broadcast 1 of another shape (same rank) is a shape error, not the other operand returned.
+  assert.throws(() => P.mul(np.array([1, 2, 3]), fullP([4], 1, "float64")), (e: Error) => e instanceof ShapeError && /\[3\] and \[4\]/.test(e.message));
+  assert.throws(() => P.mul(fullP([4], 1, "float64"), np.array([1, 2, 3])), (e: Error) => e instanceof ShapeError);
+  // An index past `size` used to land in the next row.
+  assert.throws(() => scatterAdd(np.array([[1, 2], [3, 4]]), [0, 2], 1, 2), (e: Error) => e instanceof ShapeError && /index 2/.test(e.message));
+  assert.throws(() => scatterAdd(np.array([1, 2]), [-1, 0], 0, 2), (e: Error) => e instanceof ShapeError && /index -1/.test(e.message));
+  assert.equal(scatterAdd(np.array([[1, 2], [3, 4]]), [1, 1], 1, 2).tolist(), [[0, 3], [0, 7]]);
+  // bool accumulates as a logical or; a middle axis of a transposed view gathers in place.
+  assert.equal(scatterAdd(np.array([true, true, false]), [0, 0, 1], 0, 2).tolist(), [true, false]);
+  const t3 = np.reshape(np.arange(24), [2, 3, 4]).transpose([2, 0, 1]);
+  assert.equal(gather(t3, [1, 0, 1], 1).tolist(), np.stack([t3.slice(null, 1), t3.slice(null, 0), t3.slice(null, 1)], 1).tolist());
+  assert.equal(gather(t3, [2, 0], 2).tolist(), np.stack([t3.slice(null, null, 2), t3.slice(null, null, 0)], 2).tolist());
 });
 
 test.run();

@@ -190,4 +190,10 @@ test("composites built on those kinks are right at 0: relu, sigmoid, softplus, l
   assert.equal([g1(nn.sigmoid, 800), g1(nn.sigmoid, -800), g1(nn.softplus, 800), g1(nn.softplus, -800)], [0, 0, 1, 0]);
 });
 
+test("nn.relu propagates NaN (it is max(x, 0), as JAX), and keeps derivative 0 at 0", () => {
+  sameNumbers(flat(nn.relu(np.array([NaN, -1, 0, 2]))), [NaN, 0, 0, 2]);
+  assert.equal(flat(grad((x: any) => np.sum(nn.relu(x)))(np.array([-1, 0, 2]))), [0, 0, 1]);
+  assert.is(nn.relu(np.array([3, -3], "int32")).dtype, "int32");
+});
+
 test.run();
