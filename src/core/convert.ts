@@ -1,8 +1,8 @@
-import { type Arr, contiguous, view } from "../backend/ndarray-view.js";
+import { type Arr, toFlatCopy, view } from "../backend/ndarray-view.js";
 import { type DType, allocate, dtypeOfTypedArray } from "./dtype.js";
 import { DTypeError } from "./errors.js";
 import { ShapedArray } from "./shaped-array.js";
-import { ArrayTensor, Tensor, type TensorLike, isNdarray } from "./tensor.js";
+import { ArrayTensor, Tensor, isNdarray } from "./tensor.js";
 
 export function describe(x: unknown): string {
   if (x === null) return "null";
@@ -51,12 +51,7 @@ export function asTensor(x: unknown, where = "argument"): Tensor {
       walk(0, nd.offset);
       return fromArr(view(out, nd.shape), "float64");
     }
-    const c = contiguous(nd);
-    const data = c === nd ? nd.data.slice() : c.data;
-    return fromArr(view(data, nd.shape), dt);
+    return fromArr(view(toFlatCopy(nd), nd.shape), dt);
   }
   throw new DTypeError(`${where}: expected a number, boolean, Tensor, ndarray or typed array, got ${describe(x)}`);
 }
-
-export const isScalarLike = (x: unknown): x is number | boolean => typeof x === "number" || typeof x === "boolean";
-export type { TensorLike };

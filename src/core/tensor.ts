@@ -190,8 +190,16 @@ export class ArrayTensor extends Tensor {
 /** A value inside a transformation; `main` is the level of the trace stack it belongs to. */
 export abstract class Tracer extends Tensor {
   abstract readonly main: MainTrace;
+  /** The value this tracer takes its concrete value from, if it wraps one (a JVP's primal). */
+  protected wrapped(): Tensor | null {
+    return null;
+  }
   protected override abstractWhere(): string {
-    return this.main.transform;
+    // A wrapper is abstract because what it wraps is: name the level that made the value abstract
+    // (jit under grad is "jit", not "grad").
+    let t: Tracer = this;
+    for (let w = t.wrapped(); w instanceof Tracer && w.concrete() === null; w = t.wrapped()) t = w;
+    return t.main.transform;
   }
   protected override requireConcrete(what: string): Arr {
     // An abstract tracer read after its transformation ended escaped; "abstract" would mislead.

@@ -48,6 +48,11 @@ export function checkLive(t: Tracer): void {
   }
 }
 
+/** Checks the outputs of a transformed function, which reach the transformation without a bind. */
+export function checkOutputsLive(outs: readonly Tensor[]): void {
+  for (const o of outs) if (o instanceof Tracer) checkLive(o);
+}
+
 // Shared by every parameterless equation (a long chain would otherwise keep one `{}` per
 // equation alive); frozen so that a rule writing to it fails loudly instead of corrupting others.
 const NO_PARAMS: Params = Object.freeze({});

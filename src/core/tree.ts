@@ -6,14 +6,23 @@ export class TreeDef {
     readonly kind: "leaf" | "none" | "array" | "object",
     readonly children: TreeDef[] = [],
     readonly keys: string[] = [],
-    readonly noneValue: null | undefined = null,
+    // No default: `undefined` passed explicitly must stay undefined, not turn into null.
+    readonly noneValue?: null,
   ) {}
   get numLeaves(): number {
     if (this.kind === "leaf") return 1;
     return this.children.reduce((s, c) => s + c.numLeaves, 0);
   }
+  /** Structural equality, with a work list (not the printed form: a key may contain ", " or ": "). */
   equals(o: TreeDef): boolean {
-    return this.toString() === o.toString();
+    const todo: [TreeDef, TreeDef][] = [[this, o]];
+    for (let p = todo.pop(); p !== undefined; p = todo.pop()) {
+      const [a, b] = p;
+      if (a.kind !== b.kind || a.children.length !== b.children.length || a.keys.length !== b.keys.length) return false;
+      for (let i = 0; i < a.keys.length; i++) if (a.keys[i] !== b.keys[i]) return false;
+      for (let i = 0; i < a.children.length; i++) todo.push([a.children[i], b.children[i]]);
+    }
+    return true;
   }
   toString(): string {
     switch (this.kind) {

@@ -1,7 +1,7 @@
 import type { Params, Primitive } from "../core/primitive.js";
 import type { ShapedArray } from "../core/shaped-array.js";
 import { ArrayTensor, type Tensor, Tracer } from "../core/tensor.js";
-import { type MainTrace, type Trace, withMain } from "../core/trace.js";
+import { type MainTrace, type Trace, checkOutputsLive, withMain } from "../core/trace.js";
 import { readFlat } from "../backend/ndarray-view.js";
 import { type Atom, ClosedJaxpr, Eqn, Jaxpr, Literal, Var } from "./jaxpr.js";
 
@@ -68,6 +68,8 @@ export class BuilderTrace implements Trace {
 
   /** Closes the recording over `ins` -> `outs`, dropping equations and constants no output needs. */
   build(ins: JaxprTracer[], outs: Tensor[]): ClosedJaxpr {
+    // Outputs need not have gone through bind: a dead tracer here would become a constant.
+    checkOutputsLive(outs);
     const outAtoms = outs.map((o) => this.atom(o));
     const live = new Set<Var>();
     for (const a of outAtoms) if (a instanceof Var) live.add(a);

@@ -5,8 +5,6 @@ import { type DotOptions, toDot } from "./dot-export.js";
 import { printJaxpr } from "./pprint.js";
 
 let nextVarId = 0;
-/** How many Vars exist so far: the id the next one gets. */
-export const varCount = (): number => nextVarId;
 
 /** A variable of a jaxpr: its identity is the object; names are given when printed. */
 export class Var {

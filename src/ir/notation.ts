@@ -1,8 +1,9 @@
 import type { Atom, Eqn, Jaxpr, Literal, Var } from "./jaxpr.js";
-
-// Type-only imports: jaxpr.ts imports this module (through dot-export.ts) for ClosedJaxpr.toDot.
-const isLiteral = (a: Atom): a is Literal => "value" in a;
 import { formatParams } from "./pprint.js";
+
+// A shape test rather than instanceof: jaxpr.ts imports this module (through dot-export.ts) for
+// ClosedJaxpr.toDot, so the jaxpr classes are imported as types only.
+const isLiteral = (a: Atom): a is Literal => "value" in a;
 
 /**
  * The seed chapter's notation for an evaluation trace, shared by the trace tables and the DOT

@@ -1,6 +1,6 @@
 import { type DType, isFloat, shortName } from "../core/dtype.js";
 import { DTypeError, JacobiError } from "../core/errors.js";
-import { ShapedArray } from "../core/shaped-array.js";
+import type { ShapedArray } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind } from "../core/trace.js";
 import { scalar } from "../core/convert.js";
@@ -151,7 +151,7 @@ export function traceTable(f: Fn, args: unknown[], opts: TraceTableOptions = {})
   const [leaves, def] = inputLeaves(args, "argument");
   const n = leaves.length;
   const wrt = mode === "forward" ? normIndex(opts.wrt ?? 0, n, "wrt", "input") : 0;
-  const closed = traceToJaxpr("traceTable", leaves.map((l) => new ShapedArray(l.shape, l.dtype, l.weakType)), (xs) =>
+  const closed = traceToJaxpr("traceTable", leaves.map((l) => l.aval), (xs) =>
     outputLeaves(f(...(unflatten(def, xs) as unknown[])), "traceTable")[0],
   );
   const { jaxpr } = closed;

@@ -3,7 +3,7 @@ import { ShapeError, DTypeError, JacobiError, TreeError, fmtShape } from "../cor
 import { isFloat } from "../core/dtype.js";
 import { Zero, type Tangent } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
-import { unflatten, flatten, type TreeDef } from "../core/tree.js";
+import { unflatten, type TreeDef } from "../core/tree.js";
 import { filled } from "../backend/ndarray-view.js";
 import { convertElementType } from "../primitives/elementwise.js";
 import { instantiate } from "../primitives/util.js";
@@ -41,8 +41,7 @@ export function argsFlattener(args: unknown[], nums: number[], transform: string
     });
     return asArray ? trees : trees[0];
   };
-  void transform;
-  return { leaves, rebuild, regroup, defs: parts.map((p) => p[1]) };
+  return { leaves, perArg: parts.map((p) => p[0]), rebuild, regroup };
 }
 
 function splitAux(out: unknown, hasAux: boolean, transform: string): [unknown, unknown] {
@@ -59,8 +58,8 @@ export function valueAndGrad(f: Fn, opts: GradOptions = {}, transform = "valueAn
   const { argnums = 0, hasAux = false } = opts;
   return (...args: unknown[]): any => {
     const nums = normArgnums(argnums, args.length, transform);
-    const { leaves, rebuild, regroup } = argsFlattener(args, nums, transform);
-    nums.forEach((n) => requireFloat(inputLeaves(args[n], "")[0], transform, `argument ${n}`));
+    const { leaves, perArg, rebuild, regroup } = argsFlattener(args, nums, transform);
+    nums.forEach((n, k) => requireFloat(perArg[k], transform, `argument ${n}`));
     let auxDef: TreeDef | null = null;
     let outDef: TreeDef | null = null;
     const fFlat = (xs: Tensor[]): Tensor[] => {
@@ -169,5 +168,3 @@ export function linearize(f: Fn, primals: unknown[]): [any, (...tangents: unknow
   };
   return [unflatten(def, primalsOut), jvpFn];
 }
-
-export { flatten };

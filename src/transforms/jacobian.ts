@@ -36,9 +36,10 @@ function basis(shapes: number[][], dtypes: DType[]): Tensor[] {
 }
 
 /**
- * Arranges batched results into Jacobian blocks. `rows[i]` has the batch (basis) axis first; the
- * basis is split per `basisShapes` leaf. Returns blocks[i][j] of shape `lead` ++ `trail` where the
- * basis side goes last for forward mode (out ++ in) and first for reverse mode (out ++ in, too).
+ * Arranges batched results into Jacobian blocks. Each `batched[k]` has the basis axis first, which
+ * is split per `basisShapes` leaf l into blocks[k][l]. Forward mode (`batchLast`: k an output, l
+ * an input) moves the basis axes last; reverse mode (k an input, l an output) keeps them first.
+ * Either way a block has shape out ++ in.
  */
 function blocks(batched: Tensor[], basisShapes: number[][], batchLast: boolean): Tensor[][] {
   return batched.map((b) => {

@@ -117,7 +117,8 @@ export class CompiledJaxpr {
     const liveOut = new Set<Var>();
     for (const a of jaxpr.outs) if (a instanceof Var) liveOut.add(a);
     for (const e of jaxpr.eqns) {
-      const mine = fusable(e) ? groupOf.get(e.outBinders[0]) : undefined;
+      // Only fusable equations' results are in groupOf: no need to test fusability again.
+      const mine = groupOf.get(e.outBinders[0]);
       for (const a of e.inputs) if (a instanceof Var && groupOf.has(a) && groupOf.get(a) !== mine) liveOut.add(a);
     }
 

@@ -1,7 +1,7 @@
 import { type Params, type Primitive, type Tangent, Zero } from "../core/primitive.js";
 import type { ShapedArray } from "../core/shaped-array.js";
 import { type Tensor, Tracer } from "../core/tensor.js";
-import { type MainTrace, type Trace, bind, withMain } from "../core/trace.js";
+import { type MainTrace, type Trace, bind, checkOutputsLive, withMain } from "../core/trace.js";
 import { JacobiError } from "../core/errors.js";
 import { isZero } from "../primitives/util.js";
 
@@ -20,6 +20,9 @@ export class JvpTracer extends Tracer {
   concrete() {
     return this.primal.concrete();
   }
+  protected override wrapped(): Tensor {
+    return this.primal;
+  }
 }
 
 export class JvpTrace implements Trace {
@@ -37,10 +40,16 @@ export class JvpTrace implements Trace {
     const tangents = new Array<Tangent>(n);
     let allZero = true;
     for (let i = 0; i < n; i++) {
-      const t = this.lift(args[i]);
-      primals[i] = t.primal;
-      tangents[i] = t.tangent;
-      if (!isZero(t.tangent)) allZero = false;
+      // What lift does, without wrapping a constant in a tracer only to unwrap it.
+      const a = args[i];
+      if (a instanceof JvpTracer && a.main === this.main) {
+        primals[i] = a.primal;
+        tangents[i] = a.tangent;
+        if (!isZero(a.tangent)) allZero = false;
+      } else {
+        primals[i] = a;
+        tangents[i] = new Zero(a.aval.strong());
+      }
     }
     let po: Tensor[], to: Tangent[];
     if (allZero) {
@@ -67,6 +76,9 @@ export function jvpFlat(f: (xs: Tensor[]) => Tensor[], primals: Tensor[], tangen
     (main) => {
       const ins = primals.map((p, i) => new JvpTracer(main, p, tangents[i]));
       const outs = f(ins);
+      // An output that never went through bind has not been checked: lift would wrap a dead
+      // inner tracer as a constant with a silently zero tangent.
+      checkOutputsLive(outs);
       const trace = main.trace as JvpTrace;
       const lifted = outs.map((o) => trace.lift(o));
       return [lifted.map((o) => o.primal), lifted.map((o) => o.tangent)];

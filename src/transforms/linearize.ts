@@ -1,4 +1,5 @@
-import type { Tangent } from "../core/primitive.js";
+import { isFloat } from "../core/dtype.js";
+import { type Tangent, Zero } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { withMain } from "../core/trace.js";
 import { BuilderTrace } from "../ir/builder.js";
@@ -26,7 +27,10 @@ export function linearizeFlat(f: (xs: Tensor[]) => Tensor[], primals: Tensor[], 
     (main) => {
       const b = main.trace as BuilderTrace;
       const tIn = primals.map((p) => b.newArg(p.aval.strong()));
-      const [primalsOut, tOut] = jvpFlat(f, primals, tIn, transform);
+      // Integer and bool inputs have no tangent space (as in `jvp`): their binder stays unused, so
+      // jvpFn ignores their tangents and the pullback gives them zero.
+      const tJvp = tIn.map((t): Tangent => (isFloat(t.aval.dtype) ? t : new Zero(t.aval)));
+      const [primalsOut, tOut] = jvpFlat(f, primals, tJvp, transform);
       const kept = tOut.slice(0, nLinear ?? tOut.length).map((t) => (isZero(t) ? zerosLike(t) : t));
       return { primalsOut, lin: b.build(tIn, kept) };
     },

@@ -1,4 +1,3 @@
-import { ShapedArray } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
 import { unflatten } from "../core/tree.js";
 import { traceToJaxpr } from "../ir/builder.js";
@@ -10,7 +9,6 @@ export function makeJaxpr(f: Fn) {
   checkFn(f, "makeJaxpr");
   return (...args: unknown[]): ClosedJaxpr => {
     const [leaves, def] = inputLeaves(args, "makeJaxpr: argument");
-    const avals = leaves.map((l) => new ShapedArray(l.shape, l.dtype, l.weakType));
-    return traceToJaxpr("makeJaxpr", avals, (xs: Tensor[]) => outputLeaves(f(...(unflatten(def, xs) as unknown[])), "makeJaxpr")[0]);
+    return traceToJaxpr("makeJaxpr", leaves.map((l) => l.aval), (xs: Tensor[]) => outputLeaves(f(...(unflatten(def, xs) as unknown[])), "makeJaxpr")[0]);
   };
 }

@@ -1,7 +1,7 @@
 import { JacobiError, ShapeError, fmtShape, TreeError } from "../core/errors.js";
 import type { BatchDim } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
-import { type TreeDef, flatten, unflatten } from "../core/tree.js";
+import { type TreeDef, unflatten } from "../core/tree.js";
 import { type Fn, checkFn, inputLeaves, outputLeaves } from "./common.js";
 import { vmapFlat } from "./vmap.js";
 
@@ -30,6 +30,10 @@ function broadcastSpec(spec: AxisSpec, def: TreeDef, where: string): BatchDim[] 
 /** Vectorizes `f` over a batch axis of its arguments. */
 export function vmap(f: Fn, opts: VmapOptions = {}) {
   checkFn(f, "vmap");
+  const { axisSize } = opts;
+  if (axisSize !== undefined && !(Number.isInteger(axisSize) && axisSize >= 0)) {
+    throw new JacobiError(`vmap: axisSize must be a non-negative integer, got ${typeof axisSize === "number" ? String(axisSize) : JSON.stringify(axisSize)}`);
+  }
   // `null` is a real spec (not batched), so only `undefined` takes the default.
   const inAxes = opts.inAxes === undefined ? 0 : opts.inAxes;
   const outAxes = opts.outAxes === undefined ? 0 : opts.outAxes;
@@ -80,5 +84,3 @@ export function vmap(f: Fn, opts: VmapOptions = {}) {
     return unflatten(outDef as unknown as TreeDef, outs);
   };
 }
-
-export { flatten };

@@ -2,7 +2,7 @@ import { ShapeError, fmtShape } from "../core/errors.js";
 import type { BatchDim, Params, Primitive } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";
 import { type Tensor, Tracer } from "../core/tensor.js";
-import { type MainTrace, type Trace, bind, withMain } from "../core/trace.js";
+import { type MainTrace, type Trace, bind, checkOutputsLive, withMain } from "../core/trace.js";
 import { JacobiError } from "../core/errors.js";
 import { broadcastBatch, moveBatchAxis } from "../primitives/batching.js";
 
@@ -22,6 +22,9 @@ export class BatchTracer extends Tracer {
     // Per-example values differ; only an unbatched value has one concrete value.
     return this.bdim === null ? this.val.concrete() : null;
   }
+  protected override wrapped(): Tensor | null {
+    return this.bdim === null ? this.val : null;
+  }
 }
 
 export class BatchTrace implements Trace {
@@ -30,21 +33,31 @@ export class BatchTrace implements Trace {
     readonly axisSize: number,
   ) {}
   processPrimitive(prim: Primitive<any>, args: Tensor[], params: Params): Tensor[] {
-    const vals: Tensor[] = [];
-    const dims: BatchDim[] = [];
-    for (const a of args) {
+    // Loops rather than map/every: this runs once per operation under every vmap.
+    const n = args.length;
+    const vals = new Array<Tensor>(n);
+    const dims = new Array<BatchDim>(n);
+    let batched = false;
+    for (let i = 0; i < n; i++) {
+      const a = args[i];
       if (a instanceof BatchTracer && a.main === this.main) {
-        vals.push(a.val);
-        dims.push(a.bdim);
+        vals[i] = a.val;
+        dims[i] = a.bdim;
+        if (a.bdim !== null) batched = true;
       } else {
-        vals.push(a);
-        dims.push(null);
+        vals[i] = a;
+        dims[i] = null;
       }
     }
-    if (dims.every((d) => d === null)) return bind(prim, vals, params).map((o) => new BatchTracer(this.main, o, null));
-    if (!prim.batch) throw new JacobiError(`vmap of ${prim.name} is not supported (it has no batch rule)`);
-    const [outs, odims] = prim.batch(vals, dims, params);
-    return outs.map((o, i) => new BatchTracer(this.main, o, odims[i]));
+    let outs: Tensor[], odims: BatchDim[] | null = null;
+    if (!batched) outs = bind(prim, vals, params);
+    else {
+      if (!prim.batch) throw new JacobiError(`vmap of ${prim.name} is not supported (it has no batch rule)`);
+      [outs, odims] = prim.batch(vals, dims, params);
+    }
+    const res = new Array<Tensor>(outs.length);
+    for (let i = 0; i < outs.length; i++) res[i] = new BatchTracer(this.main, outs[i], odims === null ? null : odims[i]);
+    return res;
   }
 }
 
@@ -71,6 +84,8 @@ export function vmapFlat(f: (xs: Tensor[]) => Tensor[], args: Tensor[], inAxes: 
     (main) => {
       const ins = args.map((a, i) => new BatchTracer(main, a, inAxes[i]));
       const outs = f(ins);
+      // An unbatched output is returned as it is, without a bind that would check it.
+      checkOutputsLive(outs);
       return outs.map((o, i) => {
         const want = outAxes(i);
         const [val, bdim] = o instanceof BatchTracer && o.main === main ? [o.val, o.bdim] : [o, null];

@@ -334,4 +334,32 @@ test("np.array of traced elements keeps their derivatives (not a silent zero) an
   assert.equal(vmap((x: any) => np.array([x, np.negative(x)]))(np.array([1, 2])).tolist(), [[1, -1], [2, -2]]);
 });
 
+test("a leaked inner tracer returned (not operated on) by an outer transformation's function is refused, not differentiated as a constant", () => {
+  // Returned directly, the leaked value never reaches bind; before the fix jvp and grad gave a
+  // silent tangent 0 (the right one is cos 1) and makeJaxpr kept the dead tracer as a constant.
+  const leakSin = (x: any) => {
+    let leaked: any = null;
+    jvp((y: any) => ((leaked = np.sin(y)), y), [x], [1.0]);
+    return leaked;
+  };
+  const words = ["shape [] and dtype float64 from jvp"];
+  throwsExactly(() => jvp(leakSin, [1.0], [1.0]), EscapedTracerError, words);
+  throwsExactly(() => grad(leakSin)(1.0), EscapedTracerError, words);
+  throwsExactly(() => makeJaxpr(leakSin)(1.0), EscapedTracerError, words);
+  throwsExactly(() => vmap(leakSin, { outAxes: null })(np.array([1.0, 2.0])), EscapedTracerError, ["from jvp"]);
+  assert.is(traceDepth(), 0);
+});
+
+test("a branch on a derivative tracer under jit / vmap / makeJaxpr names the transformation that made it abstract, not grad or jvp", () => {
+  const branchy = (y: any) => (y > 0 ? y : np.negative(y));
+  throwsExactly(() => jit(grad(branchy))(1.0), ConcretizationError, ["inside jit", "lax.cond"]);
+  throwsExactly(() => vmap(grad(branchy))(np.array([1.0, 2.0])), ConcretizationError, ["inside vmap"]);
+  throwsExactly(() => makeJaxpr((x: any) => jvp(branchy, [x], [1.0])[1])(1.0), ConcretizationError, ["inside makeJaxpr"]);
+  throwsExactly(() => jit((x: any) => jvp(grad(branchy), [x], [1.0])[1])(1.0), ConcretizationError, ["inside jit"]);
+  // An unbatched vmap value is abstract only because jit made it so.
+  const unbatched = (x: any) => vmap((a: any, b: any) => np.add(a, branchy(b)), { inAxes: [0, null] })(np.array([1.0, 2.0]), x);
+  throwsExactly(() => jit(unbatched)(1.0), ConcretizationError, ["inside jit"]);
+  assert.equal(unbatched(-3.0).tolist(), [4, 5]);
+});
+
 test.run();

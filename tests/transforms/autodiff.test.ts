@@ -7,6 +7,7 @@ import {
   JacobiError,
   ShapeError,
   type Tensor,
+  TreeError,
   grad,
   hessian,
   jacfwd,
@@ -17,6 +18,7 @@ import {
   makeJaxpr,
   nn,
   np,
+  tree,
   valueAndGrad,
   vjp,
 } from "../../src/index.js";
@@ -553,6 +555,37 @@ test("the gradient of a matmul is matmuls (dot_general), never a reduce_sum of a
   // Batched matmul gradient is dot_general too.
   const cb = makeJaxpr(grad((a: any, b: any) => np.sum(np.matmul(a, b)), { argnums: [0, 1] }))(np.ones([5, 2, 3]), np.ones([5, 3, 4]));
   assert.ok(cb.jaxpr.eqns.filter((e) => e.primitive.name === "dot_general").length >= 2, cb.toString());
+});
+
+test("linearize gives integer inputs no tangent, as jvp does (k*k at an int32 k has derivative 0)", () => {
+  const k = np.array([2], "int32");
+  const sq = (x: any) => np.multiply(x, x);
+  const [y, jvpFn] = linearize(sq, [k]);
+  assert.equal(y.tolist(), [4]);
+  assert.equal(jvpFn(np.array([7], "int32")).tolist(), [0]);
+  assert.equal(jvp(sq, [k], [np.array([7], "int32")])[1].tolist(), [0]);
+  // A float input next to the int one keeps its tangent.
+  const [, lin2] = linearize((x: any, n: any) => np.multiply(x, np.multiply(n, n)), [np.array([3.0]), k]);
+  assert.equal(lin2(np.array([1.0]), np.array([5], "int32")).tolist(), [4]);
+});
+
+test("tree.unflatten gives back undefined where the tree had undefined (not null)", () => {
+  const def = tree.structure({ a: undefined, b: 1, c: null });
+  const back = tree.unflatten(def, [2]);
+  assert.equal(Object.keys(back).sort(), ["a", "b", "c"]);
+  assert.is(back.a, undefined);
+  assert.is(back.c, null);
+  assert.is(tree.unflatten(tree.structure(undefined), []), undefined);
+});
+
+test("tree structures compare by structure, not by their printed form (a key containing ': *, ' is not two keys)", () => {
+  const odd = { "a: *, b": 1 };
+  const two = { a: 1, b: 2 };
+  assert.is(String(tree.structure(odd)), String(tree.structure(two)));
+  assert.not.ok(tree.structure(odd).equals(tree.structure(two)));
+  throwsWith(() => tree.map((x: any, y: any) => x + y, odd, two), TreeError, ["tree.map", "structure"]);
+  assert.ok(tree.structure([{ a: 1, b: null }, 2]).equals(tree.structure([{ a: 5, b: null }, 7])));
+  assert.not.ok(tree.structure([1, [2]]).equals(tree.structure([1, 2])));
 });
 
 test.run();

@@ -371,4 +371,13 @@ test("the batched Jacobian calls the function once, the loop once per column", (
   assert.is(calls, 7, "the looped version runs f once per column (+1 for the output structure)");
 });
 
+test("vmap refuses an axisSize that is not a non-negative integer with a JacobiError naming it (not a RangeError)", () => {
+  const f = (x: any) => np.add(x, 1);
+  for (const bad of [-1, 2.5, Number.NaN, "3" as unknown as number]) {
+    throwsWith(() => vmap(f, { inAxes: null, axisSize: bad })(np.array(2.0)), JacobiError, ["vmap: axisSize", "non-negative integer"]);
+  }
+  assert.equal(vmap(f, { inAxes: null, axisSize: 0 })(np.array(2.0)).shape, [0]);
+  assert.equal(vmap(f, { inAxes: null, axisSize: 2 })(np.array(2.0)).tolist(), [3, 3]);
+});
+
 test.run();
