@@ -6,7 +6,7 @@ import { grad, hessian, jacfwd, jacobian, jacrev, jvp, np, vjp } from "../src/in
 import type { Tensor } from "../src/index.js";
 import { fmtMs, fmtRatio, machine, markdownTable, pairedRatio, randomArray, timeTogether } from "./timing.js";
 
-const ROUNDS = 15;
+const ROUNDS = 25;
 
 type F = (x: Tensor) => Tensor;
 

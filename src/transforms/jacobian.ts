@@ -124,6 +124,9 @@ export function chooseMode(nIn: number, nOut: number): "fwd" | "rev" {
   return nIn < nOut ? "fwd" : "rev";
 }
 
+/** Output sizes seen by `jacobian` in auto mode, per function and input signature. */
+const outSizes = new WeakMap<Fn, Map<string, number>>();
+
 /** Jacobian with `mode: "auto"` choosing forward or reverse by the Jacobian's shape. */
 export function jacobian(f: Fn, opts: JacOptions & { mode?: JacMode } = {}) {
   checkFn(f, "jacobian");
@@ -133,9 +136,19 @@ export function jacobian(f: Fn, opts: JacOptions & { mode?: JacMode } = {}) {
   if (mode === "rev") return jacrev(f, opts);
   return (...args: unknown[]): any => {
     const s = setup(f, opts.argnums ?? 0, args, "jacobian");
-    const lin = linearizeFlat(s.fFlat, s.leaves, "jacobian");
     const nIn = s.leaves.reduce((a, l) => a + l.size, 0);
+    // The output size is only known after running f. The first call with these input shapes
+    // linearizes (which serves both modes) and remembers it; later calls pick the mode up front,
+    // so forward mode runs as a plain batched JVP with nothing staged. A stale size (an output
+    // shape that depends on input values) only costs speed: both modes give the same numbers.
+    const sizes = outSizes.get(f) ?? new Map<string, number>();
+    outSizes.set(f, sizes);
+    const key = JSON.stringify([opts.argnums ?? 0, s.leaves.map((l) => [l.shape, l.dtype])]);
+    const known = sizes.get(key);
+    if (known !== undefined && chooseMode(nIn, known) === "fwd") return s.assemble(forwardJacobian(s));
+    const lin = linearizeFlat(s.fFlat, s.leaves, "jacobian");
     const nOut = lin.primalsOut.reduce((a, o) => a + o.size, 0);
+    sizes.set(key, nOut);
     const blk = chooseMode(nIn, nOut) === "fwd" ? forwardJacobian(s, lin) : reverseJacobian(s, lin);
     return s.assemble(blk);
   };

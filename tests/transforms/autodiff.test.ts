@@ -588,4 +588,23 @@ test("tree structures compare by structure, not by their printed form (a key con
   assert.not.ok(tree.structure([1, [2]]).equals(tree.structure([1, 2])));
 });
 
+test("jacobian auto remembers output sizes per input shape, and a stale size still gives the right numbers", () => {
+  // The output size depends on the input's values: 9 outputs (forward mode) when the sum is
+  // positive, 1 output (reverse mode) otherwise. The second call reuses the first call's size.
+  let calls = 0;
+  const f = (x: Tensor) => {
+    calls++;
+    return x.sum().item() > 0 ? np.concatenate([x, x.mul(2), np.sin(x)]) : x.slice([0, 1]).mul(3);
+  };
+  const pos = np.array([0.5, 1, 2]);
+  const neg = np.array([-0.5, -1, -2]);
+  close(L(jacobian(f)(pos)), L(jacrev(f)(pos)), 1e-15);
+  calls = 0;
+  const again = jacobian(f)(neg);
+  assert.equal(again.shape, [1, 3]);
+  assert.equal(again.tolist(), [[3, 0, 0]]);
+  assert.is(calls, 1);
+  close(L(jacobian(f)(pos)), L(jacfwd(f)(pos)), 0);
+});
+
 test.run();
