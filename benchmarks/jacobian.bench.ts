@@ -98,9 +98,9 @@ export function runJacobian(): string {
       const d = maxAbsDiff(fn(), ref);
       if (!(d <= 1e-12)) throw new Error(`jacobian benchmark, ${r.label}: ${name} differs from jacfwd by ${d}`);
     }
-    // Batched rows take well under a millisecond: many interleaved rounds of 40 ms samples keep
-    // load from other processes out of the "within 10%" comparison.
-    const t = timeTogether({ fwd: r.fwd, rev: r.rev, auto: r.auto, loopFwd: r.loopFwd, loopRev: r.loopRev }, { rounds: ROUNDS, warmup: 2, minMs: 40 });
+    // Batched rows take well under a millisecond: single calls are interleaved in a shuffled
+    // schedule, so collections and JIT state do not favour whoever ran first.
+    const t = timeTogether({ fwd: r.fwd, rev: r.rev, auto: r.auto, loopFwd: r.loopFwd, loopRev: r.loopRev }, { rounds: ROUNDS, warmup: 2, minMs: 40, perCall: true });
     const at = (k: keyof typeof t) => (i: number) => t[k].samples[i];
     const fwdOverRev = pairedRatio(at("fwd"), at("rev"), ROUNDS);
     // The faster mode is decided once, by the medians; a per-round min of two near-equal noisy
@@ -134,7 +134,7 @@ export function runJacobian(): string {
   }
   const header = ["Jacobian", "jacfwd", "jacrev", "jacobian auto", "looped jvp", "looped vjp", "fwd / rev", "auto vs faster", "looped / batched"];
   return [
-    `## Jacobians: batched (vmap over the basis) vs looped (${machine()}; medians of ${ROUNDS} interleaved rounds, ratios paired per round)\n`,
+    `## Jacobians: batched (vmap over the basis) vs looped (${machine()}; medians of ${ROUNDS} rounds of shuffled interleaved calls, ratios paired per round)\n`,
     markdownTable(header, table),
     "",
     ...verdicts.map((v) => `- ${v}`),

@@ -69,11 +69,17 @@ export function randomArray(n: number, lo: number, hi: number, seed: number): Fl
 
 /**
  * Times several functions against each other. Samples are interleaved (one sample of each per
- * round, in rotating order) so that a burst of load from other processes on a shared machine
- * hits every contender alike instead of deciding a ratio. Returns the median per function.
+ * round) so that a burst of load from other processes on a shared machine hits every contender
+ * alike instead of deciding a ratio. The order is shuffled every round (seeded): with a fixed
+ * rotation each contender always ran right after the same neighbour, and one that followed a
+ * large allocator (which leaves freshly trimmed memory to page in again) was measured slow for
+ * it. Returns the median per function.
  */
-export function timeTogether(fns: Record<string, () => unknown>, opts: { warmup?: number; rounds?: number; minMs?: number } = {}): Record<string, Timing> {
-  const { warmup = 2, rounds = 9, minMs = 20 } = opts;
+export function timeTogether(
+  fns: Record<string, () => unknown>,
+  opts: { warmup?: number; rounds?: number; minMs?: number; perCall?: boolean } = {},
+): Record<string, Timing> {
+  const { warmup = 2, rounds = 9, minMs = 20, perCall = false } = opts;
   const names = Object.keys(fns);
   const inner: Record<string, number> = {};
   for (const name of names) {
@@ -90,15 +96,54 @@ export function timeTogether(fns: Record<string, () => unknown>, opts: { warmup?
     inner[name] = n;
   }
   const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const order = [...names];
+  const pick = randomArray(rounds * names.length, 0, 1, 7);
+  if (perCall) return timeCallByCall(fns, inner, rounds);
   for (let r = 0; r < rounds; r++) {
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(k + r) % names.length];
+    for (let k = order.length - 1; k > 0; k--) {
+      const j = Math.floor(pick[r * names.length + k] * (k + 1));
+      [order[k], order[j]] = [order[j], order[k]];
+    }
+    for (let k = 0; k < order.length; k++) {
+      const name = order[k];
       const fn = fns[name], n = inner[name];
       settle();
       const t0 = performance.now();
       for (let i = 0; i < n; i++) sink(fn());
       samples[name].push((performance.now() - t0) / n);
     }
+  }
+  const out: Record<string, Timing> = {};
+  for (const name of names) out[name] = { ms: median(samples[name]), runs: rounds * inner[name], samples: samples[name] };
+  return out;
+}
+
+/**
+ * Interleaves single calls rather than whole samples: each round runs every contender its
+ * calibrated number of times in one shuffled schedule and times each call. For sub-millisecond
+ * contenders that allocate alike, garbage collection and JIT state then land on all of them in
+ * proportion, where 40 ms samples taken one after another let a contender inherit a collection
+ * (or a deoptimized state) another one caused.
+ */
+function timeCallByCall(fns: Record<string, () => unknown>, inner: Record<string, number>, rounds: number): Record<string, Timing> {
+  const names = Object.keys(fns);
+  const schedule = names.flatMap((name) => Array.from({ length: inner[name] }, () => name));
+  const pick = randomArray(rounds * schedule.length, 0, 1, 13);
+  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = schedule.length - 1; k > 0; k--) {
+      const j = Math.floor(pick[r * schedule.length + k] * (k + 1));
+      [schedule[k], schedule[j]] = [schedule[j], schedule[k]];
+    }
+    const total: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+    settle();
+    for (const name of schedule) {
+      const fn = fns[name];
+      const t0 = performance.now();
+      sink(fn());
+      total[name] += performance.now() - t0;
+    }
+    for (const name of names) samples[name].push(total[name] / inner[name]);
   }
   const out: Record<string, Timing> = {};
   for (const name of names) out[name] = { ms: median(samples[name]), runs: rounds * inner[name], samples: samples[name] };
