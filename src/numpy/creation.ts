@@ -1,3 +1,4 @@
+import { eyeArr, packValues, progressionArr } from "../backend/creation.js";
 import { view } from "../backend/ndarray-view.js";
 import { asTensor, describe, fromArr } from "../core/convert.js";
 import { type DType, allocate, checkAllocation, checkDType, isFloat } from "../core/dtype.js";
@@ -42,14 +43,10 @@ export function array(data: unknown, dtype?: DType): Tensor {
   walk(data, 0, "");
   if (flat.some((v) => v instanceof Tensor)) return stackElements(flat, shape, dt);
   const allBool = flat.length > 0 && flat.every((v) => typeof v === "boolean");
-  const out = allocate(dt ?? (allBool ? "bool" : "float64"), flat.length);
-  const isBool = (dt ?? (allBool ? "bool" : "float64")) === "bool";
-  flat.forEach((v, i) => {
-    if (typeof v === "number") out[i] = isBool ? Number(v !== 0) : v;
-    else if (typeof v === "boolean") out[i] = v ? 1 : 0;
-    else throw new DTypeError(`array: element ${i} is ${describe(v)}; expected numbers or booleans`);
-  });
-  return fromArr(view(out, shape), dt ?? (allBool ? "bool" : "float64"));
+  const bad = flat.findIndex((v) => typeof v !== "number" && typeof v !== "boolean");
+  if (bad >= 0) throw new DTypeError(`array: element ${bad} is ${describe(flat[bad])}; expected numbers or booleans`);
+  const d = dt ?? (allBool ? "bool" : "float64");
+  return fromArr(packValues(flat as (number | boolean)[], shape, d), d);
 }
 
 /**
@@ -100,13 +97,8 @@ export const onesLike = (x: TensorLike, dtype?: DType): Tensor => {
 
 export function eye(n: number, m?: number, k = 0, dtype: DType = "float64"): Tensor {
   const cols = m ?? n;
-  const s = checkShape([n, cols], "eye", dtype);
-  const data = allocate(checkDType(dtype, "eye"), n * cols);
-  for (let i = 0; i < n; i++) {
-    const j = i + k;
-    if (j >= 0 && j < cols) data[i * cols + j] = 1;
-  }
-  return fromArr(view(data, s), dtype);
+  const [rows, c] = checkShape([n, cols], "eye", dtype);
+  return fromArr(eyeArr(rows, c, k, checkDType(dtype, "eye")), dtype);
 }
 
 /** arange(stop), arange(start, stop, step); int32 when every argument is an integer, else float64. */
@@ -117,20 +109,15 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): T
   }
   const n = Math.max(0, Math.ceil((b - a) / step));
   const dt = dtype ?? ([a, b, step].every(Number.isInteger) ? "int32" : "float64");
-  const data = allocate(checkDType(dt, "arange"), n);
-  for (let i = 0; i < n; i++) data[i] = a + i * step;
-  return fromArr(view(data, [n]), dt);
+  return fromArr(progressionArr(a, step, n, checkDType(dt, "arange")), dt);
 }
 
 export function linspace(start: number, stop: number, num = 50, opts: { endpoint?: boolean; dtype?: DType } = {}): Tensor {
   if (!Number.isInteger(num) || num < 0) throw new ShapeError(`linspace: num must be a non-negative integer, got ${num}`);
   const endpoint = opts.endpoint ?? true;
   const dt = checkDType(opts.dtype ?? "float64", "linspace");
-  const data = allocate(dt, num);
   const div = endpoint ? num - 1 : num;
   const step = div > 0 ? (stop - start) / div : 0;
-  for (let i = 0; i < num; i++) data[i] = start + i * step;
-  if (endpoint && num > 1) data[num - 1] = stop;
-  return fromArr(view(data, [num]), dt);
+  return fromArr(progressionArr(start, step, num, dt, endpoint ? stop : undefined), dt);
 }
 

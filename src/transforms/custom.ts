@@ -8,6 +8,7 @@
 // Under any other trace (vmap, makeJaxpr, the body of a checkpoint) the call is staged as a
 // `custom_jvp_call` / `custom_vjp_call` equation holding the function's jaxpr and the rules, so the
 // rules survive until a later differentiation of that jaxpr needs them.
+import { isAllZero } from "../backend/creation.js";
 import type { Arr } from "../backend/ndarray-view.js";
 import { asTensor, describe, fromArr } from "../core/convert.js";
 import { dtypeOfTypedArray, isFloat } from "../core/dtype.js";
@@ -280,9 +281,8 @@ export interface CustomVjpFunction<F extends Fn> {
 }
 
 function allZero(t: Tensor): boolean {
-  const a: ArrayLike<number> = t.toTypedArray();
-  for (let i = 0; i < a.length; i++) if (a[i] !== 0) return false;
-  return true;
+  const a = t.concrete();
+  return a !== null && isAllZero(a);
 }
 
 /** Reverse mode stages tangents into a linear jaxpr; anything else reaching a customVjp function is forward mode. */

@@ -28,7 +28,7 @@ import { UndefPrimal } from "../../src/core/primitive.js";
 import { ShapedArray } from "../../src/core/shaped-array.js";
 import { Label, avalsLabel, customLinP } from "../../src/transforms/custom.js";
 import { guardTraceState } from "../guard.js";
-import { L, close, throwsWith } from "../helpers.js";
+import { close, throwsWith } from "../helpers.js";
 
 guardTraceState(test);
 
