@@ -21,14 +21,15 @@ type Driver = (row: RowLoop, datas: TypedArray[], offsets: number[], strides: nu
 const rowCache: Map<string, Map<number, RowLoop>>[] = [];
 const drivers: Driver[] = [];
 
-const typeCode = (a: TypedArray): number => (a instanceof Float64Array ? 0 : a instanceof Float32Array ? 1 : a instanceof Int32Array ? 2 : 3);
+const typeCode = (a: TypedArray): number =>
+  a instanceof Float64Array ? 0 : a instanceof Float32Array ? 1 : a instanceof Int32Array ? 2 : a instanceof Uint32Array ? 4 : 3;
 
 function rowLoop(nIn: number, expr: string, datas: TypedArray[], out: TypedArray): RowLoop {
   const byExpr = (rowCache[nIn] ??= new Map());
   let byType = byExpr.get(expr);
   if (byType === undefined) byExpr.set(expr, (byType = new Map()));
   let sig = typeCode(out);
-  for (let i = 0; i < nIn; i++) sig = sig * 4 + typeCode(datas[i]);
+  for (let i = 0; i < nIn; i++) sig = sig * 5 + typeCode(datas[i]);
   let k = byType.get(sig);
   if (k) return k;
   const ins = Array.from({ length: nIn }, (_, i) => i);
@@ -107,7 +108,7 @@ const isConstant = (a: Arr, value: number): boolean => isSingleElement(a) && a.d
 
 /** The operand can stand for the result: already of the result's buffer type. */
 const sameLayoutDtype = (a: Arr, dtype: DType): boolean => typeCode(a.data) === DTYPE_CODE[dtype];
-const DTYPE_CODE: Record<DType, number> = { float64: 0, float32: 1, int32: 2, bool: 3 };
+const DTYPE_CODE: Record<DType, number> = { float64: 0, float32: 1, int32: 2, bool: 3, uint32: 4 };
 
 /**
  * The dims along which some operand varies, or null when every dim does (the common case). A dim

@@ -30,6 +30,7 @@ function stored(dtype: DType, e: string): string {
     case "float64": return `(${e})`;
     case "float32": return `Math.fround(${e})`;
     case "int32": return `((${e}) | 0)`;
+    case "uint32": return `((${e}) >>> 0)`;
     case "bool": return `((${e}) ? 1 : 0)`;
   }
 }

@@ -87,6 +87,7 @@ export function dtypeOf(a: Arr): DType {
   if (d instanceof Float64Array) return "float64";
   if (d instanceof Float32Array) return "float32";
   if (d instanceof Int32Array) return "int32";
+  if (d instanceof Uint32Array) return "uint32";
   return "bool";
 }
 

@@ -12,7 +12,7 @@ export interface ReduceOpts {
 export type SliceSpec = number | null | [number?, number?, number?] | (number | undefined | null)[];
 
 /** Anything accepted where a Tensor is: JS numbers and booleans, Tensors, ndarrays, 1-D typed arrays. */
-export type TensorLike = Tensor | number | boolean | ndarray.NdArray<any> | Float64Array | Float32Array | Int32Array;
+export type TensorLike = Tensor | number | boolean | ndarray.NdArray<any> | Float64Array | Float32Array | Int32Array | Uint32Array;
 
 /** The operations behind Tensor's fluent methods; installed by the numpy layer. */
 export interface FluentOps {

@@ -16,7 +16,7 @@ export function fmt3(x: number, dtype = "float64"): string {
   if (dtype === "bool") return x ? "true" : "false";
   if (Number.isNaN(x)) return "nan";
   if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
-  if (dtype === "int32") return String(x);
+  if (dtype === "int32" || dtype === "uint32") return String(x);
   if (x === 0) return "0";
   const a = Math.abs(x);
   if (a >= 1e6 || a < 5e-4) return x.toExponential(2).replace(/\.?0+e/, "e").replace("e+", "e");

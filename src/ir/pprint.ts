@@ -14,7 +14,7 @@ export function varName(i: number): string {
 
 export function formatNumber(v: number, dtype: string): string {
   if (dtype === "bool") return v ? "True" : "False";
-  if (dtype === "int32") return String(v);
+  if (dtype === "int32" || dtype === "uint32") return String(v);
   if (Number.isNaN(v)) return "nan";
   if (!Number.isFinite(v)) return v > 0 ? "inf" : "-inf";
   const s = dtype === "float32" ? shortestFloat32(v) : String(v);

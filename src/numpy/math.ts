@@ -89,7 +89,7 @@ export function where(cond: TensorLike, x: TensorLike, y: TensorLike): Tensor {
 
 export function astype(x: TensorLike, dtype: string): Tensor {
   const t = T(x, "astype: argument 0");
-  if (!["float64", "float32", "int32", "bool"].includes(dtype)) throw new DTypeError(`astype: unknown dtype ${JSON.stringify(dtype)}`);
+  if (!["float64", "float32", "int32", "uint32", "bool"].includes(dtype)) throw new DTypeError(`astype: unknown dtype ${JSON.stringify(dtype)}`);
   return P.convertElementType(t, dtype as never);
 }
 

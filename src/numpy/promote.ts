@@ -43,7 +43,7 @@ export function resultType(xs: Tensor[], raws?: readonly unknown[]): [DType, boo
   const strongInt = raws !== undefined && xs.some((x) => !x.weakType && !isFloat(x.dtype));
   const kind = (i: number): [DType, boolean] => {
     const r = raws?.[i];
-    const weakInt = strongInt && typeof r === "number" && Number.isInteger(r) && Math.abs(r) < 2 ** 31;
+    const weakInt = strongInt && typeof r === "number" && Number.isInteger(r) && (Math.abs(r) < 2 ** 31 || (r >= 0 && r < 2 ** 32 && xs.some((x) => x.dtype === "uint32")));
     return weakInt ? ["int32", true] : [xs[i].dtype, xs[i].weakType];
   };
   let [d, w] = kind(0);

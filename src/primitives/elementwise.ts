@@ -65,7 +65,8 @@ subP.jvp = ([a, b], [ta, tb]) => [[sub(a, b)], [isZero(tb) ? ta : isZero(ta) ? n
 subP.transpose = ([ct], [a, b]) => [a instanceof UndefPrimal ? ct : null, b instanceof UndefPrimal ? (isZero(ct) ? ct : neg(ct)) : null];
 export const sub = (a: Tensor, b: Tensor): Tensor => bind1(subP, [a, b]);
 
-export const mulP = binary("mul", "x0 * x1");
+// uint32 products wrap modulo 2^32 (as C and JAX): a float product above 2^53 would lose the low bits.
+export const mulP = binary("mul", (d) => (d === "uint32" ? "Math.imul(x0, x1) >>> 0" : "x0 * x1"));
 mulP.jvp = ([a, b], [ta, tb]) => [[mul(a, b)], [addTangents(isZero(ta) ? ta : mul(ta, b), isZero(tb) ? tb : mul(a, tb))]];
 mulP.transpose = ([ct], [a, b]) => {
   if (a instanceof UndefPrimal && b instanceof UndefPrimal) throw new Error("mul: cannot transpose a product of two linear inputs");
