@@ -1,7 +1,8 @@
 // Kernels that move data rather than map it: matmul, pad, concatenate, dtype conversion.
-import { type DType, type TypedArray, allocate } from "../core/dtype.js";
+import { type DType, type TypedArray, allocate, dtypeOfTypedArray } from "../core/dtype.js";
 import { mapN } from "./elementwise.js";
 import { type Arr, assignInto, empty, sliceView, view } from "./ndarray-view.js";
+import { wasmBatchMatmul, wasmGemmEnabled, wasmGemmLimits } from "./wasm/gemm.js";
 
 // Blocking of the packed matmul: a KC x NC block of B (256 KB) stays in L2 while 4-row panels of
 // A (KC x 4, 8 KB) sit in L1 and each 4x4 tile of C accumulates in registers.
@@ -11,13 +12,19 @@ const NC = 128;
 const SMALL = 16384;
 
 /**
- * [batch, m, k] @ [batch, k, n] -> [batch, m, n] row-major, accumulated in float64. Operands may
- * have any strides (transposed or broadcast views): they are read in place or packed, never
- * copied up front.
+ * [batch, m, k] @ [batch, k, n] -> [batch, m, n] row-major. Operands may have any strides
+ * (transposed or broadcast views). Large float products run on the WebAssembly SIMD kernels
+ * (float32 in float32); the rest, and everything where WebAssembly SIMD is missing or switched
+ * off, on the JavaScript kernels below, which accumulate in float64 and read operands in place.
  */
 export function batchMatmul(a: Arr, b: Arr, dtype: DType): Arr {
   const [nb, m, k] = a.shape;
   const n = b.shape[2];
+  if ((dtype === "float64" || dtype === "float32") && m > 1 && n > 1 && k > 0 && m * n * k >= wasmGemmLimits.minWork &&
+    dtypeOfTypedArray(a.data) === dtype && dtypeOfTypedArray(b.data) === dtype && wasmGemmEnabled()) {
+    const C = wasmBatchMatmul(a, b, dtype);
+    if (C !== null) return view(C, [nb, m, n]);
+  }
   const C = allocate("float64", nb * m * n, [nb, m, n]) as Float64Array;
   if (C.length > 0 && k > 0) {
     const [sab, sam, sak] = a.stride;
