@@ -20,3 +20,4 @@ export { lax } from "./lax.js";
 export { customJvp, customVjp, type CustomJvpFunction, type CustomVjpFunction } from "./transforms/custom.js";
 export { checkpoint } from "./transforms/checkpoint.js";
 export { jit, type JitOptions } from "./transforms/jit.js";
+export { optim, type GradientTransformation, type OptState, type Schedule, type ScalarOrSchedule, type Mask, type MaskTree } from "./optim/index.js";
