@@ -2,6 +2,7 @@ import ndarray from "ndarray";
 import { type Arr, contiguous, readFlat, toFlatCopy, view } from "../backend/ndarray-view.js";
 import { type DType, type TypedArray, dtypeOfTypedArray } from "./dtype.js";
 import { ConcretizationError, ShapeError, escapedTracerError, fmtShape } from "./errors.js";
+import { formatArray, formatTraced, inspectSymbol } from "./format.js";
 import { ShapedArray } from "./shaped-array.js";
 import type { MainTrace } from "./trace.js";
 
@@ -128,10 +129,18 @@ export abstract class Tensor {
     }
     return readFlat(a, 0);
   }
+  /** JAX's repr: `Array([1.5, nan, inf], dtype=float64)`, NumPy's layout (core/format.ts). */
   toString(): string {
-    const a = this.concrete();
-    const body = a === null ? `<abstract ${this.aval.str()}>` : JSON.stringify(this.tolist());
-    return `Tensor(${body}, dtype=${this.aval.dtype})`;
+    const a = this.requireConcrete("printing");
+    return formatArray(this.aval.shape, this.aval.dtype, this.aval.weakType, (i) => readFlat(a, i));
+  }
+  /** console.log / util.inspect print what String() does. */
+  [inspectSymbol](): string {
+    return this.toString();
+  }
+  /** JSON.stringify writes the nested list (NaN and ±Infinity become null there, as JSON has no such numbers). */
+  toJSON(): unknown {
+    return this.tolist();
   }
 
   add(o: TensorLike): Tensor { return F().add(this, o); }
@@ -190,6 +199,13 @@ export class ArrayTensor extends Tensor {
 /** A value inside a transformation; `main` is the level of the trace stack it belongs to. */
 export abstract class Tracer extends Tensor {
   abstract readonly main: MainTrace;
+  /** `Traced<float64[3]> under jvp`, also in JSON, whether or not a concrete value is carried. */
+  override toString(): string {
+    return formatTraced(this.aval.shape, this.aval.dtype, this.main.transform);
+  }
+  override toJSON(): unknown {
+    return this.toString();
+  }
   /** The value this tracer takes its concrete value from, if it wraps one (a JVP's primal). */
   protected wrapped(): Tensor | null {
     return null;

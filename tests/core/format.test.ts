@@ -5,6 +5,8 @@ import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
+import { inspect } from "node:util";
+import { type Tensor, grad, jit, jvp, makeJaxpr, np, vmap } from "../../src/index.js";
 import { formatArray, formatBody, formatTraced } from "../../src/core/format.js";
 import { DTypeError } from "../../src/core/errors.js";
 import { throwsWith } from "../helpers.js";
@@ -57,6 +59,69 @@ test("an unknown dtype is a DTypeError naming it", () => {
   throwsWith(() => formatArray([1], "complex64", false, () => 0), DTypeError, ["printing", '"complex64"']);
   // Any width of signed or unsigned integer prints as an integer.
   assert.is(formatArray([2], "uint8", false, (i) => [7, 255][i]), "Array([  7, 255], dtype=uint8)");
+});
+
+test("String, toString, template strings and console.log print a tensor as JAX does", () => {
+  const x = np.array([1.5, NaN, Infinity]);
+  const want = "Array([1.5, nan, inf], dtype=float64)";
+  assert.is(String(x), want);
+  assert.is(x.toString(), want);
+  assert.is(`${x}`, want);
+  // console.log formats with util.inspect, which uses the custom inspector.
+  assert.is(inspect(x), want);
+  assert.is(inspect({ x: np.array([-0, 2]) }), "{ x: Array([-0.,  2.], dtype=float64) }");
+});
+
+test("matrices, views, summaries and other dtypes through the Tensor class", () => {
+  assert.is(String(np.array([[1, 2], [3, 4]])), "Array([[1., 2.],\n       [3., 4.]], dtype=float64)");
+  // A transposed view reads in logical order.
+  assert.is(String(np.array([[1, 2, 3], [4, 5, 6]]).T), "Array([[1., 4.],\n       [2., 5.],\n       [3., 6.]], dtype=float64)");
+  assert.is(String(np.zeros([2000])), "Array([0., 0., 0., ..., 0., 0., 0.], dtype=float64)");
+  assert.is(String(np.array(new Float32Array([0.1, 0.2]))), "Array([0.1, 0.2], dtype=float32)");
+  assert.is(String(np.array(new Int32Array([1, -2]))), "Array([ 1, -2], dtype=int32)");
+  assert.is(String(np.array(new Uint32Array([4294967295, 1]))), "Array([4294967295,          1], dtype=uint32)");
+  assert.is(String(np.array([true, false])), "Array([ True, False], dtype=bool)");
+  assert.is(String(np.array(1.5)), "Array(1.5, dtype=float64)");
+  assert.is(String(np.zeros([0])), "Array([], shape=(0,), dtype=float64)");
+  // A value computed from JS numbers alone is weakly typed, as in JAX.
+  assert.is(String(np.sin(2)), "Array(0.90929743, dtype=float64, weak_type=True)");
+});
+
+test("JSON.stringify gives the nested list, non-finite numbers as null", () => {
+  assert.is(JSON.stringify(np.array([[1, NaN], [Infinity, -0]])), "[[1,null],[null,0]]");
+  assert.is(JSON.stringify({ mask: np.array([true, false]), s: np.array(2.5) }), '{"mask":[true,false],"s":2.5}');
+});
+
+test("tracers print (String, inspect, JSON) as their abstract value and transformation", () => {
+  const seen: string[][] = [];
+  const f = (x: Tensor) => {
+    seen.push([String(x), inspect(x), JSON.stringify(x)]);
+    return np.sum(np.multiply(x, x));
+  };
+  const x = np.array([1, 2, 3]);
+  jvp(f, [x], [np.ones([3])]);
+  grad(f)(x);
+  vmap(f)(x);
+  jit(f)(x);
+  makeJaxpr(f)(x);
+  const names = ["jvp", "grad", "vmap", "jit", "makeJaxpr"];
+  assert.equal(
+    seen,
+    names.map((t) => {
+      const s = `Traced<float64[${t === "vmap" ? "" : "3"}]> under ${t}`;
+      return [s, s, JSON.stringify(s)];
+    }),
+  );
+});
+
+test("an escaped tracer still prints (its abstract value needs no live trace)", () => {
+  let leaked: Tensor | null = null;
+  jit((x: Tensor) => {
+    leaked = x;
+    return x;
+  })(np.ones([2]));
+  assert.is(String(leaked), "Traced<float64[2]> under jit");
+  assert.is(JSON.stringify([leaked]), '["Traced<float64[2]> under jit"]');
 });
 
 test.run();
