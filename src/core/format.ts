@@ -47,6 +47,7 @@ export function formatBody(shape: readonly number[], dtype: string, at: ValueAt,
 
 /** `Array([1.5, nan, inf], dtype=float64)`: a concrete array as JAX's `repr` prints it. */
 export function formatArray(shape: readonly number[], dtype: string, weakType: boolean, at: ValueAt): string {
+  kindOf(dtype); // checked even when there is no element to print
   const prefix = "Array(";
   const dtypeStr = weakType ? `dtype=${dtype}, weak_type=True)` : `dtype=${dtype})`;
   const size = shape.reduce((a, b) => a * b, 1);

@@ -57,6 +57,7 @@ test("traced values print their abstract value and transformation", () => {
 
 test("an unknown dtype is a DTypeError naming it", () => {
   throwsWith(() => formatArray([1], "complex64", false, () => 0), DTypeError, ["printing", '"complex64"']);
+  throwsWith(() => formatArray([0], "float16", false, () => 0), DTypeError, ["printing", '"float16"']);
   // Any width of signed or unsigned integer prints as an integer.
   assert.is(formatArray([2], "uint8", false, (i) => [7, 255][i]), "Array([  7, 255], dtype=uint8)");
 });
