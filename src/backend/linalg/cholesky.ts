@@ -1,0 +1,114 @@
+// Cholesky factorization A = L L^T of symmetric positive-definite matrices, blocked right-looking
+// (LAPACK dpotrf's algorithm by panels): factor a diagonal block, solve the panel below it, then
+// subtract the panel's outer product from the trailing matrix. Row-major storage makes every inner
+// loop a dot product of two contiguous row segments, and a panel of NB columns of the rows being
+// combined (2 x NB x 8 bytes) stays in L1 while the trailing update streams over it.
+import { type FloatArray, allocLike, checkStack, storeInto, workCopy } from "./common.js";
+
+/** Panel width: 4 rows of the trailing update read 4 panels of NB doubles (4 KB at 64). */
+const NB = 64;
+
+export interface CholeskyResult<T extends FloatArray> {
+  /** [batch, n, n] lower-triangular factors, zeros above the diagonal. */
+  l: T;
+  /**
+   * Per matrix, 0 when it factored, else LAPACK's INFO: the 1-based column whose pivot was not
+   * positive (or NaN). That matrix's `l` is then all NaN, as JAX's cholesky returns on CPU.
+   */
+  info: Int32Array;
+}
+
+/**
+ * Lower Cholesky factors of `batch` n x n matrices. Only the lower triangle of each input is read
+ * (as dpotrf with UPLO = 'L'); the caller symmetrizes first if it wants JAX's `symmetrize_input`.
+ * A matrix that is not positive definite gives an all-NaN factor and a non-zero `info`.
+ */
+export function cholesky<T extends FloatArray>(a: T, batch: number, n: number): CholeskyResult<T> {
+  checkStack("cholesky", "a", a, batch, [n, n]);
+  const l = allocLike(a, batch * n * n);
+  const info = new Int32Array(batch);
+  for (let t = 0; t < batch; t++) {
+    const w = workCopy(a, t, n * n);
+    const bad = factor(w, n);
+    if (bad !== 0) {
+      info[t] = bad;
+      w.fill(NaN);
+    }
+    storeInto(l, t, w);
+  }
+  return { l, info };
+}
+
+/** Factors `w` in place into its lower triangle (upper zeroed); returns 0 or the failing 1-based column. */
+function factor(w: Float64Array, n: number): number {
+  for (let k0 = 0; k0 < n; k0 += NB) {
+    const k1 = Math.min(k0 + NB, n);
+    // Diagonal block and the panel below it, column by column within the panel: the trailing
+    // updates of earlier panels are already subtracted, so only columns k0..j-1 contribute.
+    for (let j = k0; j < k1; j++) {
+      const rj = j * n;
+      let d = w[rj + j];
+      for (let p = k0; p < j; p++) d -= w[rj + p] * w[rj + p];
+      if (!(d > 0)) return j + 1;
+      const ljj = Math.sqrt(d);
+      w[rj + j] = ljj;
+      const inv = 1 / ljj;
+      for (let i = j + 1; i < n; i++) {
+        const ri = i * n;
+        let s = w[ri + j];
+        for (let p = k0; p < j; p++) s -= w[ri + p] * w[rj + p];
+        w[ri + j] = s * inv;
+      }
+    }
+    if (k1 < n) trailingUpdate(w, n, k0, k1);
+  }
+  for (let i = 0; i < n; i++) w.fill(0, i * n + i + 1, (i + 1) * n);
+  return 0;
+}
+
+/**
+ * A22 -= L21 L21^T on the lower triangle of rows and columns k1..n-1, where L21 is columns k0..k1-1.
+ * Two rows times two columns per step: four accumulators share each load, halving memory traffic.
+ */
+function trailingUpdate(w: Float64Array, n: number, k0: number, k1: number): void {
+  let i = k1;
+  for (; i + 1 < n; i += 2) {
+    const ri = i * n, ri1 = ri + n;
+    let j = k1;
+    for (; j + 1 <= i; j += 2) {
+      const rj = j * n, rj1 = rj + n;
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+      for (let p = k0; p < k1; p++) {
+        const a0 = w[ri + p], a1 = w[ri1 + p], b0 = w[rj + p], b1 = w[rj1 + p];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+      }
+      w[ri + j] -= s00;
+      w[ri + j + 1] -= s01;
+      w[ri1 + j] -= s10;
+      w[ri1 + j + 1] -= s11;
+    }
+    // What the pairs left: column i when k1..i has odd length, and column i + 1 (row i + 1 only).
+    for (; j <= i + 1; j++) {
+      const rj = j * n;
+      let s0 = 0, s1 = 0;
+      for (let p = k0; p < k1; p++) {
+        s0 += w[ri + p] * w[rj + p];
+        s1 += w[ri1 + p] * w[rj + p];
+      }
+      if (j <= i) w[ri + j] -= s0;
+      w[ri1 + j] -= s1;
+    }
+  }
+  for (; i < n; i++) {
+    const ri = i * n;
+    for (let j = k1; j <= i; j++) {
+      const rj = j * n;
+      let s = 0;
+      for (let p = k0; p < k1; p++) s += w[ri + p] * w[rj + p];
+      w[ri + j] -= s;
+    }
+  }
+}
