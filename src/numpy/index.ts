@@ -1,4 +1,5 @@
 import { installFluentOps } from "../core/tensor.js";
+import * as bitwise from "./bitwise.js";
 import * as creation from "./creation.js";
 import * as linalg from "./linalg.js";
 import * as math from "./math.js";
@@ -76,6 +77,13 @@ export const np = {
   matmul: linalg.matmul,
   dot: linalg.dot,
   outer: linalg.outer,
+  bitwiseAnd: bitwise.bitwiseAnd,
+  bitwiseOr: bitwise.bitwiseOr,
+  bitwiseXor: bitwise.bitwiseXor,
+  bitwiseNot: bitwise.bitwiseNot,
+  invert: bitwise.invert,
+  leftShift: bitwise.leftShift,
+  rightShift: bitwise.rightShift,
 };
 
 installFluentOps({

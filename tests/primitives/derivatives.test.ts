@@ -368,6 +368,8 @@ for (const c of cases) {
 // Integer or bool outputs; and stop_gradient, whose derivative is zero by decree, not by calculus
 // (tested below against that decree instead of finite differences).
 const NOT_DIFFERENTIABLE = new Set(["lt", "le", "gt", "ge", "eq", "ne", "argmax", "argmin", "stop_gradient"]);
+// Bits in, bits out (issue 12): zero tangents, checked in tests/primitives/bitwise.test.ts and random-bits.test.ts.
+for (const n of ["and", "or", "xor", "not", "shift_left", "shift_right_logical", "shift_right_arithmetic"]) NOT_DIFFERENTIABLE.add(n);
 const REQUIRED = (
   "neg sin cos tan asin acos atan sinh cosh tanh exp log log1p expm1 sqrt rsqrt abs integer_pow add sub mul div pow max min " +
   "atan2 select reduce_sum reduce_max reduce_min reduce_prod broadcast_in_dim reshape transpose squeeze slice pad concatenate " +

@@ -273,6 +273,12 @@ batchCases.custom_lin = [
   { params: sinScale([]), args: [f([]), f([])] },
 ];
 
+// Bitwise and threefry (integer bits) and the special functions: issue 12's primitives.
+const words = (shape: number[], hi = 2 ** 32): Gen => () => np.reshape(np.array(new Uint32Array(Array.from({ length: size(shape) }, () => Math.floor(rand() * hi)))), shape);
+for (const n of ["and", "or", "xor"]) batchCases[n] = [...binary(words), ...binary(i32), ...binary(b8)];
+batchCases.not = [...unary(words), ...unary(i32), ...unary(b8)];
+for (const n of ["shift_left", "shift_right_logical", "shift_right_arithmetic"]) batchCases[n] = [...binary(words, (s) => words(s, 40)), ...binary(i32)];
+
 const B = 3;
 
 function sameValues(got: Tensor, want: Tensor, where: string): void {
