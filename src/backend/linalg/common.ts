@@ -26,8 +26,8 @@ export function workCopy(a: FloatArray, t: number, size: number): Float64Array {
 }
 
 /** Writes the working copy `w` into matrix `t` of `out` (rounding when `out` is float32). */
-export function storeInto(out: FloatArray, t: number, w: Float64Array, size = w.length): void {
-  out.set(size === w.length ? w : w.subarray(0, size), t * size);
+export function storeInto(out: FloatArray, t: number, w: Float64Array): void {
+  out.set(w, t * w.length);
 }
 
 /** Throws a ShapeError unless `a` holds exactly `batch` matrices of `dims`. */
