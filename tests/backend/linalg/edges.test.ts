@@ -208,9 +208,9 @@ test("bad sizes are ShapeErrors naming the operand; mixed element types are DTyp
   throwsWith(() => qr(new Float64Array(6), -1, 2, 3), ShapeError, ["qr", "non-negative integers"]);
   throwsWith(() => triangularSolve(new Float64Array(9), new Float64Array(4), 1, 2, 2, lowerOnly), ShapeError, ["triangularSolve", "a has 9 elements"]);
   throwsWith(() => triangularSolve(new Float64Array(4), new Float64Array(5), 1, 2, 2, lowerOnly), ShapeError, ["triangularSolve", "b has 5"]);
-  throwsWith(() => triangularSolve(new Float32Array(4), new Float64Array(4), 1, 2, 2, lowerOnly), DTypeError, ["Float32Array", "Float64Array"]);
+  throwsWith(() => triangularSolve<FloatArray>(new Float32Array(4), new Float64Array(4), 1, 2, 2, lowerOnly), DTypeError, ["Float32Array", "Float64Array"]);
   const f = lu(new Float64Array([1, 2, 3, 4]), 1, 2, 2);
-  throwsWith(() => luSolve(f.lu, f.permutation, new Float32Array(2), 1, 2, 1), DTypeError, ["luSolve", "same element type"]);
+  throwsWith(() => luSolve<FloatArray>(f.lu, f.permutation, new Float32Array(2), 1, 2, 1), DTypeError, ["luSolve", "same element type"]);
   throwsWith(() => luSolve(f.lu, new Int32Array(3), new Float64Array(2), 1, 2, 1), ShapeError, ["permutation has 3"]);
   throwsWith(() => luSolve(f.lu, f.permutation, new Float64Array(4), 1, 2, 1), ShapeError, ["b has 4"]);
   throwsWith(() => solve(new Float64Array(3), new Float64Array(2), 1, 2, 1), ShapeError, ["solve", "a has 3"]);
