@@ -21,3 +21,4 @@ export { customJvp, customVjp, type CustomJvpFunction, type CustomVjpFunction } 
 export { checkpoint } from "./transforms/checkpoint.js";
 export { jit, type JitOptions } from "./transforms/jit.js";
 export { optim, type GradientTransformation, type OptState, type Schedule, type ScalarOrSchedule, type Mask, type MaskTree } from "./optim/index.js";
+export { random } from "./random/index.js";

@@ -8,6 +8,7 @@ import * as assert from "uvu/assert";
 import { DTypeError, jit, jvp, makeJaxpr, np, vmap } from "../../src/index.js";
 import * as B from "../../src/primitives/bitwise.js";
 import { throwsWith } from "../helpers.js";
+import { Zero } from "../../src/core/primitive.js";
 
 const u32 = (xs: number[]) => np.array(new Uint32Array(xs));
 const i32 = (xs: number[]) => np.array(new Int32Array(xs));
@@ -63,6 +64,10 @@ test("jit, vmap and jvp: same values, zero tangents", () => {
   const [out, t] = jvp((x: any) => np.bitwiseAnd(x, 0xff), [a], [np.zeros([6], "uint32")]);
   assert.equal(out.tolist(), A.map((x) => x & 0xff));
   assert.equal(t.tolist(), [0, 0, 0, 0, 0, 0]);
+  // The rule itself (jvp skips it when every tangent is symbolically zero, as for integers).
+  const [[o], [z]] = B.andP.jvp!([a, b], [new Zero(a.aval), new Zero(b.aval)], {});
+  assert.equal(o.tolist(), np.bitwiseAnd(a, b).tolist());
+  assert.instance(z, Zero);
   const j = makeJaxpr(f)(a, b).toString();
   for (const n of ["shift_left", "shift_right_logical", "or", "xor"]) assert.ok(j.includes(n), j);
 });

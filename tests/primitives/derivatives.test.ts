@@ -9,6 +9,7 @@ import { JacobiError, type Tensor, checkGrads, jvp, makeJaxpr, nn, np, tree, vjp
 import { allPrimitives } from "../../src/core/primitive.js";
 import { seeded } from "../../src/core/random.js";
 import { rsqrt } from "../../src/primitives/elementwise.js";
+import * as SP from "../../src/primitives/special.js";
 import { scatterAdd } from "../../src/primitives/gather.js";
 import { pad } from "../../src/primitives/shape.js";
 import { lax } from "../../src/index.js";
@@ -127,6 +128,15 @@ unaryCase("sign", "np.sign", (x) => np.sign(x).add(x), away(0.3, 2));
 unaryCase("floor", "np.floor", (x) => np.floor(x).mul(x), grid(0.25));
 unaryCase("ceil", "np.ceil", (x) => np.ceil(x).mul(x), grid(0.25));
 unaryCase("round", "np.round", (x) => np.round(x).mul(x), grid(0.1));
+
+// ---- special functions (issue 12) ----
+unaryCase("erf", "lax.erf", SP.erf, uni(-2, 2));
+unaryCase("erfc", "lax.erfc", SP.erfc, uni(-2, 2));
+unaryCase("erf_inv", "lax.erfInv", SP.erfInv, uni(-0.9, 0.9));
+unaryCase("lgamma", "lax.lgamma", SP.lgamma, uni(0.3, 4));
+unaryCase("lgamma", "lax.lgamma (reflected)", SP.lgamma, uni(-2.8, -2.2));
+unaryCase("digamma", "lax.digamma", SP.digamma, uni(0.3, 4));
+unaryCase("digamma", "lax.digamma (reflected)", SP.digamma, uni(-1.8, -1.2));
 
 // ---- reductions ----
 unaryCase("reduce_sum", "np.sum(x)", (x) => np.sum(x), uni(-2, 2));
@@ -369,7 +379,7 @@ for (const c of cases) {
 // (tested below against that decree instead of finite differences).
 const NOT_DIFFERENTIABLE = new Set(["lt", "le", "gt", "ge", "eq", "ne", "argmax", "argmin", "stop_gradient"]);
 // Bits in, bits out (issue 12): zero tangents, checked in tests/primitives/bitwise.test.ts and random-bits.test.ts.
-for (const n of ["and", "or", "xor", "not", "shift_left", "shift_right_logical", "shift_right_arithmetic"]) NOT_DIFFERENTIABLE.add(n);
+for (const n of ["and", "or", "xor", "not", "shift_left", "shift_right_logical", "shift_right_arithmetic", "threefry2x32"]) NOT_DIFFERENTIABLE.add(n);
 const REQUIRED = (
   "neg sin cos tan asin acos atan sinh cosh tanh exp log log1p expm1 sqrt rsqrt abs integer_pow add sub mul div pow max min " +
   "atan2 select reduce_sum reduce_max reduce_min reduce_prod broadcast_in_dim reshape transpose squeeze slice pad concatenate " +

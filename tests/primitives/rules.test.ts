@@ -278,6 +278,15 @@ const words = (shape: number[], hi = 2 ** 32): Gen => () => np.reshape(np.array(
 for (const n of ["and", "or", "xor"]) batchCases[n] = [...binary(words), ...binary(i32), ...binary(b8)];
 batchCases.not = [...unary(words), ...unary(i32), ...unary(b8)];
 for (const n of ["shift_left", "shift_right_logical", "shift_right_arithmetic"]) batchCases[n] = [...binary(words, (s) => words(s, 40)), ...binary(i32)];
+batchCases.threefry2x32 = [
+  { params: {}, args: [words([2, 3]), words([2, 3]), words([2, 3]), words([2, 3])] },
+  { params: {}, args: [words([]), words([]), words([]), words([])] },
+];
+batchCases.erf = unary(f);
+batchCases.erfc = unary(f);
+batchCases.erf_inv = unary((s) => f(s, -0.99, 0.99));
+batchCases.lgamma = unary((s) => f(s, -3.7, 5));
+batchCases.digamma = unary((s) => f(s, -3.7, 5));
 
 const B = 3;
 

@@ -1,0 +1,68 @@
+// Special functions as elementwise primitives: erf, erfc, erf_inv, lgamma, digamma (JAX's lax
+// names). Each derivative is a closed form in primitives, so every order is differentiable:
+// digamma's is the trigamma function, built here as a composite (recurrence plus asymptotic
+// series) from elementwise primitives, as XLA does for polygamma.
+import * as K from "../backend/special.js";
+import { isFloat } from "../core/dtype.js";
+import { DTypeError } from "../core/errors.js";
+import { type Primitive, definePrimitive } from "../core/primitive.js";
+import type { ShapedArray } from "../core/shaped-array.js";
+import type { Tensor } from "../core/tensor.js";
+import { bind1 } from "../core/trace.js";
+import { vectorizedBatch } from "./batching.js";
+import { add, div, exp, gt, mul, neg, select, sin, sub } from "./elementwise.js";
+import { fullLike, instantiate } from "./util.js";
+
+type Unary = (x: Tensor) => Tensor;
+
+/** `f32`: a float32 kernel, when float32 results should follow an algorithm of their own (erf_inv). */
+function special(name: string, f: (x: number) => number, coef: (x: Tensor, y: Tensor) => Tensor, f32 = f): [Primitive, Unary] {
+  const p = definePrimitive(name, (self) => ({
+    impl: ([x], _params, [out]) => [K.mapScalar(out.dtype === "float32" ? f32 : f, x, out.dtype)],
+    abstractEval: (avals: ShapedArray[]) => {
+      if (!isFloat(avals[0].dtype)) throw new DTypeError(`${name}: expected a floating-point input, got ${avals[0].dtype}`);
+      return [avals[0]];
+    },
+    jvp: ([x], [t]) => {
+      const y = bind1(self, [x]);
+      return [[y], [mul(instantiate(t), coef(x, y))]];
+    },
+    batch: vectorizedBatch(self),
+  }));
+  return [p, (x: Tensor) => bind1(p, [x])];
+}
+
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
+// erf' = 2/sqrt(pi) e^(-x^2); erfc' = -erf'; erf_inv' = sqrt(pi)/2 e^(y^2) with y = erf_inv(x).
+export const [erfP, erf] = special("erf", K.erf, (x) => mul(fullLike(x, TWO_OVER_SQRT_PI), exp(neg(mul(x, x)))));
+export const [erfcP, erfc] = special("erfc", K.erfc, (x) => mul(fullLike(x, -TWO_OVER_SQRT_PI), exp(neg(mul(x, x)))));
+// float32 follows XLA's single-precision polynomial, so that float32 normals are JAX's bits.
+export const [erfInvP, erfInv] = special("erf_inv", K.erfInv, (_x, y) => mul(fullLike(y, Math.sqrt(Math.PI) / 2), exp(mul(y, y))), K.erfInv32);
+export const [lgammaP, lgamma] = special("lgamma", K.lgamma, (x) => digamma(x));
+export const [digammaP, digamma] = special("digamma", K.digamma, (x) => trigamma(x));
+
+/**
+ * psi'(x): for x > 0, sum_{k<10} 1/(x+k)^2 plus the asymptotic series at x + 10
+ * (1/z + 1/(2z^2) + 1/(6z^3) - 1/(30z^5) + 1/(42z^7) - 1/(30z^9) + 5/(66z^11)); for x <= 0 the
+ * reflection psi'(x) = pi^2 / sin^2(pi x) - psi'(1 - x). A composite, so it differentiates too.
+ */
+export function trigamma(x: Tensor): Tensor {
+  const c = (v: number) => fullLike(x, v);
+  const positive = gt(x, c(0));
+  const xp = select(positive, x, sub(c(1), x));
+  let acc = c(0);
+  for (let k = 0; k < 10; k++) {
+    const s = add(xp, c(k));
+    acc = add(acc, div(c(1), mul(s, s)));
+  }
+  const z = add(xp, c(10)), iz = div(c(1), z), iz2 = mul(iz, iz);
+  // Horner in 1/z^2 for the odd-power tail.
+  let tail = c(5 / 66);
+  for (const b of [-1 / 30, 1 / 42, -1 / 30, 1 / 6]) tail = add(c(b), mul(tail, iz2));
+  const asym = add(add(iz, mul(c(0.5), iz2)), mul(mul(tail, iz2), iz));
+  const val = add(acc, asym);
+  const s = sin(mul(c(Math.PI), x));
+  const reflected = sub(div(c(Math.PI * Math.PI), mul(s, s)), val);
+  return select(positive, val, reflected);
+}
