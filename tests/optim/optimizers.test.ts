@@ -2,7 +2,7 @@
 // plain JS on flat number arrays (one array per leaf), step by step.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { JacobiError, type Tensor, TreeError, jit, np, optim, tree } from "../../src/index.js";
+import { JacobiError, type Tensor, TreeError, grad, jit, np, optim, tree, vmap } from "../../src/index.js";
 import type { GradientTransformation, OptState } from "../../src/optim/index.js";
 import { guardTraceState } from "../guard.js";
 import { close, flat, throwsWith } from "../helpers.js";
@@ -286,6 +286,16 @@ test("the step count is an int32 scalar in the state, saturating at the largest 
   assert.is((s2 as { count: Tensor }).count.item(), 2147483647);
 });
 
+/** Same leaves, dtypes and bits (jit against eager). */
+function sameBits(lj: Tensor[], le: Tensor[], name: string): void {
+  assert.is(lj.length, le.length, name);
+  le.forEach((t, i) => {
+    assert.is(lj[i].dtype, t.dtype, `${name} leaf ${i} dtype`);
+    const a = flat(t), b = flat(lj[i]);
+    a.forEach((v, j) => assert.ok(Object.is(v, b[j]), `${name} leaf ${i}[${j}]: eager ${v}, jit ${b[j]}`));
+  });
+}
+
 test("under jit, an update step is bit-identical to eager, for every optimizer", () => {
   const opts: [string, GradientTransformation][] = [
     ["sgd", optim.sgd(0.1, { momentum: 0.9, nesterov: true })],
@@ -308,13 +318,41 @@ test("under jit, an update step is bit-identical to eager, for every optimizer",
       [pe, se] = step(pe, se, gradsAt(k));
       [pj, sj] = jitted(pj, sj, gradsAt(k));
     }
-    const le = tree.leaves([pe, se]) as Tensor[], lj = tree.leaves([pj, sj]) as Tensor[];
-    assert.is(lj.length, le.length, name);
-    le.forEach((t, i) => {
-      assert.is(lj[i].dtype, t.dtype, `${name} leaf ${i} dtype`);
-      const a = flat(t), b = flat(lj[i]);
-      a.forEach((v, j) => assert.ok(Object.is(v, b[j]), `${name} leaf ${i}[${j}]: eager ${v}, jit ${b[j]}`));
-    });
+    sameBits(tree.leaves([pj, sj]) as Tensor[], tree.leaves([pe, se]) as Tensor[], name);
+  }
+});
+
+test("a jitted training step (grad, then the optimizer) converges, bit-identical to the eager loop", () => {
+  const target = { w: np.array([1, -2, 3]), b: 0.5 };
+  const loss = (p: { w: Tensor; b: Tensor }) => np.add(np.sum(np.square(np.subtract(p.w, target.w))), np.square(np.subtract(p.b, target.b)));
+  const opt = optim.chain(optim.clipByGlobalNorm(10), optim.adam(optim.exponentialDecay(0.3, 50, 0.5)));
+  const step = (p: { w: Tensor; b: Tensor }, s: OptState): [{ w: Tensor; b: Tensor }, OptState] => {
+    const [u, s2] = opt.update(grad(loss)(p), s, p);
+    return [optim.applyUpdates(p, u), s2];
+  };
+  const jitted = jit(step);
+  let pe = { w: np.zeros([3]), b: np.array(0) }, pj = pe;
+  let se = opt.init(pe), sj = se;
+  for (let k = 0; k < 150; k++) {
+    [pe, se] = step(pe, se);
+    [pj, sj] = jitted(pj, sj);
+  }
+  sameBits(tree.leaves([pj, sj]) as Tensor[], tree.leaves([pe, se]) as Tensor[], "training");
+  assert.ok(loss(pj).item() < 1e-6, `loss ${loss(pj).item()}`);
+});
+
+test("vmap: a batch of independent optimizer steps equals a loop over them", () => {
+  const opt = optim.adam(0.1);
+  const step = (p: Tensor, s: OptState, g: Tensor): [Tensor, OptState] => {
+    const [u, s2] = opt.update(g, s, p);
+    return [optim.applyUpdates(p, u), s2];
+  };
+  const ps = np.array([[1, 2], [3, 4], [5, 6]]), gs = np.array([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]);
+  const [pb, sb] = vmap(step)(ps, vmap((p: Tensor) => opt.init(p))(ps), gs);
+  for (let i = 0; i < 3; i++) {
+    const [p1, s1] = step(ps.slice(i), opt.init(ps.slice(i)), gs.slice(i));
+    close(pb.slice(i), p1, 0);
+    close((sb as { mu: Tensor }[])[0].mu.slice(i), (s1 as { mu: Tensor }[])[0].mu, 0);
   }
 });
 
