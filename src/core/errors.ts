@@ -15,6 +15,11 @@ export class ConcretizationError extends JacobiError {}
 export class EscapedTracerError extends JacobiError {}
 /** Pytree structures that should match do not. */
 export class TreeError extends JacobiError {}
+/**
+ * An invariant of the library itself was violated (a transpose rule asked about an input it cannot
+ * be linear in, say): a bug in jacobi or in a rule declared with it, not in the caller's input.
+ */
+export class InternalError extends JacobiError {}
 
 export const fmtShape = (s: readonly number[]): string => `[${s.join(",")}]`;
 

@@ -74,37 +74,14 @@ export function traceNames(jaxpr: Jaxpr, order: "levels" | "program" = "levels")
   return { order: eqns, name, inputNames: jaxpr.inBinders.map((_, i) => `x${i + 1}`) };
 }
 
-const INFIX: Record<string, string> = { add: "+", sub: "-", mul: "*", div: "/", pow: "^", lt: "<", le: "<=", gt: ">", ge: ">=", eq: "==", ne: "!=" };
-const PREFIX: Record<string, string> = {
-  log: "ln", sin: "sin", cos: "cos", tan: "tan", asin: "arcsin", acos: "arccos", atan: "arctan", sinh: "sinh", cosh: "cosh", tanh: "tanh",
-  exp: "exp", log1p: "log1p", expm1: "expm1", sqrt: "sqrt", rsqrt: "rsqrt", abs: "abs", sign: "sign", floor: "floor", ceil: "ceil",
-  round: "round", stop_gradient: "stop_gradient",
-};
-const CALL: Record<string, string> = { max: "max", min: "min", atan2: "arctan2" };
-const REDUCE: Record<string, string> = { reduce_sum: "sum", reduce_max: "max", reduce_min: "min", reduce_prod: "prod" };
-
-/** The defining expression of one equation in the chapter's notation; `ref` names its operands. */
+/**
+ * The defining expression of one equation in the chapter's notation (the primitive's `notation`
+ * fact); `ref` names its operands. Primitives without one keep JAX's spelling, `name[params] operands`.
+ */
 export function expressionOf(e: Eqn, ref: (a: Atom) => string): string {
-  const p = e.primitive.name;
-  const args = e.inputs.map(ref);
-  if (args.length === 2 && p in INFIX) return `${args[0]} ${INFIX[p]} ${args[1]}`;
-  if (args.length === 1 && p in PREFIX) return `${PREFIX[p]} ${args[0]}`;
-  if (p in CALL) return `${CALL[p]}(${args.join(", ")})`;
-  if (p === "neg") return `-${args[0]}`;
-  if (p === "integer_pow") return `${args[0]}^${String(e.params.y)}`;
-  if (p === "select") return `${args[0]} ? ${args[1]} : ${args[2]}`;
-  if (p === "convert_element_type") return `${String(e.params.newDtype)}(${args[0]})`;
-  if (p in REDUCE) {
-    // Summing everything is the common case and reads as `sum v2`; partial reductions name their axes.
-    const axes = e.params.axes as number[];
-    return `${REDUCE[p]}${axes.length === e.inputs[0].aval.ndim ? "" : formatParams(e.params)} ${args[0]}`;
-  }
-  if (p === "dot_general") {
-    const { contract, batch } = e.params as { contract: [number[], number[]]; batch: [number[], number[]] };
-    const lhsLast = e.inputs[0].aval.ndim - 1;
-    if (batch[0].length === 0 && contract[0].length === 1 && contract[0][0] === lhsLast && contract[1][0] === 0) return `${args[0]} @ ${args[1]}`;
-  }
-  return [p + formatParams(e.params), ...args].join(" ");
+  const operands = e.inputs.map(ref);
+  const written = e.primitive.notation?.(operands, e.params, e.inputs.map((a) => a.aval));
+  return written ?? [e.primitive.name + formatParams(e.params), ...operands].join(" ");
 }
 
 /** A reference to an operand: its chapter name, or the literal's value. */

@@ -1,4 +1,4 @@
-import type { BatchDim, Primitive } from "../core/primitive.js";
+import type { BatchDim, Params, Primitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind } from "../core/trace.js";
 import { broadcastInDim, transpose } from "./shape.js";
@@ -16,17 +16,21 @@ export function broadcastBatch(x: Tensor, size: number): Tensor {
   return broadcastInDim(x, [size, ...x.shape], x.shape.map((_, i) => i + 1));
 }
 
+/** The batch size from the first batched argument (batch rules are also given it as `axisSize`). */
 export function batchSize(args: Tensor[], dims: BatchDim[]): number {
   const i = dims.findIndex((d) => d !== null);
   return args[i].shape[dims[i] as number];
 }
 
+/** Every batch axis lined up at 0, unbatched arguments broadcast to `axisSize` examples. */
+export function batchAtFront(args: Tensor[], dims: BatchDim[], axisSize: number): Tensor[] {
+  return args.map((a, i) => (dims[i] === null ? broadcastBatch(a, axisSize) : moveBatchAxis(a, dims[i] as number, 0)));
+}
+
 /** The batch rule of an elementwise primitive: line every batch axis up at 0 and apply it once. */
 export function vectorizedBatch(self: Primitive<any>) {
-  return (args: Tensor[], dims: BatchDim[], params: Record<string, unknown>): [Tensor[], BatchDim[]] => {
-    const size = batchSize(args, dims);
-    const moved = args.map((a, i) => (dims[i] === null ? broadcastBatch(a, size) : moveBatchAxis(a, dims[i] as number, 0)));
-    const outs = bind(self, moved, params);
+  return (args: Tensor[], dims: BatchDim[], params: Params, axisSize: number): [Tensor[], BatchDim[]] => {
+    const outs = bind(self, batchAtFront(args, dims, axisSize), params);
     return [outs, outs.map(() => 0)];
   };
 }

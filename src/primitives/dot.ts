@@ -1,14 +1,13 @@
 import { groupedView, reshapeView } from "../backend/ndarray-view.js";
 import { batchMatmul } from "../backend/structural.js";
 import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";
-import { type Primitive, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";
+import { type Primitive, definePrimitive } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
 import { moveBatchAxis } from "./batching.js";
-import { addTangents } from "./elementwise.js";
+import { bilinear } from "./rule-helpers.js";
 import { transpose } from "./shape.js";
-import { isZero } from "./util.js";
 
 /** contract: [lhs axes, rhs axes] summed over; batch: [lhs axes, rhs axes] paired. Output: batch ++ lhs free ++ rhs free. */
 export type DotParams = { contract: [number[], number[]]; batch: [number[], number[]] };
@@ -43,18 +42,12 @@ export const dotGeneralP: Primitive<DotParams> = definePrimitive("dot_general", 
     if (l.dtype !== r.dtype) throw new DTypeError(`dot_general: operands must have equal dtypes, got ${l.dtype} and ${r.dtype}`);
     return [new ShapedArray(outShape(l, r, p), l.dtype, l.weakType && r.weakType)];
   },
-  jvp: ([a, b], [ta, tb], p) => {
-    const out = dotGeneral(a, b, p);
-    return [[out], [addTangents(isZero(ta) ? ta : dotGeneral(ta, b, p), isZero(tb) ? tb : dotGeneral(a, tb, p))]];
-  },
-  transpose: ([ct], [a, b], p) => {
-    if (a instanceof UndefPrimal && b instanceof UndefPrimal) throw new Error("dot_general: cannot transpose a product of two linear inputs");
-    if (a instanceof UndefPrimal) return [isZero(ct) ? new Zero(a.aval) : transposeLhs(ct as Tensor, a.aval, b as Tensor, p, false), null];
-    const bu = b as UndefPrimal;
-    if (isZero(ct)) return [null, new Zero(bu.aval)];
-    const swapped: DotParams = { contract: [p.contract[1], p.contract[0]], batch: [p.batch[1], p.batch[0]] };
-    return [null, transposeLhs(ct as Tensor, bu.aval, a as Tensor, swapped, true)];
-  },
+  ...bilinear(
+    self,
+    (a, b, p) => dotGeneral(a, b, p),
+    (ct, b, aAval, p) => transposeLhs(ct, aAval, b, p, false),
+    (ct, a, bAval, p) => transposeLhs(ct, bAval, a, { contract: [p.contract[1], p.contract[0]], batch: [p.batch[1], p.batch[0]] }, true),
+  ),
   batch: ([a, b], [da, db], p) => {
     const shift = (xs: number[]) => xs.map((x) => x + 1);
     const { contract: [lc, rc], batch: [lb, rb] } = p;
@@ -71,6 +64,11 @@ export const dotGeneralP: Primitive<DotParams> = definePrimitive("dot_general", 
     const nFreeL = a.ndim - lc.length - lb.length;
     return [[dotGeneral(a, moveBatchAxis(b, db as number, 0), q)], [lb.length + nFreeL]];
   },
+  // A multiply-add per output element and contracted index.
+  cost: ([lhs], [out], { contract: [lhsContract] }) => ({ flops: 2 * out.size * lhsContract.reduce((s, a) => s * lhs.shape[a], 1), transcendentals: 0 }),
+  // A plain matrix (or vector) product reads as `a @ b`; anything else keeps JAX's spelling.
+  notation: ([a, b], { contract, batch }, [lhs]) =>
+    batch[0].length === 0 && contract[0].length === 1 && contract[0][0] === lhs.ndim - 1 && contract[1][0] === 0 ? `${a} @ ${b}` : null,
 }));
 
 /** Cotangent of the lhs: contract the output cotangent with the rhs over the rhs's free axes. */

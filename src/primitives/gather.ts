@@ -1,11 +1,11 @@
 import { gather as gatherKernel, scatterAdd as scatterKernel } from "../backend/gather.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
-import { type Primitive, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";
+import { type Primitive, definePrimitive } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
-import { moveBatchAxis } from "./batching.js";
-import { instantiate, isZero } from "./util.js";
+import { movementCost } from "./metadata.js";
+import { frontBatch, linearJvp, linearTranspose } from "./rule-helpers.js";
 
 /** Indices are static (known when the operation is applied), as for NumPy-style integer indexing. */
 type GatherParams = { indices: number[]; axis: number };
@@ -21,12 +21,11 @@ export const gatherP: Primitive<GatherParams> = definePrimitive("gather", (self)
     shape[axis] = indices.length;
     return [new ShapedArray(shape, x.dtype, x.weakType)];
   },
-  jvp: ([x], [t], p) => [[bind1(self, [x], p)], [bind1(self, [instantiate(t)], p)]],
-  transpose: ([ct], [x], { indices, axis }) => {
-    const xa = (x as UndefPrimal).aval;
-    return [isZero(ct) ? new Zero(xa) : scatterAdd(ct, indices, axis, xa.shape[axis])];
-  },
-  batch: ([x], [d], { indices, axis }) => [[bind1(self, [moveBatchAxis(x, d as number, 0)], { indices, axis: axis + 1 })], [0]],
+  jvp: linearJvp(self),
+  transpose: linearTranspose((ct, [x], { indices, axis }) => [scatterAdd(ct, indices, axis, x.aval.shape[axis])]),
+  batch: frontBatch(self, ({ indices, axis }) => ({ indices, axis: axis + 1 })),
+  linear: true,
+  cost: movementCost,
 }));
 
 export const scatterAddP: Primitive<ScatterParams> = definePrimitive("scatter_add", (self) => ({
@@ -42,12 +41,12 @@ export const scatterAddP: Primitive<ScatterParams> = definePrimitive("scatter_ad
     shape[axis] = size;
     return [new ShapedArray(shape, x.dtype, x.weakType)];
   },
-  jvp: ([x], [t], p) => [[bind1(self, [x], p)], [bind1(self, [instantiate(t)], p)]],
-  transpose: ([ct], [x], { indices, axis }) => {
-    const xa = (x as UndefPrimal).aval;
-    return [isZero(ct) ? new Zero(xa) : gather(ct, indices, axis)];
-  },
-  batch: ([x], [d], p) => [[bind1(self, [moveBatchAxis(x, d as number, 0)], { ...p, axis: p.axis + 1 })], [0]],
+  jvp: linearJvp(self),
+  transpose: linearTranspose((ct, _args, { indices, axis }) => [gather(ct, indices, axis)]),
+  batch: frontBatch(self, (p) => ({ ...p, axis: p.axis + 1 })),
+  linear: true,
+  // One addition per input element.
+  cost: ([x]) => ({ flops: x.size, transcendentals: 0 }),
 }));
 
 export const gather = (x: Tensor, indices: number[], axis: number): Tensor => bind1(gatherP, [x], { indices, axis });

@@ -1,13 +1,14 @@
 import { reduce } from "../backend/reduce.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
-import { type Primitive, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";
+import { type Primitive, definePrimitive } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
-import { moveBatchAxis } from "./batching.js";
 import { add, convertElementType, div, eq, mul } from "./elementwise.js";
+import { reductionCost, reduction } from "./metadata.js";
+import { defjvp, frontBatch, linearJvp, linearTranspose, reducerBatch } from "./rule-helpers.js";
 import { broadcastInDim, pad, reshape, slice, transpose } from "./shape.js";
-import { instantiate, isZero, zerosLike } from "./util.js";
+import { zerosLike } from "./util.js";
 
 type AxesParams = { axes: number[] };
 
@@ -24,13 +25,6 @@ function reduceAval(name: string, [x]: ShapedArray[], { axes }: AxesParams): Sha
   return [new ShapedArray(x.shape.filter((_, i) => !axes.includes(i)), x.dtype, x.weakType)];
 }
 
-const reduceBatch =
-  (self: Primitive<AxesParams>) =>
-  ([x]: Tensor[], [d]: (number | null)[], { axes }: AxesParams): [Tensor[], (number | null)[]] => {
-    const xb = moveBatchAxis(x, d as number, 0);
-    return [[bind1(self, [xb], { axes: axes.map((a) => a + 1) })], [0]];
-  };
-
 /** Broadcasts a reduced value back over the reduced axes of `like`. */
 function unreduce(y: Tensor, like: { shape: readonly number[] }, axes: number[]): Tensor {
   return broadcastInDim(y, like.shape, keptDims(like.shape.length, axes));
@@ -39,44 +33,48 @@ function unreduce(y: Tensor, like: { shape: readonly number[] }, axes: number[])
 export const reduceSumP: Primitive<AxesParams> = definePrimitive("reduce_sum", (self) => ({
   impl: ([x], { axes }, [o]) => [reduce("sum", x, axes, o.dtype)],
   abstractEval: (avals, p) => reduceAval("reduce_sum", avals, p),
-  jvp: ([x], [t], p) => [[reduceSum(x, p.axes)], [reduceSum(instantiate(t), p.axes)]],
-  transpose: ([ct], [x], { axes }) => {
-    const xa = (x as UndefPrimal).aval;
-    return [isZero(ct) ? new Zero(xa) : unreduce(ct, xa, axes)];
-  },
-  batch: reduceBatch(self),
+  jvp: linearJvp(self),
+  transpose: linearTranspose((ct, [x], { axes }) => [unreduce(ct, x.aval, axes)]),
+  batch: reducerBatch(self),
+  linear: true,
+  cost: reductionCost,
+  notation: reduction("sum"),
 }));
 export const reduceSum = (x: Tensor, axes: number[]): Tensor => (axes.length === 0 ? x : bind1(reduceSumP, [x], { axes }));
 
 /** max/min: the tangent is averaged over the positions that attain the extreme (ties split evenly). */
 function extremeJvp(self: Primitive<AxesParams>) {
-  return ([x]: Tensor[], [t]: (Tensor | Zero)[], { axes }: AxesParams): [Tensor[], (Tensor | Zero)[]] => {
-    const out = bind1(self, [x], { axes });
+  return defjvp(self, (t, [x], out, { axes }) => {
     const mask = convertElementType(eq(x, unreduce(out, x, axes)), x.dtype);
-    const tOut = div(reduceSum(mul(instantiate(t), mask), axes), reduceSum(mask, axes));
-    return [[out], [tOut]];
-  };
+    return div(reduceSum(mul(t, mask), axes), reduceSum(mask, axes));
+  });
 }
 export const reduceMaxP: Primitive<AxesParams> = definePrimitive("reduce_max", (self) => ({
   impl: ([x], { axes }, [o]) => [reduce("max", x, axes, o.dtype)],
   abstractEval: (avals, p) => reduceAval("reduce_max", avals, p),
   jvp: extremeJvp(self),
-  batch: reduceBatch(self),
+  batch: reducerBatch(self),
+  cost: reductionCost,
+  notation: reduction("max"),
 }));
 export const reduceMax = (x: Tensor, axes: number[]): Tensor => bind1(reduceMaxP, [x], { axes });
 export const reduceMinP: Primitive<AxesParams> = definePrimitive("reduce_min", (self) => ({
   impl: ([x], { axes }, [o]) => [reduce("min", x, axes, o.dtype)],
   abstractEval: (avals, p) => reduceAval("reduce_min", avals, p),
   jvp: extremeJvp(self),
-  batch: reduceBatch(self),
+  batch: reducerBatch(self),
+  cost: reductionCost,
+  notation: reduction("min"),
 }));
 export const reduceMin = (x: Tensor, axes: number[]): Tensor => bind1(reduceMinP, [x], { axes });
 
 export const reduceProdP: Primitive<AxesParams> = definePrimitive("reduce_prod", (self) => ({
   impl: ([x], { axes }, [o]) => [reduce("prod", x, axes, o.dtype)],
   abstractEval: (avals, p) => reduceAval("reduce_prod", avals, p),
-  jvp: ([x], [t], { axes }) => [[reduceProd(x, axes)], [prodTangent(x, instantiate(t), axes)]],
-  batch: reduceBatch(self),
+  jvp: defjvp(self, (t, [x], _out, { axes }) => prodTangent(x, t, axes)),
+  batch: reducerBatch(self),
+  cost: reductionCost,
+  notation: reduction("prod"),
 }));
 export const reduceProd = (x: Tensor, axes: number[]): Tensor => bind1(reduceProdP, [x], { axes });
 
@@ -116,11 +114,9 @@ function argPrim(name: "argmax" | "argmin"): Primitive<ArgParams> {
       if (x.shape[axis] === 0) throw new ShapeError(`${name}: cannot take ${name} of an empty axis ${axis} of shape ${fmtShape(x.shape)}`);
       return [new ShapedArray(x.shape.filter((_, i) => i !== axis), "int32")];
     },
-    jvp: ([x], _t, p) => {
-      const out = bind1(self, [x], p);
-      return [[out], [new Zero(out.aval)]];
-    },
-    batch: ([x], [d], { axis }) => [[bind1(self, [moveBatchAxis(x, d as number, 0)], { axis: axis + 1 })], [0]],
+    differentiable: false,
+    batch: frontBatch(self, ({ axis }) => ({ axis: axis + 1 })),
+    cost: reductionCost,
   }));
 }
 export const argmaxP = argPrim("argmax");

@@ -1,13 +1,15 @@
 import { broadcastInDimView, reshapeView, sizeOf, sliceView, transposeView } from "../backend/ndarray-view.js";
 import { concatenate as concatKernel, pad as padKernel } from "../backend/structural.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
-import { type Primitive, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";
+import { type Primitive, UndefPrimal, definePrimitive } from "../core/primitive.js";
 import { ShapedArray, sameShape } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind, bind1 } from "../core/trace.js";
-import { batchSize, broadcastBatch, moveBatchAxis } from "./batching.js";
+import { batchAtFront } from "./batching.js";
+import { movementCost } from "./metadata.js";
 import { reduceSum } from "./reduce.js";
-import { checkSameDTypes, instantiate, isZero, zerosLike } from "./util.js";
+import { frontBatch, linearJvp, linearTranspose } from "./rule-helpers.js";
+import { checkSameDTypes, zerosLike } from "./util.js";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
@@ -23,20 +25,20 @@ export const broadcastInDimP: Primitive<BidParams> = definePrimitive("broadcast_
     if (!ok) throw new ShapeError(`broadcast_in_dim: cannot broadcast shape ${fmtShape(x.shape)} to ${fmtShape(shape)} along dimensions ${fmtShape(dims)}`);
     return [new ShapedArray(shape, x.dtype, x.weakType)];
   },
-  jvp: ([x], [t], p) => [[bind1(self, [x], p)], [bind1(self, [instantiate(t)], p)]],
-  transpose: ([ct], [x], { shape, broadcastDimensions: dims }) => {
-    const xa = (x as UndefPrimal).aval;
-    if (isZero(ct)) return [new Zero(xa)];
+  jvp: linearJvp(self),
+  transpose: linearTranspose((ct, [{ aval: x }], { shape, broadcastDimensions: dims }) => {
     const summed = range(shape.length).filter((d) => {
       const i = dims.indexOf(d);
-      return i < 0 || (xa.shape[i] === 1 && shape[d] !== 1);
+      return i < 0 || (x.shape[i] === 1 && shape[d] !== 1);
     });
-    return [reshape(reduceSum(ct, summed), xa.shape)];
-  },
-  batch: ([x], [d], { shape, broadcastDimensions }) => {
-    const xb = moveBatchAxis(x, d as number, 0);
-    return [[bind1(self, [xb], { shape: [xb.shape[0], ...shape], broadcastDimensions: [0, ...broadcastDimensions.map((b) => b + 1)] })], [0]];
-  },
+    return [reshape(reduceSum(ct, summed), x.shape)];
+  }),
+  batch: frontBatch(self, ({ shape, broadcastDimensions }, axisSize) => ({
+    shape: [axisSize, ...shape],
+    broadcastDimensions: [0, ...broadcastDimensions.map((b) => b + 1)],
+  })),
+  linear: true,
+  cost: movementCost,
 }));
 export function broadcastInDim(x: Tensor, shape: readonly number[], broadcastDimensions: readonly number[]): Tensor {
   if (sameShape(x.aval.shape, shape) && broadcastDimensions.every((d, i) => d === i)) return x;
@@ -53,15 +55,11 @@ export const reshapeP: Primitive<ReshapeParams> = definePrimitive("reshape", (se
     }
     return [new ShapedArray(newSizes, x.dtype, x.weakType)];
   },
-  jvp: ([x], [t], p) => [[bind1(self, [x], p)], [bind1(self, [instantiate(t)], p)]],
-  transpose: ([ct], [x]) => {
-    const xa = (x as UndefPrimal).aval;
-    return [isZero(ct) ? new Zero(xa) : reshape(ct, xa.shape)];
-  },
-  batch: ([x], [d], { newSizes }) => {
-    const xb = moveBatchAxis(x, d as number, 0);
-    return [[bind1(self, [xb], { newSizes: [xb.shape[0], ...newSizes] })], [0]];
-  },
+  jvp: linearJvp(self),
+  transpose: linearTranspose((ct, [x]) => [reshape(ct, x.aval.shape)]),
+  batch: frontBatch(self, ({ newSizes }, axisSize) => ({ newSizes: [axisSize, ...newSizes] })),
+  linear: true,
+  cost: movementCost,
 }));
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(x.aval.shape, shape)) return x;
@@ -77,18 +75,15 @@ export const transposeP: Primitive<TransposeParams> = definePrimitive("transpose
     if (!ok) throw new ShapeError(`transpose: permutation ${fmtShape(permutation)} is not a permutation of the axes of shape ${fmtShape(x.shape)}`);
     return [new ShapedArray(permutation.map((p) => x.shape[p]), x.dtype, x.weakType)];
   },
-  jvp: ([x], [t], p) => [[bind1(self, [x], p)], [bind1(self, [instantiate(t)], p)]],
-  transpose: ([ct], [x], { permutation }) => {
-    const xa = (x as UndefPrimal).aval;
-    if (isZero(ct)) return [new Zero(xa)];
-    const inv = new Array<number>(permutation.length);
-    permutation.forEach((p, i) => (inv[p] = i));
-    return [transpose(ct, inv)];
-  },
-  batch: ([x], [d], { permutation }) => {
-    const xb = moveBatchAxis(x, d as number, 0);
-    return [[bind1(self, [xb], { permutation: [0, ...permutation.map((p) => p + 1)] })], [0]];
-  },
+  jvp: linearJvp(self),
+  transpose: linearTranspose((ct, _args, { permutation }) => {
+    const inverse = new Array<number>(permutation.length);
+    permutation.forEach((p, i) => (inverse[p] = i));
+    return [transpose(ct, inverse)];
+  }),
+  batch: frontBatch(self, ({ permutation }) => ({ permutation: [0, ...permutation.map((p) => p + 1)] })),
+  linear: true,
+  cost: movementCost,
 }));
 export function transpose(x: Tensor, permutation: readonly number[]): Tensor {
   if (permutation.every((p, i) => p === i) && permutation.length === x.ndim) return x;
@@ -105,12 +100,11 @@ export const squeezeP: Primitive<SqueezeParams> = definePrimitive("squeeze", (se
     }
     return [new ShapedArray(x.shape.filter((_, i) => !dimensions.includes(i)), x.dtype, x.weakType)];
   },
-  jvp: ([x], [t], p) => [[bind1(self, [x], p)], [bind1(self, [instantiate(t)], p)]],
-  transpose: ([ct], [x]) => {
-    const xa = (x as UndefPrimal).aval;
-    return [isZero(ct) ? new Zero(xa) : reshape(ct, xa.shape)];
-  },
-  batch: ([x], [d], { dimensions }) => [[bind1(self, [moveBatchAxis(x, d as number, 0)], { dimensions: dimensions.map((a) => a + 1) })], [0]],
+  jvp: linearJvp(self),
+  transpose: linearTranspose((ct, [x]) => [reshape(ct, x.aval.shape)]),
+  batch: frontBatch(self, ({ dimensions }) => ({ dimensions: dimensions.map((a) => a + 1) })),
+  linear: true,
+  cost: movementCost,
 }));
 export const squeeze = (x: Tensor, dimensions: number[]): Tensor => (dimensions.length === 0 ? x : bind1(squeezeP, [x], { dimensions }));
 
@@ -125,20 +119,19 @@ export const sliceP: Primitive<SliceParams> = definePrimitive("slice", (self) =>
     if (!ok) throw new ShapeError(`slice: start ${fmtShape(s)}, limit ${fmtShape(l)}, strides ${fmtShape(st)} do not fit shape ${fmtShape(x.shape)}`);
     return [new ShapedArray(x.shape.map((_, i) => Math.max(0, Math.ceil((l[i] - s[i]) / st[i]))), x.dtype, x.weakType)];
   },
-  jvp: ([x], [t], p) => [[bind1(self, [x], p)], [bind1(self, [instantiate(t)], p)]],
-  transpose: ([ct], [x], { startIndices, strides }) => {
-    const xa = (x as UndefPrimal).aval;
-    if (isZero(ct)) return [new Zero(xa)];
-    const c = ct as Tensor;
-    if (c.size === 0) return [zerosLike({ aval: xa })];
-    const hi = xa.shape.map((n, i) => n - (startIndices[i] + (c.shape[i] - 1) * strides[i] + 1));
-    return [pad(c, 0, startIndices, hi, strides.map((s) => s - 1))];
-  },
-  batch: ([x], [d], { startIndices, limitIndices, strides }) => {
-    const xb = moveBatchAxis(x, d as number, 0);
-    const p = { startIndices: [0, ...startIndices], limitIndices: [xb.shape[0], ...limitIndices], strides: [1, ...strides] };
-    return [[bind1(self, [xb], p)], [0]];
-  },
+  jvp: linearJvp(self),
+  transpose: linearTranspose((ct, [x], { startIndices, strides }) => {
+    if (ct.size === 0) return [zerosLike(x)];
+    const hi = x.aval.shape.map((n, i) => n - (startIndices[i] + (ct.shape[i] - 1) * strides[i] + 1));
+    return [pad(ct, 0, startIndices, hi, strides.map((s) => s - 1))];
+  }),
+  batch: frontBatch(self, ({ startIndices, limitIndices, strides }, axisSize) => ({
+    startIndices: [0, ...startIndices],
+    limitIndices: [axisSize, ...limitIndices],
+    strides: [1, ...strides],
+  })),
+  linear: true,
+  cost: movementCost,
 }));
 export function slice(x: Tensor, startIndices: number[], limitIndices: number[], strides?: number[]): Tensor {
   return bind1(sliceP, [x], { startIndices, limitIndices, strides: strides ?? startIndices.map(() => 1) });
@@ -153,17 +146,15 @@ export const padP: Primitive<PadParams> = definePrimitive("pad", (self) => ({
     if (!ok) throw new ShapeError(`pad: padding lo ${fmtShape(lo)}, hi ${fmtShape(hi)}, interior ${fmtShape(interior)} must be non-negative integers, one per axis of shape ${fmtShape(x.shape)}`);
     return [new ShapedArray(x.shape.map((d, i) => lo[i] + hi[i] + d + Math.max(0, d - 1) * interior[i]), x.dtype, x.weakType)];
   },
-  jvp: ([x], [t], p) => [[bind1(self, [x], p)], [bind1(self, [instantiate(t)], { ...p, value: 0 })]],
-  transpose: ([ct], [x], { lo, interior }) => {
-    const xa = (x as UndefPrimal).aval;
-    if (isZero(ct)) return [new Zero(xa)];
-    const limit = xa.shape.map((d, i) => lo[i] + d + Math.max(0, d - 1) * interior[i]);
-    return [slice(ct as Tensor, lo, limit, interior.map((s) => s + 1))];
-  },
-  batch: ([x], [d], p) => {
-    const xb = moveBatchAxis(x, d as number, 0);
-    return [[bind1(self, [xb], { lo: [0, ...p.lo], hi: [0, ...p.hi], interior: [0, ...p.interior], value: p.value })], [0]];
-  },
+  // Affine in x: the padding value is a constant, so the tangent is padded with zeros.
+  jvp: linearJvp(self, (p) => ({ ...p, value: 0 })),
+  transpose: linearTranspose((ct, [x], { lo, interior }) => {
+    const limit = x.aval.shape.map((d, i) => lo[i] + d + Math.max(0, d - 1) * interior[i]);
+    return [slice(ct, lo, limit, interior.map((s) => s + 1))];
+  }),
+  batch: frontBatch(self, (p) => ({ lo: [0, ...p.lo], hi: [0, ...p.hi], interior: [0, ...p.interior], value: p.value })),
+  linear: true,
+  cost: movementCost,
 }));
 export function pad(x: Tensor, value: number, lo: number[], hi: number[], interior?: number[]): Tensor {
   return bind1(padP, [x], { lo, hi, interior: interior ?? lo.map(() => 0), value });
@@ -187,23 +178,20 @@ export const concatenateP: Primitive<ConcatParams> = definePrimitive("concatenat
     shape[dimension] = avals.reduce((s, a) => s + a.shape[dimension], 0);
     return [new ShapedArray(shape, a0.dtype, avals.every((a) => a.weakType))];
   },
-  jvp: (xs, ts, p) => [[bind1(self, xs, p)], [bind1(self, ts.map(instantiate), p)]],
-  transpose: ([ct], xs, { dimension }) => {
+  jvp: linearJvp(self),
+  transpose: linearTranspose((ct, xs, { dimension }) => {
     let at = 0;
     return xs.map((x) => {
       const shape = x.aval.shape;
       const start = shape.map((_, i) => (i === dimension ? at : 0));
-      const limit = shape.map((n, i) => (i === dimension ? at + n : (ct.aval.shape[i] as number)));
+      const limit = shape.map((n, i) => (i === dimension ? at + n : ct.shape[i]));
       at += shape[dimension];
-      if (!(x instanceof UndefPrimal)) return null;
-      return isZero(ct) ? new Zero(x.aval) : slice(ct as Tensor, start, limit);
+      return x instanceof UndefPrimal ? slice(ct, start, limit) : null;
     });
-  },
-  batch: (xs, dims, { dimension }) => {
-    const size = batchSize(xs, dims);
-    const moved = xs.map((x, i) => (dims[i] === null ? broadcastBatch(x, size) : moveBatchAxis(x, dims[i] as number, 0)));
-    return [bind(self, moved, { dimension: dimension + 1 }), [0]];
-  },
+  }),
+  batch: (xs, dims, { dimension }, axisSize) => [bind(self, batchAtFront(xs, dims, axisSize), { dimension: dimension + 1 }), [0]],
+  linear: true,
+  cost: movementCost,
 }));
 export const concatenate = (xs: Tensor[], dimension: number): Tensor => (xs.length === 1 ? xs[0] : bind1(concatenateP, xs, { dimension }));
 
