@@ -3,7 +3,7 @@
 // subtract the panel's outer product from the trailing matrix. Row-major storage makes every inner
 // loop a dot product of two contiguous row segments, and a panel of NB columns of the rows being
 // combined (2 x NB x 8 bytes) stays in L1 while the trailing update streams over it.
-import { type FloatArray, allocLike, checkStack, storeInto, workCopy } from "./common.js";
+import { type FloatArray, allocLike, checkStack, eachInPlace } from "./common.js";
 
 /** Panel width: 4 rows of the trailing update read 4 panels of NB doubles (4 KB at 64). */
 const NB = 64;
@@ -27,26 +27,24 @@ export function cholesky<T extends FloatArray>(a: T, batch: number, n: number): 
   checkStack("cholesky", "a", a, batch, [n, n]);
   const l = allocLike(a, batch * n * n);
   const info = new Int32Array(batch);
-  for (let t = 0; t < batch; t++) {
-    const w = workCopy(a, t, n * n);
-    const bad = factor(w, n);
+  eachInPlace(a, l, batch, n * n, (w, o, t) => {
+    const bad = factor(w, o, n);
     if (bad !== 0) {
       info[t] = bad;
-      w.fill(NaN);
+      w.fill(NaN, o, o + n * n);
     }
-    storeInto(l, t, w);
-  }
+  });
   return { l, info };
 }
 
-/** Factors `w` in place into its lower triangle (upper zeroed); returns 0 or the failing 1-based column. */
-function factor(w: Float64Array, n: number): number {
+/** Factors the matrix at offset `o` of `w` in place into its lower triangle (upper zeroed); returns 0 or the failing 1-based column. */
+function factor(w: Float64Array, o: number, n: number): number {
   for (let k0 = 0; k0 < n; k0 += NB) {
     const k1 = Math.min(k0 + NB, n);
     // Diagonal block and the panel below it, column by column within the panel: the trailing
     // updates of earlier panels are already subtracted, so only columns k0..j-1 contribute.
     for (let j = k0; j < k1; j++) {
-      const rj = j * n;
+      const rj = o + j * n;
       let d = w[rj + j];
       for (let p = k0; p < j; p++) d -= w[rj + p] * w[rj + p];
       if (!(d > 0)) return j + 1;
@@ -54,15 +52,15 @@ function factor(w: Float64Array, n: number): number {
       w[rj + j] = ljj;
       const inv = 1 / ljj;
       for (let i = j + 1; i < n; i++) {
-        const ri = i * n;
+        const ri = o + i * n;
         let s = w[ri + j];
         for (let p = k0; p < j; p++) s -= w[ri + p] * w[rj + p];
         w[ri + j] = s * inv;
       }
     }
-    if (k1 < n) trailingUpdate(w, n, k0, k1);
+    if (k1 < n) trailingUpdate(w, o, n, k0, k1);
   }
-  for (let i = 0; i < n; i++) w.fill(0, i * n + i + 1, (i + 1) * n);
+  for (let i = 0; i < n; i++) w.fill(0, o + i * n + i + 1, o + (i + 1) * n);
   return 0;
 }
 
@@ -70,13 +68,13 @@ function factor(w: Float64Array, n: number): number {
  * A22 -= L21 L21^T on the lower triangle of rows and columns k1..n-1, where L21 is columns k0..k1-1.
  * Two rows times two columns per step: four accumulators share each load, halving memory traffic.
  */
-function trailingUpdate(w: Float64Array, n: number, k0: number, k1: number): void {
+function trailingUpdate(w: Float64Array, o: number, n: number, k0: number, k1: number): void {
   let i = k1;
   for (; i + 1 < n; i += 2) {
-    const ri = i * n, ri1 = ri + n;
+    const ri = o + i * n, ri1 = ri + n;
     let j = k1;
     for (; j + 1 <= i; j += 2) {
-      const rj = j * n, rj1 = rj + n;
+      const rj = o + j * n, rj1 = rj + n;
       let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
       for (let p = k0; p < k1; p++) {
         const a0 = w[ri + p], a1 = w[ri1 + p], b0 = w[rj + p], b1 = w[rj1 + p];
@@ -92,7 +90,7 @@ function trailingUpdate(w: Float64Array, n: number, k0: number, k1: number): voi
     }
     // What the pairs left: column i when k1..i has odd length, and column i + 1 (row i + 1 only).
     for (; j <= i + 1; j++) {
-      const rj = j * n;
+      const rj = o + j * n;
       let s0 = 0, s1 = 0;
       for (let p = k0; p < k1; p++) {
         s0 += w[ri + p] * w[rj + p];
@@ -103,9 +101,9 @@ function trailingUpdate(w: Float64Array, n: number, k0: number, k1: number): voi
     }
   }
   for (; i < n; i++) {
-    const ri = i * n;
+    const ri = o + i * n;
     for (let j = k1; j <= i; j++) {
-      const rj = j * n;
+      const rj = o + j * n;
       let s = 0;
       for (let p = k0; p < k1; p++) s += w[ri + p] * w[rj + p];
       w[ri + j] -= s;

@@ -17,6 +17,25 @@ export function allocLike<T extends FloatArray>(like: T, n: number): T {
   return (like instanceof Float32Array ? new Float32Array(n) : new Float64Array(n)) as T;
 }
 
+/**
+ * Runs `fn` on every matrix of a stack in float64, in place: `out` receives a copy of `a` and,
+ * when float64, is worked on directly (fn sees `out` and matrix t's offset); a float32 stack goes
+ * through one reused float64 scratch matrix, rounded into `out` after each `fn`.
+ */
+export function eachInPlace(a: FloatArray, out: FloatArray, batch: number, size: number, fn: (w: Float64Array, o: number, t: number) => void): void {
+  if (out instanceof Float64Array) {
+    out.set(a);
+    for (let t = 0; t < batch; t++) fn(out, t * size, t);
+    return;
+  }
+  const w = new Float64Array(size);
+  for (let t = 0; t < batch; t++) {
+    for (let i = 0; i < size; i++) w[i] = a[t * size + i];
+    fn(w, 0, t);
+    out.set(w, t * size);
+  }
+}
+
 /** Matrix `t` of a stack (`size` elements each) as a float64 working copy. */
 export function workCopy(a: FloatArray, t: number, size: number): Float64Array {
   const w = new Float64Array(size);

@@ -1,9 +1,9 @@
 // Solves and inverses from LU factors (LAPACK's dgetrs / dgesv / dgetri route): permute the
 // right-hand sides, then one unit-lower and one upper triangular solve, each with all right-hand
-// sides at once.
+// sides at once. Scratch matrices are allocated once per call and reused across the batch.
 import { DTypeError } from "../../core/errors.js";
-import { type FloatArray, allocLike, checkStack, storeInto } from "./common.js";
-import { lu } from "./lu.js";
+import { type FloatArray, allocLike, checkStack } from "./common.js";
+import { factor } from "./lu.js";
 import { solveLeft } from "./triangular-solve.js";
 
 /**
@@ -20,47 +20,62 @@ export function luSolve<T extends FloatArray>(luFactors: T, permutation: Int32Ar
     throw new DTypeError(`luSolve: lu and b must have the same element type, got ${luFactors.constructor.name} and ${b.constructor.name}`);
   }
   const out = allocLike(b, batch * n * k);
-  const x = new Float64Array(n * k);
-  let f: Float64Array = new Float64Array(0);
+  const f = new Float64Array(n * n), x = new Float64Array(n * k);
   for (let t = 0; t < batch; t++) {
     const tf = shared ? 0 : t;
-    if (t === 0 || !shared) f = factors(luFactors, tf, n, transpose);
-    const po = tf * n, bo = t * n * k;
-    if (!transpose) {
-      // L U X = B[perm]
-      for (let i = 0; i < n; i++) {
-        const src = bo + permutation[po + i] * k;
-        for (let c = 0; c < k; c++) x[i * k + c] = b[src + c];
-      }
-      solveLeft(f, x, n, k, true, true);
-      solveLeft(f, x, n, k, false, false);
-      storeInto(out, t, x);
-    } else {
-      // U^T L^T (P X) = B: f holds (LU)^T, whose lower triangle is U^T and strict upper L^T.
-      for (let i = 0; i < n * k; i++) x[i] = b[bo + i];
-      solveLeft(f, x, n, k, true, false);
-      solveLeft(f, x, n, k, false, true);
-      for (let i = 0; i < n; i++) {
-        const dst = bo + permutation[po + i] * k;
-        for (let c = 0; c < k; c++) out[dst + c] = x[i * k + c];
-      }
+    if (t === 0 || !shared) {
+      // Transposed, the factors' lower triangle is U^T and their strict upper one L^T.
+      const o = tf * n * n;
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) f[transpose ? j * n + i : i * n + j] = luFactors[o + i * n + j];
     }
+    substitute(f, permutation, tf * n, b, t * n * k, x, n, k, transpose);
+    out.set(x, t * n * k);
   }
   return out;
 }
 
-function factors(f: FloatArray, t: number, n: number, transpose: boolean): Float64Array {
-  const w = new Float64Array(n * n);
-  const o = t * n * n;
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) w[transpose ? j * n + i : i * n + j] = f[o + i * n + j];
-  return w;
+/**
+ * X into `x` from the float64 factors `f` (transposed when `transpose`) and B at `bo` of `b`:
+ * L U X = B[perm], or U^T L^T (P X) = B.
+ */
+function substitute(f: Float64Array, perm: Int32Array, po: number, b: FloatArray, bo: number, x: Float64Array, n: number, k: number, transpose: boolean): void {
+  if (!transpose) {
+    for (let i = 0; i < n; i++) {
+      const src = bo + perm[po + i] * k;
+      for (let c = 0; c < k; c++) x[i * k + c] = b[src + c];
+    }
+    solveLeft(f, x, 0, n, k, true, true);
+    solveLeft(f, x, 0, n, k, false, false);
+    return;
+  }
+  const y = new Float64Array(n * k);
+  for (let i = 0; i < n * k; i++) y[i] = b[bo + i];
+  solveLeft(f, y, 0, n, k, true, false);
+  solveLeft(f, y, 0, n, k, false, true);
+  for (let i = 0; i < n; i++) {
+    const dst = perm[po + i] * k;
+    for (let c = 0; c < k; c++) x[dst + c] = y[i * k + c];
+  }
 }
 
-/** X with A X = B for `batch` square A (n x n) and B (n x k): LU with partial pivoting, then luSolve. */
+/** X with A X = B for `batch` square A (n x n) and B (n x k): LU with partial pivoting, then substitution. */
 export function solve<T extends FloatArray>(a: T, b: T, batch: number, n: number, k: number): T {
   checkStack("solve", "a", a, batch, [n, n]);
-  const f = lu(a, batch, n, n);
-  return luSolve(f.lu, f.permutation, b, batch, n, k);
+  checkStack("solve", "b", b, batch, [n, k]);
+  if (a instanceof Float32Array !== b instanceof Float32Array) {
+    throw new DTypeError(`solve: a and b must have the same element type, got ${a.constructor.name} and ${b.constructor.name}`);
+  }
+  const out = allocLike(b, batch * n * k);
+  const f = new Float64Array(n * n), x = new Float64Array(n * k);
+  const piv = new Int32Array(n), perm = new Int32Array(n);
+  for (let t = 0; t < batch; t++) {
+    const o = t * n * n;
+    for (let i = 0; i < n * n; i++) f[i] = a[o + i];
+    factor(f, 0, n, n, piv, perm);
+    substitute(f, perm, 0, b, t * n * k, x, n, k, false);
+    out.set(x, t * n * k);
+  }
+  return out;
 }
 
 /** A^-1 of `batch` n x n matrices (via LU); a singular matrix gives Inf/NaN entries, as JAX's inv. */

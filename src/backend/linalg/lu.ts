@@ -2,7 +2,7 @@
 // factor a panel of NB columns with row pivoting (dgetf2), apply the panel's unit-lower block to
 // the rows to its right (dtrsm), then update the trailing matrix by one rank-NB product (dgemm).
 // Row interchanges swap whole rows at once, which is where dgetrf's dlaswp calls leave them.
-import { type FloatArray, allocLike, checkStack, storeInto, workCopy } from "./common.js";
+import { type FloatArray, allocLike, checkStack, eachInPlace } from "./common.js";
 
 const NB = 32;
 // Below this magnitude 1/pivot overflows, so the column is divided instead (dgetf2's sfmin test).
@@ -28,38 +28,32 @@ export function lu<T extends FloatArray>(a: T, batch: number, m: number, n: numb
   const out = allocLike(a, batch * m * n);
   const pivots = new Int32Array(batch * k);
   const permutation = new Int32Array(batch * m);
-  const piv = new Int32Array(k), perm = new Int32Array(m);
-  for (let t = 0; t < batch; t++) {
-    const w = workCopy(a, t, m * n);
-    factor(w, m, n, piv, perm);
-    storeInto(out, t, w);
-    pivots.set(piv, t * k);
-    permutation.set(perm, t * m);
-  }
+  eachInPlace(a, out, batch, m * n, (w, o, t) => factor(w, o, m, n, pivots.subarray(t * k, (t + 1) * k), permutation.subarray(t * m, (t + 1) * m)));
   return { lu: out, pivots, permutation };
 }
 
-function factor(w: Float64Array, m: number, n: number, piv: Int32Array, perm: Int32Array): void {
+/** Factors the m x n matrix at offset `o` of `w` in place. */
+export function factor(w: Float64Array, o: number, m: number, n: number, piv: Int32Array, perm: Int32Array): void {
   const k = Math.min(m, n);
   for (let i = 0; i < m; i++) perm[i] = i;
   for (let j0 = 0; j0 < k; j0 += NB) {
     const j1 = Math.min(j0 + NB, k);
-    panel(w, m, n, j0, j1, piv, perm);
+    panel(w, o, m, n, j0, j1, piv, perm);
     if (j1 < n) {
       // U12 = L11^-1 A12 (unit lower), then A22 -= L21 U12.
-      for (let r = j0 + 1; r < j1; r++) rowUpdate(w, n, r, j0, r, j1);
-      for (let i = j1; i < m; i++) rowUpdate(w, n, i, j0, j1, j1);
+      for (let r = j0 + 1; r < j1; r++) rowUpdate(w, o, n, r, j0, r, j1);
+      for (let i = j1; i < m; i++) rowUpdate(w, o, n, i, j0, j1, j1);
     }
   }
 }
 
 /** Unblocked pivoted elimination of columns j0..j1-1, touching only those columns below row j0. */
-function panel(w: Float64Array, m: number, n: number, j0: number, j1: number, piv: Int32Array, perm: Int32Array): void {
+function panel(w: Float64Array, o: number, m: number, n: number, j0: number, j1: number, piv: Int32Array, perm: Int32Array): void {
   for (let j = j0; j < j1; j++) {
     // First index of the largest magnitude, as idamax (a NaN pivot is kept, not skipped).
-    let p = j, best = Math.abs(w[j * n + j]);
+    let p = j, best = Math.abs(w[o + j * n + j]);
     for (let i = j + 1; i < m; i++) {
-      const v = Math.abs(w[i * n + j]);
+      const v = Math.abs(w[o + i * n + j]);
       if (v > best) {
         best = v;
         p = i;
@@ -67,7 +61,7 @@ function panel(w: Float64Array, m: number, n: number, j0: number, j1: number, pi
     }
     piv[j] = p;
     if (p !== j) {
-      const rj = j * n, rp = p * n;
+      const rj = o + j * n, rp = o + p * n;
       for (let c = 0; c < n; c++) {
         const x = w[rj + c];
         w[rj + c] = w[rp + c];
@@ -77,18 +71,18 @@ function panel(w: Float64Array, m: number, n: number, j0: number, j1: number, pi
       perm[j] = perm[p];
       perm[p] = q;
     }
-    const d = w[j * n + j];
+    const d = w[o + j * n + j];
     if (d !== 0) {
       if (Math.abs(d) >= SFMIN) {
         const inv = 1 / d;
-        for (let i = j + 1; i < m; i++) w[i * n + j] *= inv;
+        for (let i = j + 1; i < m; i++) w[o + i * n + j] *= inv;
       } else {
-        for (let i = j + 1; i < m; i++) w[i * n + j] /= d;
+        for (let i = j + 1; i < m; i++) w[o + i * n + j] /= d;
       }
     }
-    const rj = j * n;
+    const rj = o + j * n;
     for (let i = j + 1; i < m; i++) {
-      const ri = i * n, l = w[ri + j];
+      const ri = o + i * n, l = w[ri + j];
       for (let c = j + 1; c < j1; c++) w[ri + c] -= l * w[rj + c];
     }
   }
@@ -98,16 +92,16 @@ function panel(w: Float64Array, m: number, n: number, j0: number, j1: number, pi
  * Row `i`, columns c0..n-1: w[i, c] -= sum over p in p0..p1-1 of w[i, p] w[p, c]. Four rows of U
  * per pass, so each element of row i is loaded and stored once per four products.
  */
-function rowUpdate(w: Float64Array, n: number, i: number, p0: number, p1: number, c0: number): void {
-  const ri = i * n;
+function rowUpdate(w: Float64Array, o: number, n: number, i: number, p0: number, p1: number, c0: number): void {
+  const ri = o + i * n;
   let p = p0;
   for (; p + 3 < p1; p += 4) {
     const l0 = w[ri + p], l1 = w[ri + p + 1], l2 = w[ri + p + 2], l3 = w[ri + p + 3];
-    const u0 = p * n, u1 = u0 + n, u2 = u1 + n, u3 = u2 + n;
+    const u0 = o + p * n, u1 = u0 + n, u2 = u1 + n, u3 = u2 + n;
     for (let c = c0; c < n; c++) w[ri + c] -= l0 * w[u0 + c] + l1 * w[u1 + c] + l2 * w[u2 + c] + l3 * w[u3 + c];
   }
   for (; p < p1; p++) {
-    const l = w[ri + p], u = p * n;
+    const l = w[ri + p], u = o + p * n;
     for (let c = c0; c < n; c++) w[ri + c] -= l * w[u + c];
   }
 }

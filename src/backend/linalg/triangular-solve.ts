@@ -5,7 +5,7 @@
 // along contiguous rows of op(A). A transposed A is transposed once into the working copy, so
 // the inner loops never walk a column.
 import { DTypeError } from "../../core/errors.js";
-import { type FloatArray, allocLike, checkStack, storeInto, workCopy } from "./common.js";
+import { type FloatArray, allocLike, checkStack, eachInPlace } from "./common.js";
 
 export interface TriangularSolveOptions {
   /** Solve op(A) X = B (true) or X op(A) = B (false, JAX's default). */
@@ -34,45 +34,46 @@ export function triangularSolve<T extends FloatArray>(a: T, b: T, batch: number,
   const out = allocLike(b, batch * m * k);
   // op(A) as a row-major triangle T, and whether T is lower.
   const lowerT = opts.lower !== opts.transposeA;
-  let tri: Float64Array = new Float64Array(0);
-  for (let t = 0; t < batch; t++) {
-    if (t === 0 || !shared) tri = triangle(a, shared ? 0 : t, n, opts.transposeA);
-    const x = workCopy(b, t, m * k);
-    if (opts.leftSide) solveLeft(tri, x, n, k, lowerT, opts.unitDiagonal);
-    else solveRight(tri, x, m, n, lowerT, opts.unitDiagonal);
-    storeInto(out, t, x);
-  }
+  const tri = new Float64Array(n * n);
+  if (shared) triangle(a, 0, n, opts.transposeA, tri);
+  eachInPlace(b, out, batch, m * k, (x, o, t) => {
+    if (!shared) triangle(a, t, n, opts.transposeA, tri);
+    if (opts.leftSide) solveLeft(tri, x, o, n, k, lowerT, opts.unitDiagonal);
+    else solveRight(tri, x, o, m, n, lowerT, opts.unitDiagonal);
+  });
   return out;
 }
 
-function triangle(a: FloatArray, t: number, n: number, transpose: boolean): Float64Array {
-  const w = workCopy(a, t, n * n);
-  if (!transpose) return w;
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      const x = w[i * n + j];
-      w[i * n + j] = w[j * n + i];
-      w[j * n + i] = x;
-    }
-  }
-  return w;
+/** Matrix t of `a` into `w` as float64, transposed when asked. */
+function triangle(a: FloatArray, t: number, n: number, transpose: boolean, w: Float64Array): void {
+  const o = t * n * n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) w[transpose ? j * n + i : i * n + j] = a[o + i * n + j];
 }
 
-/** T X = B for n x k X, in place in `x`: rows in order of dependence (forward when T is lower). */
-export function solveLeft(tri: Float64Array, x: Float64Array, n: number, k: number, lowerT: boolean, unit: boolean): void {
+/**
+ * T X = B for the n x k X at offset `xo` of `x`, in place: rows in order of dependence (forward
+ * when T is lower). One right-hand side is a dot product per row; more are row updates.
+ */
+export function solveLeft(tri: Float64Array, x: Float64Array, xo: number, n: number, k: number, lowerT: boolean, unit: boolean): void {
   for (let s = 0; s < n; s++) {
     const i = lowerT ? s : n - 1 - s;
-    const ri = i * k, ti = i * n;
+    const ri = xo + i * k, ti = i * n;
     // The solved rows p are 0..i-1 (lower) or i+1..n-1 (upper).
     const p0 = lowerT ? 0 : i + 1, p1 = lowerT ? i : n;
+    if (k === 1) {
+      let v = x[ri];
+      for (let p = p0; p < p1; p++) v -= tri[ti + p] * x[xo + p];
+      x[ri] = unit ? v : v / tri[ti + i];
+      continue;
+    }
     let p = p0;
     for (; p + 3 < p1; p += 4) {
       const l0 = tri[ti + p], l1 = tri[ti + p + 1], l2 = tri[ti + p + 2], l3 = tri[ti + p + 3];
-      const r0 = p * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+      const r0 = xo + p * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
       for (let c = 0; c < k; c++) x[ri + c] -= l0 * x[r0 + c] + l1 * x[r1 + c] + l2 * x[r2 + c] + l3 * x[r3 + c];
     }
     for (; p < p1; p++) {
-      const l = tri[ti + p], r = p * k;
+      const l = tri[ti + p], r = xo + p * k;
       for (let c = 0; c < k; c++) x[ri + c] -= l * x[r + c];
     }
     if (!unit) {
@@ -82,10 +83,10 @@ export function solveLeft(tri: Float64Array, x: Float64Array, n: number, k: numb
   }
 }
 
-/** X T = B for m x n X, in place: each row solved on its own, columns in order of dependence. */
-function solveRight(tri: Float64Array, x: Float64Array, m: number, n: number, lowerT: boolean, unit: boolean): void {
+/** X T = B for the m x n X at offset `xo`, in place: each row solved on its own, columns in order of dependence. */
+function solveRight(tri: Float64Array, x: Float64Array, xo: number, m: number, n: number, lowerT: boolean, unit: boolean): void {
   for (let r = 0; r < m; r++) {
-    const rr = r * n;
+    const rr = xo + r * n;
     for (let s = 0; s < n; s++) {
       // B[r, j] = sum over p of X[r, p] T[p, j]: for upper T column j needs the columns before it,
       // for lower T those after it; once solved it is subtracted from the columns it feeds.

@@ -214,6 +214,8 @@ test("bad sizes are ShapeErrors naming the operand; mixed element types are DTyp
   throwsWith(() => luSolve(f.lu, new Int32Array(3), new Float64Array(2), 1, 2, 1), ShapeError, ["permutation has 3"]);
   throwsWith(() => luSolve(f.lu, f.permutation, new Float64Array(4), 1, 2, 1), ShapeError, ["b has 4"]);
   throwsWith(() => solve(new Float64Array(3), new Float64Array(2), 1, 2, 1), ShapeError, ["solve", "a has 3"]);
+  throwsWith(() => solve(new Float64Array(4), new Float64Array(3), 1, 2, 1), ShapeError, ["solve", "b has 3"]);
+  throwsWith(() => solve<FloatArray>(new Float64Array(4), new Float32Array(2), 1, 2, 1), DTypeError, ["solve", "same element type"]);
   throwsWith(() => inverse(new Float64Array(3), 1, 2), ShapeError, ["inverse"]);
   throwsWith(() => det(new Float64Array(3), 1, 2), ShapeError, ["det"]);
   throwsWith(() => slogdet(new Float64Array(3), 1, 2), ShapeError, ["slogdet"]);
