@@ -41,21 +41,23 @@ export function cholesky<T extends FloatArray>(a: T, batch: number, n: number): 
 function factor(w: Float64Array, o: number, n: number): number {
   for (let k0 = 0; k0 < n; k0 += NB) {
     const k1 = Math.min(k0 + NB, n);
-    // Diagonal block and the panel below it, column by column within the panel: the trailing
-    // updates of earlier panels are already subtracted, so only columns k0..j-1 contribute.
-    for (let j = k0; j < k1; j++) {
-      const rj = o + j * n;
-      let d = w[rj + j];
-      for (let p = k0; p < j; p++) d -= w[rj + p] * w[rj + p];
-      if (!(d > 0)) return j + 1;
-      const ljj = Math.sqrt(d);
-      w[rj + j] = ljj;
-      const inv = 1 / ljj;
-      for (let i = j + 1; i < n; i++) {
-        const ri = o + i * n;
+    // Diagonal block and the panel below it, row by row (Cholesky-Banachiewicz within the panel):
+    // the trailing updates of earlier panels are already subtracted, so only columns k0.. count.
+    // Row i stays in L1 while it is combined with the panel rows above it.
+    for (let i = k0; i < n; i++) {
+      const ri = o + i * n;
+      const jEnd = Math.min(i, k1);
+      for (let j = k0; j < jEnd; j++) {
+        const rj = o + j * n;
         let s = w[ri + j];
         for (let p = k0; p < j; p++) s -= w[ri + p] * w[rj + p];
-        w[ri + j] = s * inv;
+        w[ri + j] = s / w[rj + j];
+      }
+      if (i < k1) {
+        let d = w[ri + i];
+        for (let p = k0; p < i; p++) d -= w[ri + p] * w[ri + p];
+        if (!(d > 0)) return i + 1;
+        w[ri + i] = Math.sqrt(d);
       }
     }
     if (k1 < n) trailingUpdate(w, o, n, k0, k1);

@@ -76,3 +76,18 @@ export function norm2(x: Float64Array, o: number, n: number, s: number): number 
   }
   return scale * Math.sqrt(sum);
 }
+
+/**
+ * Scales the first `rows` rows (length `len`) of `z` to unit norm. Every plane rotation applied to
+ * accumulated singular/eigen vectors scales a row by 1 +- eps (c^2 + s^2 is 1 only to rounding);
+ * over hundreds of rotations that drift dominates ||V^T V - I||, and this removes it.
+ */
+export function normalizeRows(z: Float64Array, rows: number, len: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * len;
+    let ss = 0;
+    for (let p = o; p < o + len; p++) ss += z[p] * z[p];
+    const inv = 1 / Math.sqrt(ss);
+    for (let p = o; p < o + len; p++) z[p] *= inv;
+  }
+}

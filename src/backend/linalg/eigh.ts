@@ -4,7 +4,7 @@
 //
 // The eigenvectors are kept as the rows of Z = V^T while iterating, so that every rotation
 // combines two contiguous rows instead of two strided columns; V is transposed out at the end.
-import { type FloatArray, allocLike, checkStack, storeInto, workCopy } from "./common.js";
+import { type FloatArray, allocLike, checkStack, normalizeRows, storeInto, workCopy } from "./common.js";
 import { makeReflector } from "./qr.js";
 
 const EPS = 2.220446049250313e-16;
@@ -45,6 +45,7 @@ export function eigh<T extends FloatArray>(a: T, batch: number, n: number, vecto
     tridiagonalize(x, n, d, e, tau, p, vk);
     const z = vectors ? transposedQ(x, n, tau, vk) : null;
     tql(d, e, n, z);
+    if (z) normalizeRows(z, n, n);
     const order = Array.from(d.keys()).sort((i, j) => d[i] - d[j]);
     for (let i = 0; i < n; i++) w[t * n + i] = d[order[i]];
     if (v && z) {

@@ -7,7 +7,7 @@
 // 200 x 200 after 12 sweeps), where this route keeps LAPACK's ~3e-14. A wide matrix is handled
 // as its transpose (A^T = V S U^T). The singular vectors are kept as rows (U^T, V^T) while
 // iterating, so every rotation combines two contiguous rows.
-import { type FloatArray, allocLike, checkStack } from "./common.js";
+import { type FloatArray, allocLike, checkStack, normalizeRows } from "./common.js";
 import { applyReflector, formQ, makeReflector } from "./qr.js";
 
 const EPS = 2.220446049250313e-16;
@@ -67,6 +67,10 @@ export function svd<T extends FloatArray>(a: T, batch: number, m: number, n: num
         right = rightRows(x, N, taup);
       }
       ok = bidiagonalQr(d, e, N, left, M, right, 30 * N * N + 30);
+      if (left && right) {
+        normalizeRows(left, N, M);
+        normalizeRows(right, N, N);
+      }
     }
     if (!ok) {
       s.fill(NaN, t * k, (t + 1) * k);
