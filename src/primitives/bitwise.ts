@@ -5,7 +5,7 @@
 import { mapN } from "../backend/elementwise.js";
 import { type DType, isInteger } from "../core/dtype.js";
 import { DTypeError } from "../core/errors.js";
-import { type Primitive, Zero, definePrimitive } from "../core/primitive.js";
+import { type Primitive, definePrimitive } from "../core/primitive.js";
 import type { ShapedArray } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
@@ -30,10 +30,7 @@ function bitwise(name: string, expr: Expr, allowBool: boolean): Primitive {
       checkKinds(name, avals, allowBool);
       return [naryAval(name, avals)];
     },
-    jvp: (primals) => {
-      const out = bind1(self, primals);
-      return [[out], [new Zero(out.aval.strong())]];
-    },
+    differentiable: false,
     batch: vectorizedBatch(self),
   }));
 }

@@ -3,7 +3,7 @@
 // it is elementwise, so under vmap every batch axis lines up at 0 and it runs once.
 import { threefry2x32 as kernel } from "../backend/threefry.js";
 import { DTypeError } from "../core/errors.js";
-import { Zero, definePrimitive } from "../core/primitive.js";
+import { definePrimitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind } from "../core/trace.js";
 import { vectorizedBatch } from "./batching.js";
@@ -17,10 +17,7 @@ export const threefry2x32P = definePrimitive("threefry2x32", (self) => ({
     const out = avals[0].strong();
     return [out, out];
   },
-  jvp: (primals) => {
-    const outs = bind(self, primals);
-    return [outs, outs.map((o) => new Zero(o.aval))];
-  },
+  differentiable: false,
   batch: vectorizedBatch(self),
 }));
 

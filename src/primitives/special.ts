@@ -4,14 +4,14 @@
 // series) from elementwise primitives, as XLA does for polygamma.
 import * as K from "../backend/special.js";
 import { isFloat } from "../core/dtype.js";
-import { DTypeError } from "../core/errors.js";
+import { DTypeError, JacobiError } from "../core/errors.js";
 import { type Primitive, definePrimitive } from "../core/primitive.js";
 import type { ShapedArray } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
 import { vectorizedBatch } from "./batching.js";
 import { add, div, exp, gt, mul, neg, select, sin, sub } from "./elementwise.js";
-import { fullLike, instantiate } from "./util.js";
+import { fullLike, instantiate, naryAval } from "./util.js";
 
 type Unary = (x: Tensor) => Tensor;
 
@@ -66,3 +66,20 @@ export function trigamma(x: Tensor): Tensor {
   const reflected = sub(div(c(Math.PI * Math.PI), mul(s, s)), val);
   return select(positive, val, reflected);
 }
+
+/**
+ * `random_gamma_grad(a, x)`: d x / d a of Gamma(a) samples x by implicit differentiation of the
+ * CDF, as JAX's primitive of that name. Like JAX's, it has no derivative of its own.
+ */
+export const randomGammaGradP = definePrimitive("random_gamma_grad", (self) => ({
+  impl: ([a, x], _params, [out]) => [K.mapScalar2(K.gammaSampleGrad, a, x, out.dtype)],
+  abstractEval: (avals: ShapedArray[]) => {
+    if (!isFloat(avals[0].dtype)) throw new DTypeError(`random_gamma_grad: expected floating-point inputs, got ${avals.map((v) => v.dtype).join(" and ")}`);
+    return [naryAval("random_gamma_grad", avals)];
+  },
+  jvp: () => {
+    throw new JacobiError("random_gamma_grad: second derivatives of gamma samples with respect to their shape parameter are not implemented (JAX has none either)");
+  },
+  batch: vectorizedBatch(self),
+}));
+export const randomGammaGrad = (a: Tensor, x: Tensor): Tensor => bind1(randomGammaGradP, [a, x]);

@@ -1,5 +1,7 @@
 // The `random` namespace: JAX's jax.random with counter-based threefry keys.
 import { bits, foldIn, key, keyData, split } from "./keys.js";
+import * as G from "./gamma.js";
+import { poisson } from "./poisson.js";
 import * as S from "./samplers.js";
 
 export const random = {
@@ -19,4 +21,9 @@ export const random = {
   truncatedNormal: S.truncatedNormal,
   categorical: S.categorical,
   randint: S.randint,
+  gamma: G.gamma,
+  loggamma: G.loggamma,
+  beta: G.beta,
+  dirichlet: G.dirichlet,
+  poisson,
 };

@@ -14,20 +14,20 @@ import { full } from "../primitives/util.js";
 import { T, broadcastShapes, broadcastTo } from "../numpy/promote.js";
 import { type Shape, bits, blocks, checkKey, checkShapeArg, split } from "./keys.js";
 
-type FloatDType = "float64" | "float32";
+export type FloatDType = "float64" | "float32";
 
-function checkOptions(where: string, opts: object, allowed: string[]): void {
+export function checkOptions(where: string, opts: object, allowed: string[]): void {
   if (opts === null || typeof opts !== "object") throw new JacobiError(`${where}: options must be an object, got ${opts === null ? "null" : typeof opts}`);
   for (const k of Object.keys(opts)) if (!allowed.includes(k)) throw new JacobiError(`${where}: unknown option "${k}"; expected one of ${allowed.join(", ")}`);
 }
 
-function floatDType(where: string, d: unknown = "float64"): FloatDType {
+export function floatDType(where: string, d: unknown = "float64"): FloatDType {
   if (d !== "float64" && d !== "float32") throw new DTypeError(`${where}: dtype must be a floating dtype (float64 or float32), got ${JSON.stringify(d)}`);
   return d;
 }
 
 /** A parameter as a Tensor of `dtype` (JS numbers, Tensors of any dtype converted as JAX does). */
-function param(x: TensorLike, dtype: DType, where: string): Tensor {
+export function param(x: TensorLike, dtype: DType, where: string): Tensor {
   const t = T(x, where);
   return t.dtype === dtype && !t.weakType ? t : P.convertElementType(t, dtype);
 }
@@ -90,7 +90,7 @@ export function uniform(key: TensorLike, shape: Shape | number = [], opts: Unifo
   return uniformImpl("random.uniform", checkKey(key, "random.uniform"), checkShapeArg(shape, "random.uniform"), floatDType("random.uniform", opts.dtype), opts.minval ?? 0, opts.maxval ?? 1);
 }
 
-function uniformImpl(where: string, key: Tensor, shape: Shape, dtype: FloatDType, minval: TensorLike, maxval: TensorLike): Tensor {
+export function uniformImpl(where: string, key: Tensor, shape: Shape, dtype: FloatDType, minval: TensorLike, maxval: TensorLike): Tensor {
   const lo = param(minval, dtype, `${where}: minval`), hi = param(maxval, dtype, `${where}: maxval`);
   for (const [n, v] of [["minval", lo], ["maxval", hi]] as const) {
     if (v.ndim > shape.length) throw new ShapeError(`${where}: ${n} of shape ${fmtShape(v.shape)} has more dimensions than the sample shape ${fmtShape(shape)}`);
@@ -112,7 +112,7 @@ export function normal(key: TensorLike, shape: Shape | number = [], opts: DTypeO
   return normalImpl(checkKey(key, "random.normal"), checkShapeArg(shape, "random.normal"), dtype);
 }
 
-function normalImpl(key: Tensor, shape: Shape, dtype: FloatDType): Tensor {
+export function normalImpl(key: Tensor, shape: Shape, dtype: FloatDType): Tensor {
   return normalFromUnit(unitFloats(key, shape, dtype));
 }
 
@@ -140,8 +140,11 @@ export function rademacher(key: TensorLike, shape: Shape | number = [], opts: { 
 export function exponential(key: TensorLike, shape: Shape | number = [], opts: DTypeOptions = {}): Tensor {
   checkOptions("random.exponential", opts, ["dtype"]);
   const dtype = floatDType("random.exponential", opts.dtype);
-  const u = uniformImpl("random.exponential", checkKey(key, "random.exponential"), checkShapeArg(shape, "random.exponential"), dtype, 0, 1);
-  return P.neg(P.log1p(P.neg(u)));
+  return exponentialImpl("random.exponential", checkKey(key, "random.exponential"), checkShapeArg(shape, "random.exponential"), dtype);
+}
+
+export function exponentialImpl(where: string, key: Tensor, shape: Shape, dtype: FloatDType): Tensor {
+  return P.neg(P.log1p(P.neg(uniformImpl(where, key, shape, dtype, 0, 1))));
 }
 
 /** The smallest normal float of `dtype` (finfo.tiny). */

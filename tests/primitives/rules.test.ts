@@ -287,6 +287,7 @@ batchCases.erfc = unary(f);
 batchCases.erf_inv = unary((s) => f(s, -0.99, 0.99));
 batchCases.lgamma = unary((s) => f(s, -3.7, 5));
 batchCases.digamma = unary((s) => f(s, -3.7, 5));
+batchCases.random_gamma_grad = binary((s) => f(s, 0.3, 4));
 
 const B = 3;
 
