@@ -19,8 +19,9 @@ export interface EighResult<T extends FloatArray> {
 /**
  * Eigenvalues (ascending) and eigenvectors of `batch` symmetric n x n matrices, as
  * numpy.linalg.eigh with UPLO = 'L': only the lower triangle is read. A matrix holding NaN or
- * Inf gives all-NaN values and vectors. Eigenvector signs are whatever the reduction produces
- * (as LAPACK, unnormalized).
+ * Inf gives all-NaN values and vectors. No sign convention is imposed on the eigenvectors (LAPACK
+ * imposes none either), and the vectors of a repeated eigenvalue are some orthonormal basis of its
+ * eigenspace.
  */
 export function eigh<T extends FloatArray>(a: T, batch: number, n: number, vectors = true): EighResult<T> {
   checkStack("eigh", "a", a, batch, [n, n]);

@@ -35,7 +35,7 @@ export function qr<T extends FloatArray>(a: T, batch: number, m: number, n: numb
 }
 
 /** Reduces `w` (m x n) in place: R on and above the diagonal, the reflectors' v below it, tau aside. */
-export function householder(w: Float64Array, m: number, n: number, tau: Float64Array, wv: Float64Array): void {
+function householder(w: Float64Array, m: number, n: number, tau: Float64Array, wv: Float64Array): void {
   const k = Math.min(m, n);
   for (let j = 0; j < k; j++) {
     tau[j] = makeReflector(w, j * n + j, m - j, n);

@@ -4,9 +4,11 @@
 // plane rotations accumulated into U_B and V_B.
 //
 // One-sided Jacobi was tried first: its accumulated right vectors lost orthogonality (5e-13 at
-// 200 x 200 after 12 sweeps), where this route keeps LAPACK's ~3e-14. A wide matrix is handled
-// as its transpose (A^T = V S U^T). The singular vectors are kept as rows (U^T, V^T) while
-// iterating, so every rotation combines two contiguous rows.
+// 200 x 200 after 12 sweeps, about 20000 rotations per vector), where this route needs a few
+// hundred per vector and, with the vectors renormalized at the end, matches dgesvd (||U^T U - I||
+// about 5e-14 at 200 x 200). A wide matrix is handled as its transpose (A^T = V S U^T). The
+// singular vectors are kept as rows (U^T, V^T) while iterating, so every rotation combines two
+// contiguous rows.
 import { type FloatArray, allocLike, checkStack, normalizeRows } from "./common.js";
 import { applyReflector, formQ, makeReflector } from "./qr.js";
 
