@@ -2,11 +2,11 @@ import { type DType, isFloat, shortName } from "../core/dtype.js";
 import { DTypeError, JacobiError } from "../core/errors.js";
 import type { ShapedArray } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
-import { bind } from "../core/trace.js";
 import { scalar } from "../core/convert.js";
+import { evalJaxpr } from "../interpreters/eval.js";
 import { unflatten } from "../core/tree.js";
-import { traceToJaxpr } from "../ir/builder.js";
-import type { Atom, ClosedJaxpr, Eqn, Var } from "../ir/jaxpr.js";
+import { traceToJaxpr } from "../interpreters/staging.js";
+import type { ClosedJaxpr, Eqn, Var } from "../ir/jaxpr.js";
 import { atomRef, expressionOf, fmt3, traceNames } from "../ir/notation.js";
 import { add } from "../primitives/elementwise.js";
 import { full } from "../primitives/util.js";
@@ -226,30 +226,25 @@ function normIndex(i: number, n: number, what: string, kind: string): number {
 }
 
 /**
- * Evaluates the staged equations in listing order and returns every tracked value (constants,
- * inputs, intermediates, outputs). `xw` replaces input `wrt` (the forward seed point); `deltas`
- * are zeros added to tracked values so that reverse mode can ask for their adjoints. A loop, so
- * functions with many steps work.
+ * Evaluates the staged program and returns every tracked value (constants, inputs, intermediates
+ * in listing order, outputs). `xw` replaces input `wrt` (the forward seed point); `deltas` are zeros
+ * added to tracked values so that reverse mode can ask for their adjoints.
  */
 function evaluator(order: Eqn[], closed: ClosedJaxpr, leaves: Tensor[], wrt: number) {
   const { jaxpr, consts } = closed;
+  const slot = new Map<Var, number>();
+  for (const v of [...jaxpr.constBinders, ...jaxpr.inBinders]) slot.set(v, slot.size);
+  for (const e of order) for (const v of e.outBinders) slot.set(v, slot.size);
+  const nTracked = slot.size + jaxpr.outs.length;
   return (xw: Tensor | null, deltas: (Tensor | null)[] | null): Tensor[] => {
-    const env = new Map<Var, Tensor>();
-    const out: Tensor[] = [];
-    const put = (t: Tensor): Tensor => {
-      const d = deltas?.[out.length] ?? null;
-      const u = d === null ? t : add(t, d);
-      out.push(u);
-      return u;
+    const out = new Array<Tensor>(nTracked);
+    const put = (i: number, t: Tensor): Tensor => {
+      const d = deltas?.[i] ?? null;
+      return (out[i] = d === null ? t : add(t, d));
     };
-    const read = (a: Atom): Tensor => ("value" in a ? scalar(a.value, a.aval.dtype, a.aval.weakType) : (env.get(a) as Tensor));
-    jaxpr.constBinders.forEach((v, i) => env.set(v, put(consts[i])));
-    jaxpr.inBinders.forEach((v, i) => env.set(v, put(i === wrt && xw !== null ? xw : leaves[i])));
-    for (const e of order) {
-      const outs = bind(e.primitive, e.inputs.map(read), e.params);
-      e.outBinders.forEach((v, i) => env.set(v, put(outs[i])));
-    }
-    for (const a of jaxpr.outs) put(read(a));
+    const args = leaves.map((l, i) => (i === wrt && xw !== null ? xw : l));
+    const ys = evalJaxpr(jaxpr, consts, args, (v, t) => put(slot.get(v) as number, t));
+    ys.forEach((y, k) => put(slot.size + k, y));
     return out;
   };
 }

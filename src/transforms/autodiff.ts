@@ -8,8 +8,10 @@ import { filled } from "../backend/ndarray-view.js";
 import { convertElementType } from "../primitives/elementwise.js";
 import { instantiate } from "../primitives/util.js";
 import { type Fn, checkFn, checkLike, checkTree, inputLeaves, normArgnums, outputLeaves, requireFloat } from "./common.js";
-import { jvpFlat } from "./jvp.js";
-import { applyLinear, linearizeFlat, pullback } from "./linearize.js";
+import { jvpFlat } from "../interpreters/jvp.js";
+import { evalClosed as applyLinear } from "../interpreters/eval.js";
+import { linearizeFlat } from "../interpreters/partial-eval.js";
+import { pullback } from "../interpreters/transpose.js";
 
 export interface GradOptions {
   argnums?: number | number[];

@@ -1,91 +1,19 @@
 // checkpoint (remat): a function whose reverse pass recomputes its intermediates from its inputs
-// instead of storing them. Also the jaxpr helpers shared with the custom-rule primitives of
-// custom.ts: staging a function with closure conversion, and deriving the JVP and the batched
-// version of a staged jaxpr.
-import type { Arr } from "../backend/ndarray-view.js";
-import { ShapeError, fmtShape } from "../core/errors.js";
-import { type BatchDim, type Primitive, type Tangent, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";
-import { type ShapedArray, sameShape } from "../core/shaped-array.js";
-import { ArrayTensor, type Tensor, Tracer } from "../core/tensor.js";
-import { type MainTrace, bind, checkLive, traceDepth } from "../core/trace.js";
-import { type TreeDef, unflatten } from "../core/tree.js";
-import { traceToJaxpr } from "../ir/builder.js";
-import { evalJaxpr } from "../ir/eval.js";
-import { ClosedJaxpr, Jaxpr, Var } from "../ir/jaxpr.js";
-import { batchSize } from "../primitives/batching.js";
-import { isZero } from "../primitives/util.js";
-import { type Fn, checkFn, inputLeaves, outputLeaves } from "./common.js";
-import type { LooseArgs } from "./custom.js";
-import { jvpFlat } from "./jvp.js";
-import { backwardPass } from "./transpose.js";
-import { vmapFlat } from "./vmap.js";
-
-// ---- helpers for primitives that carry a staged function ----
-
-/** The innermost live trace among `xs`, or null when every one of them is concrete. */
-export function topMain(xs: readonly Tensor[]): MainTrace | null {
-  let top: MainTrace | null = null;
-  for (const x of xs) {
-    if (x instanceof Tracer) {
-      checkLive(x);
-      if (top === null || x.main.level > top.level) top = x.main;
-    }
-  }
-  return top;
-}
-
-export interface StagedCall {
-  /** The function as a jaxpr whose inputs are `[...hoisted, ...leaves]`; its constants are concrete. */
-  call: ClosedJaxpr;
-  /** Values of transformations the function closed over, passed as leading inputs. */
-  hoisted: Tensor[];
-}
-
-/**
- * Traces `fun` on abstract values shaped like `leaves`. Tracers it closes over become leading
- * inputs of the jaxpr (closure conversion): an equation's inputs are all that a trace looks at, so a
- * closed-over tracer hidden in the constants would escape the transformation it belongs to.
- */
-export function stageCall(transform: string, fun: (xs: Tensor[]) => Tensor[], leaves: readonly Tensor[]): StagedCall {
-  const closed = traceToJaxpr(transform, leaves.map((l) => l.aval), fun);
-  const j = closed.jaxpr;
-  const keptBinders: Var[] = [];
-  const kept: Tensor[] = [];
-  const hoistedBinders: Var[] = [];
-  const hoisted: Tensor[] = [];
-  closed.consts.forEach((c, i) => {
-    if (c instanceof Tracer) {
-      hoistedBinders.push(j.constBinders[i]);
-      hoisted.push(c);
-    } else {
-      keptBinders.push(j.constBinders[i]);
-      kept.push(c);
-    }
-  });
-  return { call: new ClosedJaxpr(new Jaxpr(keptBinders, [...hoistedBinders, ...j.inBinders], j.eqns, j.outs), kept), hoisted };
-}
-
-export const callFn = (call: ClosedJaxpr) => (xs: Tensor[]): Tensor[] => evalJaxpr(call.jaxpr, call.consts, xs);
-
-/** Output avals of a call primitive, after checking that its inputs fit the jaxpr. */
-export function callAvals(name: string, avals: readonly ShapedArray[], call: ClosedJaxpr): ShapedArray[] {
-  const ins = call.jaxpr.inBinders;
-  if (avals.length !== ins.length) throw new ShapeError(`${name}: expected ${ins.length} inputs, got ${avals.length}`);
-  avals.forEach((a, i) => {
-    const w = ins[i].aval;
-    if (!sameShape(a.shape, w.shape) || a.dtype !== w.dtype) {
-      throw new ShapeError(`${name}: input ${i} is ${a.dtype}${fmtShape(a.shape)}, but the staged function takes ${w.dtype}${fmtShape(w.shape)}`);
-    }
-  });
-  return call.jaxpr.outs.map((o) => o.aval);
-}
-
-/** `impl` of a call primitive: evaluates the jaxpr on the concrete inputs. */
-export function evalCallImpl(call: ClosedJaxpr, args: Arr[]): Arr[] {
-  const ins = call.jaxpr.inBinders;
-  const outs = evalJaxpr(call.jaxpr, call.consts, args.map((a, i) => new ArrayTensor(a, ins[i].aval)));
-  return outs.map((o) => o.concrete() as Arr);
-}
+// instead of storing them.
+import { type Primitive, type Tangent, Zero, definePrimitive } from "../core/primitive.js";
+import type { Tensor } from "../core/tensor.js";
+import { bind, traceDepth } from "../core/trace.js";
+import { unflatten } from "../core/tree.js";
+import { ClosedJaxpr, Jaxpr } from "../ir/jaxpr.js";
+import { batchJaxpr } from "../interpreters/batching.js";
+import { callAvals, evalCallImpl } from "../interpreters/custom-rules.js";
+import { dce } from "../interpreters/dce.js";
+import { jvpJaxpr } from "../interpreters/jvp.js";
+import { stageCall } from "../interpreters/staging.js";
+import { transposeCall } from "../interpreters/transpose.js";
+import { isZero } from "../interpreters/zeros.js";
+import "../primitives/install-axis-ops.js";
+import { type Fn, type LooseArgs, checkFn, flattenFun, inputLeaves } from "./common.js";
 
 export interface TangentJaxpr {
   /** Inputs `[...primals, ...the tangents that are not zero]`; outputs the tangents that are not zero. */
@@ -106,55 +34,16 @@ export function tangentJaxpr(call: ClosedJaxpr, nonzero: readonly boolean[]): Ta
   let byMask = tangentCache.get(call);
   const hit = byMask?.get(key);
   if (hit) return hit;
-  const inAvals = call.jaxpr.inBinders.map((v) => v.aval);
-  const n = inAvals.length;
-  const tAvals = inAvals.filter((_, i) => nonzero[i]).map((a) => a.strong());
-  let zeroOut: boolean[] = [];
-  const jaxpr = traceToJaxpr("checkpoint (jvp)", [...inAvals, ...tAvals], (xs) => {
-    let k = n;
-    const ts: Tangent[] = inAvals.map((a, i) => (nonzero[i] ? xs[k++] : new Zero(a.strong())));
-    const [, to] = jvpFlat(callFn(call), xs.slice(0, n), ts, "checkpoint");
-    zeroOut = to.map(isZero);
-    return to.filter((t): t is Tensor => !isZero(t));
-  });
-  const out = { jaxpr, zeroOut };
+  const nOut = call.jaxpr.outs.length;
+  const jv = jvpJaxpr(call, nonzero, new Array<boolean>(nOut).fill(false));
+  // Keep the tangent outputs only: the primal work they do not need is dropped.
+  const j = jv.jaxpr.jaxpr;
+  const tangentsOnly = dce(new Jaxpr(j.constBinders, j.inBinders, j.eqns, j.outs.slice(nOut))).jaxpr;
+  const out = { jaxpr: new ClosedJaxpr(tangentsOnly, jv.jaxpr.consts), zeroOut: jv.outNz.map((nz) => !nz) };
   if (!byMask) tangentCache.set(call, (byMask = new Map()));
   byMask.set(key, out);
   return out;
 }
-
-/** `call` vectorized over the batch axes `dims` of `args` (shapes as given), outputs batched at 0. */
-export function batchJaxpr(call: ClosedJaxpr, args: readonly Tensor[], dims: readonly BatchDim[], size: number): ClosedJaxpr {
-  return traceToJaxpr("vmap", args.map((a) => a.aval), (xs) => vmapFlat(callFn(call), xs, [...dims], () => 0, size));
-}
-
-/**
- * Transposes a call whose jaxpr is linear in the inputs given as UndefPrimal: the other inputs
- * become constants and the backward pass replays the equations that depend on them only (the
- * recomputation of a checkpoint) before pulling the cotangents back.
- */
-export function transposeCall(call: ClosedJaxpr, cts: Tangent[], args: (Tensor | UndefPrimal)[]): (Tangent | null)[] {
-  const j = call.jaxpr;
-  const knownBinders = [...j.constBinders];
-  const known: Tensor[] = [...call.consts];
-  const linBinders: Var[] = [];
-  const linAt: number[] = [];
-  args.forEach((a, i) => {
-    if (a instanceof UndefPrimal) {
-      linBinders.push(j.inBinders[i]);
-      linAt.push(i);
-    } else {
-      knownBinders.push(j.inBinders[i]);
-      known.push(a);
-    }
-  });
-  const res = backwardPass(new Jaxpr(knownBinders, linBinders, j.eqns, j.outs), known, cts);
-  const out: (Tangent | null)[] = args.map(() => null);
-  linAt.forEach((i, k) => (out[i] = res[k]));
-  return out;
-}
-
-// ---- the checkpoint primitive ----
 
 export type CheckpointParams = { jaxpr: ClosedJaxpr };
 
@@ -174,9 +63,11 @@ export const checkpointP: Primitive<CheckpointParams> = definePrimitive<Checkpoi
     let k = 0;
     return [po, po.map((o, i): Tangent => (tj.zeroOut[i] ? new Zero(o.aval.strong()) : tout[k++]))];
   },
+  linear: true,
   transpose: (cts, args, { jaxpr }) => transposeCall(jaxpr, cts, args),
-  batch: (args, dims, { jaxpr }) => {
-    const outs = bind(self, args, { jaxpr: batchJaxpr(jaxpr, args, dims, batchSize(args, dims)) });
+  batch: (args, dims, { jaxpr }, size) => {
+    const force = jaxpr.jaxpr.outs.map(() => true);
+    const outs = bind(self, args, { jaxpr: batchJaxpr(jaxpr, dims, args.map((a) => a.aval), size, force).jaxpr });
     return [outs, outs.map(() => 0)];
   },
 }));
@@ -193,14 +84,9 @@ export function checkpoint<F extends Fn>(f: F): (...args: LooseArgs<F>) => Retur
     const [leaves, inDef] = inputLeaves(args, "checkpoint: argument");
     // Arguments reach f as Tensors whether or not a transformation is active.
     if (traceDepth() === 0) return f(...(unflatten(inDef, leaves) as unknown[]));
-    let outDef: TreeDef | null = null;
-    const fun = (xs: Tensor[]): Tensor[] => {
-      const [outs, def] = outputLeaves(f(...(unflatten(inDef, xs) as unknown[])), "checkpoint");
-      outDef = def;
-      return outs;
-    };
+    const [fun, outTree] = flattenFun(f, inDef, "checkpoint");
     const { call, hoisted } = stageCall("checkpoint", fun, leaves);
-    return unflatten(outDef as unknown as TreeDef, bind(checkpointP, [...hoisted, ...leaves], { jaxpr: call }));
+    return unflatten(outTree(), bind(checkpointP, [...hoisted, ...leaves], { jaxpr: call }));
   };
   return wrapped as (...args: LooseArgs<F>) => ReturnType<F>;
 }

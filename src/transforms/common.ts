@@ -1,8 +1,8 @@
 import { asTensor, describe } from "../core/convert.js";
 import { isFloat } from "../core/dtype.js";
-import { DTypeError, JacobiError, ShapeError, TreeError, fmtShape } from "../core/errors.js";
-import { Tensor, isTensorLike } from "../core/tensor.js";
-import { type TreeDef, flatten } from "../core/tree.js";
+import { DTypeError, InternalError, JacobiError, ShapeError, TreeError, fmtShape } from "../core/errors.js";
+import { Tensor, type TensorLike, isTensorLike } from "../core/tensor.js";
+import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 
 export type Fn = (...args: any[]) => any;
 
@@ -60,4 +60,27 @@ export function checkLike(kind: string, transform: string, got: Tensor, want: { 
 
 export function checkTree(kind: string, transform: string, got: TreeDef, want: TreeDef): void {
   if (!got.equals(want)) throw new TreeError(`${transform}: ${kind} has structure ${got}, expected ${want}`);
+}
+
+/** The parameters of `F`, where a Tensor parameter also accepts any TensorLike (a JS number, say). */
+export type LooseArgs<F extends Fn> = Loosen<Parameters<F>>;
+type Loosen<P extends unknown[]> = { [K in keyof P]: P[K] extends Tensor ? TensorLike : P[K] };
+
+/**
+ * A user function made into a function of flat leaves (JAX's `flatten_fun`): it unflattens its
+ * inputs with `inDef`, calls `f`, and flattens what `f` returned, recording the output structure
+ * in `outTree()` (available once the flat function has run).
+ */
+export function flattenFun(f: Fn, inDef: TreeDef, transform: string): [(xs: Tensor[]) => Tensor[], () => TreeDef] {
+  let outDef: TreeDef | null = null;
+  const flat = (xs: Tensor[]): Tensor[] => {
+    const [outs, def] = outputLeaves(f(...(unflatten(inDef, xs) as unknown[])), transform);
+    outDef = def;
+    return outs;
+  };
+  const outTree = (): TreeDef => {
+    if (outDef === null) throw new InternalError(`${transform}: the output structure is asked for before the function ran`);
+    return outDef;
+  };
+  return [flat, outTree];
 }

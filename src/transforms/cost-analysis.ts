@@ -10,16 +10,17 @@
 // while its FLOPs and buffers scale with the number of columns or rows.
 import { type DType, type TypedArray, itemBytes } from "../core/dtype.js";
 import { JacobiError } from "../core/errors.js";
-import type { Params, Primitive } from "../core/primitive.js";
+import { type Cost, type Params, type Primitive, eqnsCost } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";
 import { type Tensor, Tracer } from "../core/tensor.js";
-import { type MainTrace, type Trace, bind, withMain } from "../core/trace.js";
-import { traceToJaxpr } from "../ir/builder.js";
+import { type CustomCallParams, type MainTrace, type Trace, bind, withMain } from "../core/trace.js";
+import { traceToJaxpr } from "../interpreters/staging.js";
 import type { ClosedJaxpr, Jaxpr, Var } from "../ir/jaxpr.js";
 import { argsFlattener } from "./autodiff.js";
 import { type Fn, checkFn, normArgnums, outputLeaves, requireFloat } from "./common.js";
 import { chooseMode } from "./jacobian.js";
-import { linearizeFlat, pullback } from "./linearize.js";
+import { linearizeFlat } from "../interpreters/partial-eval.js";
+import { pullback } from "../interpreters/transpose.js";
 
 /** Primitive applications of one program, with their arithmetic. */
 export interface OpStats {
@@ -74,62 +75,13 @@ export interface CostOptions {
   argnums?: number | number[];
 }
 
-// Data movement: no arithmetic.
-const MOVES = new Set([
-  "broadcast_in_dim", "reshape", "transpose", "squeeze", "slice", "pad", "concatenate", "convert_element_type", "stop_gradient", "gather",
-]);
-const TRANSCENDENTAL = new Set([
-  "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "pow", "atan2",
-]);
-const REDUCTIONS = new Set(["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin"]);
-
-interface Arith {
-  flops: number;
-  transcendentals: number;
-}
-
 /**
- * Arithmetic of one primitive application: a multiply-add counts 2 FLOPs (dot_general is
- * 2 m n k), a reduction combines in.size - out.size pairs, elementwise ops cost one per output
- * element. Control flow counts its inner jaxprs: scan `length` times, while one iteration of its
- * condition and body (the trip count is not known statically), cond its costliest branch.
+ * Arithmetic of a jaxpr's equations, each primitive's `cost` (control flow counts its inner
+ * jaxprs: scan `length` times, while one iteration of its condition and body, cond its costliest
+ * branch), in a loop: nesting recurses only per control-flow level.
  */
-function arithOf(name: string, ins: readonly ShapedArray[], outs: readonly ShapedArray[], params: Params): Arith {
-  const outSize = outs.reduce((s, o) => s + o.size, 0);
-  if (name === "scan") {
-    const { jaxpr, length } = params as { jaxpr: ClosedJaxpr; length: number };
-    const a = jaxprArith(jaxpr.jaxpr);
-    return { flops: length * a.flops, transcendentals: length * a.transcendentals };
-  }
-  if (name === "while") {
-    const { condJaxpr, bodyJaxpr } = params as { condJaxpr: ClosedJaxpr; bodyJaxpr: ClosedJaxpr };
-    const c = jaxprArith(condJaxpr.jaxpr), b = jaxprArith(bodyJaxpr.jaxpr);
-    return { flops: c.flops + b.flops, transcendentals: c.transcendentals + b.transcendentals };
-  }
-  if (name === "cond") {
-    const branches = (params as { branches: ClosedJaxpr[] }).branches.map((b) => jaxprArith(b.jaxpr));
-    return branches.reduce((best, a) => (a.flops > best.flops ? a : best), { flops: 0, transcendentals: 0 });
-  }
-  if (MOVES.has(name)) return { flops: 0, transcendentals: 0 };
-  if (name === "dot_general") {
-    const [lc] = (params as { contract: [number[], number[]] }).contract;
-    const k = lc.reduce((s, a) => s * ins[0].shape[a], 1);
-    return { flops: 2 * outSize * k, transcendentals: 0 };
-  }
-  if (REDUCTIONS.has(name)) return { flops: ins[0].size - outSize, transcendentals: 0 };
-  if (name === "scatter_add") return { flops: ins[0].size, transcendentals: 0 };
-  return { flops: outSize, transcendentals: TRANSCENDENTAL.has(name) ? outSize : 0 };
-}
-
-/** Arithmetic of a jaxpr's equations, in a loop (nesting recurses only per control-flow level). */
-export function jaxprArith(jaxpr: Jaxpr): Arith {
-  const total = { flops: 0, transcendentals: 0 };
-  for (const e of jaxpr.eqns) {
-    const a = arithOf(e.primitive.name, e.inputs.map((x) => x.aval), e.outBinders.map((v) => v.aval), e.params);
-    total.flops += a.flops;
-    total.transcendentals += a.transcendentals;
-  }
-  return total;
+export function jaxprArith(jaxpr: Jaxpr): Cost {
+  return eqnsCost(jaxpr.eqns);
 }
 
 class Tally {
@@ -137,10 +89,10 @@ class Tally {
   ops = 0;
   flops = 0;
   transcendentals = 0;
-  add(name: string, ins: readonly ShapedArray[], outs: readonly ShapedArray[], params: Params): void {
-    this.counts[name] = (this.counts[name] ?? 0) + 1;
+  add(prim: Primitive<any>, ins: readonly ShapedArray[], outs: readonly ShapedArray[], params: Params): void {
+    this.counts[prim.name] = (this.counts[prim.name] ?? 0) + 1;
     this.ops++;
-    const a = arithOf(name, ins, outs, params);
+    const a = prim.cost(ins, outs, params);
     this.flops += a.flops;
     this.transcendentals += a.transcendentals;
   }
@@ -172,13 +124,14 @@ class CountTracer extends Tracer {
  * also remembers which buffers its operations allocated, as opposed to views of existing ones.
  */
 class CountTrace implements Trace {
+  readonly staging = false;
   tally = new Tally();
   readonly fresh = new Set<TypedArray>();
   constructor(readonly main: MainTrace) {}
   processPrimitive(prim: Primitive<any>, args: Tensor[], params: Params): Tensor[] {
     const vals = args.map((a) => (a instanceof CountTracer && a.main === this.main ? a.val : a));
     const outs = bind(prim, vals, params);
-    this.tally.add(prim.name, vals.map((v) => v.aval), outs.map((o) => o.aval), params);
+    this.tally.add(prim, vals.map((v) => v.aval), outs.map((o) => o.aval), params);
     const inBufs = vals.map((v) => v.concrete()?.data);
     for (const o of outs) {
       const d = o.concrete()?.data;
@@ -186,11 +139,18 @@ class CountTrace implements Trace {
     }
     return outs.map((o) => new CountTracer(this.main, o));
   }
+  /** A custom call is counted as the operations of its function. */
+  processCustomJvpCall(_prim: Primitive<any>, args: Tensor[], params: CustomCallParams): Tensor[] {
+    return params.fun.value(args);
+  }
+  processCustomVjpCall(_prim: Primitive<any>, args: Tensor[], params: CustomCallParams): Tensor[] {
+    return params.fun.value(args);
+  }
 }
 
 /** Primitives and FLOPs of a jaxpr's equations (one column or row). */
 function tallyJaxpr(jaxpr: Jaxpr, into = new Tally()): Tally {
-  for (const e of jaxpr.eqns) into.add(e.primitive.name, e.inputs.map((a) => a.aval), e.outBinders.map((v) => v.aval), e.params);
+  for (const e of jaxpr.eqns) into.add(e.primitive, e.inputs.map((a) => a.aval), e.outBinders.map((v) => v.aval), e.params);
   return into;
 }
 
@@ -281,8 +241,7 @@ export function costAnalysis(f: Fn, args: unknown[], opts: CostOptions = {}): Co
   return withMain(
     "costAnalysis",
     (main) => new CountTrace(main),
-    (main) => {
-      const counter = main.trace as CountTrace;
+    (counter, main) => {
       const { leaves, rebuild } = argsFlattener(args, nums, "costAnalysis");
       requireFloat(leaves, "costAnalysis", nums.length === 1 ? `argument ${nums[0]}` : `arguments ${nums.join(", ")}`);
       const ins = leaves.map((l) => new CountTracer(main, l));

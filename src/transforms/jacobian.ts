@@ -10,9 +10,12 @@ import { reshape, slice } from "../primitives/shape.js";
 import { instantiate } from "../primitives/util.js";
 import { argsFlattener } from "./autodiff.js";
 import { type Fn, checkFn, normArgnums, outputLeaves, requireFloat } from "./common.js";
-import { jvpFlat } from "./jvp.js";
-import { type Linearized, applyLinear, linearizeFlat, pullback } from "./linearize.js";
-import { vmapFlat } from "./vmap.js";
+import { jvpFlat } from "../interpreters/jvp.js";
+import { evalClosed as applyLinear } from "../interpreters/eval.js";
+import { type Linearized, linearizeFlat } from "../interpreters/partial-eval.js";
+import { pullback } from "../interpreters/transpose.js";
+import { vmapFlat } from "../interpreters/batching.js";
+import "../primitives/install-axis-ops.js";
 
 export interface JacOptions {
   argnums?: number | number[];

@@ -1,6 +1,6 @@
 import type { Tensor } from "../core/tensor.js";
 import { unflatten } from "../core/tree.js";
-import { traceToJaxpr } from "../ir/builder.js";
+import { traceToJaxpr } from "../interpreters/staging.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
 import { type Fn, checkFn, inputLeaves, outputLeaves } from "./common.js";
 

@@ -3,7 +3,8 @@ import type { BatchDim } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { type TreeDef, unflatten } from "../core/tree.js";
 import { type Fn, checkFn, inputLeaves, outputLeaves } from "./common.js";
-import { vmapFlat } from "./vmap.js";
+import { vmapFlat } from "../interpreters/batching.js";
+import "../primitives/install-axis-ops.js";
 
 export type AxisSpec = number | null | AxisSpec[] | { [k: string]: AxisSpec };
 export interface VmapOptions {

@@ -20,7 +20,7 @@ import {
   vmap,
 } from "../../src/index.js";
 import { traceDepth } from "../../src/core/trace.js";
-import { evalJaxpr } from "../../src/ir/eval.js";
+import { evalJaxpr } from "../../src/interpreters/eval.js";
 import { Literal, Var } from "../../src/ir/jaxpr.js";
 import { varName } from "../../src/ir/pprint.js";
 import { add } from "../../src/primitives/elementwise.js";
@@ -279,8 +279,7 @@ test("Symbol.toPrimitive on an abstract tracer throws ConcretizationError, never
     s = `${x}`;
     return x;
   })(np.ones([2, 3]));
-  assert.match(s, "abstract");
-  assert.match(s, "f64[2,3]");
+  assert.is(s, "Traced<float64[2,3]> under makeJaxpr");
 });
 
 test("a user exception mid-trace propagates unchanged and leaves the trace stack empty", () => {

@@ -23,7 +23,7 @@ import {
   vmap,
 } from "../../src/index.js";
 import { traceDepth } from "../../src/core/trace.js";
-import { evalClosed } from "../../src/ir/eval.js";
+import { evalClosed } from "../../src/interpreters/eval.js";
 import { guardTraceState } from "../guard.js";
 import { caught } from "../helpers.js";
 

@@ -13,10 +13,13 @@ import * as SP from "../../src/primitives/special.js";
 import { scatterAdd } from "../../src/primitives/gather.js";
 import { pad } from "../../src/primitives/shape.js";
 import { lax } from "../../src/index.js";
-import { evalClosed } from "../../src/ir/eval.js";
+import { evalClosed } from "../../src/interpreters/eval.js";
 import { checkpoint, customJvp, customVjp, vmap } from "../../src/index.js";
 import { bind } from "../../src/core/trace.js";
-import { Label, avalsLabel, customLinP } from "../../src/transforms/custom.js";
+import { Label } from "../../src/core/label.js";
+import { avalsLabel, customLinP } from "../../src/interpreters/custom-rules.js";
+import { addAny } from "../../src/interpreters/add-any.js";
+import { throwsWith } from "../helpers.js";
 
 type Fn = (...xs: any[]) => any;
 
@@ -113,6 +116,14 @@ unaryCase("integer_pow", "np.power(x, -2)", (x) => np.power(x, -2), away(0.5, 2)
 unaryCase("integer_pow", "np.power(x, 1)", (x) => np.power(x, 1), uni(-2, 2));
 unaryCase("integer_pow", "np.power(x, 0)", (x) => np.power(x, 0).add(x), uni(-2, 2));
 binaryCase("add", "np.add", np.add, uni(-2, 2), uni(-2, 2));
+// add_any is shape-strict (the interpreters add tangents of one value), so no broadcasting configs.
+cases.push({
+  prim: "add_any",
+  name: "addAny (the interpreters' tangent sum)",
+  f: addAny,
+  configs: [[plain([]), plain([])], [plain([3]), plain([3])], [transposed([3, 4]), sliced([3, 4])]],
+  doms: [uni(-2, 2), uni(-2, 2)],
+});
 binaryCase("sub", "np.subtract", np.subtract, uni(-2, 2), uni(-2, 2));
 binaryCase("mul", "np.multiply", np.multiply, uni(-2, 2), uni(-2, 2));
 binaryCase("div", "np.divide", np.divide, uni(-2, 2), away(0.5, 2));
@@ -298,12 +309,12 @@ const sinScale = (r: Tensor, t: Tensor): Tensor =>
     bwd: new Label((res: Tensor[], cts: Tensor[]) => [np.multiply(np.sin(res[0]), cts[0])], "sin_scale_bwd"),
     outAvals: avalsLabel([t.aval.strong()]),
   })[0];
-cases.push({
-  prim: "custom_lin",
-  name: "custom_lin t -> sin(r) t (evaluated forward by transposing its bwd)",
-  f: sinScale,
-  configs: [[plain([]), plain([])], [plain([3]), plain([3])], [plain([3, 4]), plain([3, 4])], [transposed([3, 4]), sliced([3, 4])]],
-  doms: [uni(-2, 2), uni(-2, 2)],
+// custom_lin is known only by its transpose: reverse mode transposes it (the custom_vjp_call test
+// below differentiates through it); evaluating it forward is forward mode, which throws as in JAX.
+test("custom_lin: evaluating the map forward is forward mode of a customVjp function and throws", () => {
+  const r = np.array([0.3, -1.2]);
+  throwsWith(() => sinScale(r, np.ones([2])), JacobiError, ["customVjp (sin_scale)", "forward mode"]);
+  throwsWith(() => jvp((t: Tensor) => sinScale(r, t), [np.ones([2])], [np.ones([2])]), JacobiError, ["customVjp (sin_scale)", "forward mode"]);
 });
 
 // ---- checks ----
@@ -375,24 +386,18 @@ for (const c of cases) {
 }
 
 // ---- coverage of the primitive set ----
-// Integer or bool outputs; and stop_gradient, whose derivative is zero by decree, not by calculus
-// (tested below against that decree instead of finite differences).
-const NOT_DIFFERENTIABLE = new Set(["lt", "le", "gt", "ge", "eq", "ne", "argmax", "argmin", "stop_gradient"]);
-// Bits in, bits out (issue 12): zero tangents, checked in tests/primitives/bitwise.test.ts and random-bits.test.ts.
-for (const n of ["and", "or", "xor", "not", "shift_left", "shift_right_logical", "shift_right_arithmetic", "threefry2x32"]) NOT_DIFFERENTIABLE.add(n);
-// random_gamma_grad's jvp refuses, as JAX's (tested in tests/random/gamma.test.ts).
-NOT_DIFFERENTIABLE.add("random_gamma_grad");
-const REQUIRED = (
-  "neg sin cos tan asin acos atan sinh cosh tanh exp log log1p expm1 sqrt rsqrt abs integer_pow add sub mul div pow max min " +
-  "atan2 select reduce_sum reduce_max reduce_min reduce_prod broadcast_in_dim reshape transpose squeeze slice pad concatenate " +
-  "dot_general convert_element_type gather scatter_add"
-).split(" ");
+// Every primitive not declared `differentiable: false` (bool or integer results, piecewise constant
+// functions, stop_gradient: derivatives zero by declaration, checked in tests/primitives/rules.test.ts)
+// needs a case above, except those differentiable in one mode only, tested further down, and
+// random_gamma_grad, whose jvp refuses (as JAX's; tested in tests/random).
+const ONE_MODE_ONLY = new Set<string>(["custom_lin", "random_gamma_grad"]);
 
 test("every differentiable primitive has a case above", () => {
   const covered = new Set(cases.map((c) => c.prim));
-  const missing = [...new Set([...REQUIRED, ...allPrimitives.map((p) => p.name).filter((n) => !NOT_DIFFERENTIABLE.has(n))])].filter((n) => !covered.has(n));
+  const differentiable = allPrimitives.filter((p) => p.differentiable && !ONE_MODE_ONLY.has(p.name));
+  assert.ok(differentiable.length > 35, `only ${differentiable.length} differentiable primitives registered`);
+  const missing = differentiable.map((p) => p.name).filter((n) => !covered.has(n));
   assert.equal(missing, [], `primitives without a derivative test in tests/primitives/derivatives.test.ts: ${missing.join(", ")}`);
-  for (const n of REQUIRED) assert.ok(allPrimitives.some((p) => p.name === n), `${n} is not a registered primitive`);
 });
 
 test("the strided inputs really are non-contiguous views", () => {
@@ -510,7 +515,7 @@ test("checkGrads rejects bad options", () => {
 // As in JAX, a while loop is differentiable in forward mode only (its trip count is known only when
 // it runs), so it has no case above: its forward derivatives are checked here, and
 // tests/lax/control-flow.test.ts checks that reverse mode throws.
-NOT_DIFFERENTIABLE.add("while");
+ONE_MODE_ONLY.add("while");
 test("while: forward-mode derivatives against central differences", () => {
   const f = (x: Tensor) => lax.whileLoop(([k]: Tensor[]) => k.lt(3), ([k, v]: Tensor[]) => [k.add(1), np.sin(v).mul(x).add(v)], [0, x])[1];
   assert.ok(usesPrimitive("while", f, [np.array([0.5])]));
@@ -524,7 +529,7 @@ test("while: forward-mode derivatives against central differences", () => {
 // As in JAX, a customVjp function refuses forward mode (tests/transforms/custom.test.ts checks the
 // error), so it has no case above: its reverse-mode derivatives are checked here, called directly
 // and under vmap (where the call is staged and the primitive's batch and jvp rules run).
-NOT_DIFFERENTIABLE.add("custom_vjp_call");
+ONE_MODE_ONLY.add("custom_vjp_call");
 test("custom_vjp_call: reverse-mode derivatives against central differences", () => {
   const f = customVjp((x: Tensor) => np.sin(x).mul(x));
   f.defvjp((x: Tensor) => [np.sin(x).mul(x), x], (x: Tensor, ct: Tensor) => [ct.mul(np.cos(x).mul(x).add(np.sin(x)))]);

@@ -5,37 +5,40 @@ import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
-import { type Tensor, np, vmap } from "../../src/index.js";
+import { type Tensor, jvp, np, vmap } from "../../src/index.js";
 import { type Params, type Primitive, allPrimitives } from "../../src/core/primitive.js";
 import { bind } from "../../src/core/trace.js";
 import { seeded } from "../../src/core/random.js";
 import { lax } from "../../src/index.js";
 import { makeJaxpr } from "../../src/index.js";
 import { ShapedArray } from "../../src/core/shaped-array.js";
-import { Label, avalsLabel } from "../../src/transforms/custom.js";
-
-const LINEAR = (
-  "neg add sub mul div select reduce_sum broadcast_in_dim reshape transpose squeeze slice pad concatenate " +
-  "dot_general convert_element_type gather scatter_add"
-).split(" ");
+import { Label } from "../../src/core/label.js";
+import { avalsLabel } from "../../src/interpreters/custom-rules.js";
+import type { ClosedJaxpr } from "../../src/ir/jaxpr.js";
+import { jaxprAsFun } from "../../src/interpreters/eval.js";
+import { pullback } from "../../src/interpreters/transpose.js";
 
 const prim = (name: string): Primitive<any> | undefined => allPrimitives.find((p) => p.name === name);
 
 test("every primitive has a jvp rule", () => {
   assert.ok(allPrimitives.length > 40, `only ${allPrimitives.length} primitives registered`);
-  const missing = allPrimitives.filter((p) => typeof p.jvp !== "function").map((p) => p.name);
+  // Custom calls are not rules of their own: each trace processes them (processCustomJvpCall ...).
+  const missing = allPrimitives.filter((p) => typeof p.jvp !== "function" && p.customCall === undefined).map((p) => p.name);
   assert.equal(missing, [], `primitives without a jvp rule: ${missing.join(", ")}`);
 });
 
-test("every linear primitive has a transpose rule", () => {
-  const unknown = LINEAR.filter((n) => prim(n) === undefined);
-  assert.equal(unknown, [], `linear primitives that are not registered: ${unknown.join(", ")}`);
-  const missing = LINEAR.filter((n) => typeof prim(n)?.transpose !== "function");
+// The facts a primitive declares (core/primitive.ts) decide which rules it must have.
+test("every primitive declared linear has a transpose rule, and only those have one", () => {
+  const linear = allPrimitives.filter((p) => p.linear);
+  assert.ok(linear.length > 15, `only ${linear.length} linear primitives registered`);
+  const missing = linear.filter((p) => typeof p.transpose !== "function").map((p) => p.name);
   assert.equal(missing, [], `linear primitives without a transpose rule: ${missing.join(", ")}`);
+  const undeclared = allPrimitives.filter((p) => !p.linear && p.transpose !== undefined).map((p) => p.name);
+  assert.equal(undeclared, [], `primitives with a transpose rule that are not declared linear: ${undeclared.join(", ")}`);
 });
 
 test("every primitive has a batch rule", () => {
-  const missing = allPrimitives.filter((p) => typeof p.batch !== "function").map((p) => p.name);
+  const missing = allPrimitives.filter((p) => typeof p.batch !== "function" && p.customCall === undefined).map((p) => p.name);
   assert.equal(missing, [], `primitives without a batch rule: ${missing.join(", ")}`);
 });
 
@@ -97,6 +100,7 @@ const batchCases: Record<string, BatchCase[]> = {
   stop_gradient: unary(f),
   integer_pow: [...unary(f, { y: 3 }), ...unary((s) => f(s, 0.5, 2), { y: -2 }), { params: { y: 0 }, args: [f([3])] }],
   add: [...binary(f), { params: {}, args: [i32([2, 3]), i32([2, 3])] }],
+  add_any: binary(f),
   sub: binary(f),
   mul: binary(f),
   div: [...binary(f, (s) => f(s, 0.5, 2)), { params: {}, args: [i32([4]), fill([4], () => 1 + Math.floor(rand() * 3), "int32")] }],
@@ -246,20 +250,21 @@ const sinTimes = makeJaxpr((x: Tensor, y: Tensor) => np.sin(x).mul(y))(z([2, 3])
 const expSum = makeJaxpr((x: Tensor) => np.exp(x).sum())(z([]));
 const withConst = makeJaxpr((x: Tensor) => x.mul(np.array([1, 2, 3])))(z([3]));
 const ident = new Label((ps: Tensor[], ts: Tensor[]) => [ps, ts], "ident_jvp");
+const funOf = (c: ClosedJaxpr) => new Label(jaxprAsFun(c), "g");
 batchCases.checkpoint = [
   { params: { jaxpr: sinTimes }, args: [f([2, 3]), f([2, 3])] },
   { params: { jaxpr: expSum }, args: [f([])] },
   { params: { jaxpr: withConst }, args: [f([3])] },
 ];
 batchCases.custom_jvp_call = [
-  { params: { name: "g", call: sinTimes, numConsts: 0, jvp: ident }, args: [f([2, 3]), f([2, 3])] },
+  { params: { name: "g", fun: funOf(sinTimes), call: sinTimes, numConsts: 0, jvp: ident }, args: [f([2, 3]), f([2, 3])] },
   // The first input is a value the function closed over.
-  { params: { name: "g", call: sinTimes, numConsts: 1, jvp: ident }, args: [f([2, 3]), f([2, 3])] },
-  { params: { name: "g", call: expSum, numConsts: 0, jvp: ident }, args: [f([])] },
+  { params: { name: "g", fun: funOf(sinTimes), call: sinTimes, numConsts: 1, jvp: ident }, args: [f([2, 3]), f([2, 3])] },
+  { params: { name: "g", fun: funOf(expSum), call: expSum, numConsts: 0, jvp: ident }, args: [f([])] },
 ];
 batchCases.custom_vjp_call = [
-  { params: { name: "g", call: sinTimes, numConsts: 0, fwd: new Label((xs: Tensor[]) => [xs, []], "g_fwd"), bwd: new Label((_r: Tensor[], cts: Tensor[]) => cts, "g_bwd") }, args: [f([2, 3]), f([2, 3])] },
-  { params: { name: "g", call: withConst, numConsts: 0, fwd: new Label((xs: Tensor[]) => [xs, []], "g_fwd"), bwd: new Label((_r: Tensor[], cts: Tensor[]) => cts, "g_bwd") }, args: [f([3])] },
+  { params: { name: "g", fun: funOf(sinTimes), call: sinTimes, numConsts: 0, fwd: new Label((xs: Tensor[]) => [xs, []], "g_fwd"), bwd: new Label((_r: Tensor[], cts: Tensor[]) => cts, "g_bwd") }, args: [f([2, 3]), f([2, 3])] },
+  { params: { name: "g", fun: funOf(withConst), call: withConst, numConsts: 0, fwd: new Label((xs: Tensor[]) => [xs, []], "g_fwd"), bwd: new Label((_r: Tensor[], cts: Tensor[]) => cts, "g_bwd") }, args: [f([3])] },
 ];
 /** t -> sin(r) * t, known by its transpose. */
 const sinScale = (shape: number[]): Params => ({
@@ -314,22 +319,46 @@ function checkBatch(p: Primitive<any>, c: BatchCase, inAxes: (number | null)[], 
   });
   const loop = Array.from({ length: B }, (_, b) => bind(p, perExample(b), c.params));
 
-  const rule = p.batch as NonNullable<typeof p.batch>;
-  let calls = 0;
-  p.batch = (...a) => {
-    calls++;
-    return rule(...a);
-  };
-  let outs: Tensor[];
-  try {
-    outs = vmap((...xs: Tensor[]) => bind(p, xs, c.params), { inAxes })(...batched);
-  } finally {
-    p.batch = rule;
-  }
   const where = `${p.name} ${JSON.stringify(c.params)} with ${label} (inAxes ${JSON.stringify(inAxes)})`;
-  assert.is(calls, 1, `${where}: the batch rule ran ${calls} times`);
+  let outs: Tensor[];
+  if (p.customCall !== undefined) {
+    // The batch trace's processCustom*Call batches a custom call: there is no rule to count.
+    outs = vmap((...xs: Tensor[]) => bind(p, xs, c.params), { inAxes })(...batched);
+  } else {
+    const rule = p.batch as NonNullable<typeof p.batch>;
+    let calls = 0;
+    p.batch = (...a) => {
+      calls++;
+      return rule(...a);
+    };
+    try {
+      outs = vmap((...xs: Tensor[]) => bind(p, xs, c.params), { inAxes })(...batched);
+    } finally {
+      p.batch = rule;
+    }
+    assert.is(calls, 1, `${where}: the batch rule ran ${calls} times`);
+  }
   assert.is(outs.length, loop[0].length, `${where}: number of outputs`);
   outs.forEach((o, k) => sameValues(o, np.stack(loop.map((l) => l[k]), 0), `${where}, output ${k}`));
+}
+
+/**
+ * custom_lin is known only by its transpose, so it cannot run forward: its batch rule is checked on
+ * the staged map, transposed, against a loop of transposes (arguments: residual, then tangent).
+ */
+function checkLinearBatch(p: Primitive<any>, c: BatchCase, inAxes: (number | null)[], label: string): void {
+  const examples = Array.from({ length: B }, () => c.args.map((gen) => gen()));
+  const shared = c.args.map((gen) => gen());
+  const arg = (b: number, i: number) => (inAxes[i] === null ? shared[i] : examples[b][i]);
+  const stackAt = (i: number) => (inAxes[i] === null ? shared[i] : np.stack(examples.map((e) => e[i]), inAxes[i] as number));
+  const cts = examples.map(() => c.args[1]());
+  const loop = examples.map((_, b) => pullback(makeJaxpr((t: Tensor) => bind(p, [arg(b, 0), t], c.params)[0])(arg(b, 1)), [cts[b]])[0]);
+  const batchedMap = makeJaxpr((t: Tensor) => vmap((r: Tensor, u: Tensor) => bind(p, [r, u], c.params)[0], { inAxes: [inAxes[0], inAxes[1] ?? null] })(stackAt(0), t));
+  const tIn = stackAt(1);
+  const got = pullback(batchedMap(tIn), [np.stack(cts, 0)])[0];
+  const where = `${p.name} with ${label} (inAxes ${JSON.stringify(inAxes)})`;
+  if (inAxes[1] === null) sameValues(got, loop.reduce((a, l) => np.add(a, l)), `${where}: the unbatched tangent's cotangent sums the examples`);
+  else sameValues(got, np.stack(loop, inAxes[1]), where);
 }
 
 for (const p of allPrimitives) {
@@ -339,6 +368,12 @@ for (const p of allPrimitives) {
     for (const c of cases) {
       const n = c.args.length;
       const ranks = c.args.map((gen) => gen().ndim);
+      if (p.name === "custom_lin") {
+        checkLinearBatch(p, c, [0, 0], "both batched at axis 0");
+        checkLinearBatch(p, c, [null, 0], "the residual unbatched");
+        checkLinearBatch(p, c, [0, null], "the tangent unbatched");
+        continue;
+      }
       checkBatch(p, c, ranks.map(() => 0), "every argument batched at axis 0");
       // The batch axis last (for a scalar example that is axis 0 again, so use -1 to go through normalization).
       checkBatch(p, c, ranks.map((r) => (r === 0 ? -1 : r)), "every argument batched at its last axis");
@@ -349,6 +384,21 @@ for (const p of allPrimitives) {
     }
   });
 }
+
+test("a primitive declared not differentiable has zero tangents, from its batch cases with float inputs", () => {
+  let checked = 0;
+  for (const p of allPrimitives.filter((q) => !q.differentiable)) {
+    for (const c of batchCases[p.name] ?? []) {
+      const args = c.args.map((gen) => gen());
+      if (!args.every((a) => a.dtype === "float64")) continue;
+      const [outs, tangents] = jvp((...xs: Tensor[]) => bind(p, xs, c.params), args, args.map((a) => np.onesLike(a)));
+      assert.is(tangents.length, outs.length);
+      for (const t of tangents) assert.ok(Array.from(t.toTypedArray(), Number).every((v) => v === 0), `${p.name}: a nonzero tangent`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 10, `only ${checked} cases checked`);
+});
 
 test("every batch case names a registered primitive", () => {
   const unknown = Object.keys(batchCases).filter((n) => prim(n) === undefined);

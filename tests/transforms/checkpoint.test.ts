@@ -22,7 +22,8 @@ import {
 import { bind } from "../../src/core/trace.js";
 import { sinP } from "../../src/primitives/elementwise.js";
 import { checkpointP } from "../../src/transforms/checkpoint.js";
-import { linearizeFlat, pullback } from "../../src/transforms/linearize.js";
+import { linearizeFlat } from "../../src/interpreters/partial-eval.js";
+import { pullback } from "../../src/interpreters/transpose.js";
 import { guardTraceState } from "../guard.js";
 import { L, close } from "../helpers.js";
 

@@ -26,7 +26,8 @@ import {
 } from "../../src/index.js";
 import { UndefPrimal } from "../../src/core/primitive.js";
 import { ShapedArray } from "../../src/core/shaped-array.js";
-import { Label, avalsLabel, customLinP } from "../../src/transforms/custom.js";
+import { Label } from "../../src/core/label.js";
+import { avalsLabel, customLinP } from "../../src/interpreters/custom-rules.js";
 import { guardTraceState } from "../guard.js";
 import { close, throwsWith } from "../helpers.js";
 

@@ -27,7 +27,7 @@ import type { DType } from "../../src/core/dtype.js";
 import { type Params, allPrimitives } from "../../src/core/primitive.js";
 import { ShapedArray } from "../../src/core/shaped-array.js";
 import { ArrayTensor } from "../../src/core/tensor.js";
-import { evalJaxpr } from "../../src/ir/eval.js";
+import { evalJaxpr } from "../../src/interpreters/eval.js";
 import { jitInspect } from "../../src/transforms/jit.js";
 import { MAX_CHAIN } from "../../src/transforms/jit-compile.js";
 import { guardTraceState } from "../guard.js";
