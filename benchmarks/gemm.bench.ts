@@ -1,24 +1,29 @@
 // Matmul kernels side by side in one interleaved run: the JavaScript kernel against the
 // WebAssembly SIMD kernel, on a 256x784 @ 784x512 matmul and on value+grad of a
 // 256x784 -> 512 -> 10 MLP (relu, softmax cross-entropy), in float64 and float32; torch (one
-// thread) as an optional row when Debian's python3 can import it.
+// thread) as an optional column when Debian's python3 can import it. The wasm kernel runs on one
+// thread and on the default number of threads (availableParallelism, at most 4).
 //
 //   npx tsx --expose-gc benchmarks/gemm.bench.ts
 import { spawnSync } from "node:child_process";
 import { type Tensor, nn, np, valueAndGrad } from "../src/index.js";
-import { setWasmGemm, wasmGemmEnabled } from "../src/backend/wasm/gemm.js";
+import { setWasmGemm, wasmGemmEnabled, wasmGemmLimits } from "../src/backend/wasm/gemm.js";
 import { fmtMs, fmtRatio, machine, markdownTable, pairedRatio, randomArray, timeTogether } from "./timing.js";
 
 const [M, K, H, O] = [256, 784, 512, 10];
 type Float = "float64" | "float32";
 
-function onPath<T>(wasm: boolean, fn: () => T): () => T {
+const defaultThreads = wasmGemmLimits.threads;
+/** `fn` on the JS kernel (threads = 0) or the wasm kernel on that many threads. */
+function onPath<T>(threads: number, fn: () => T): () => T {
   return () => {
-    const was = setWasmGemm(wasm);
+    const was = setWasmGemm(threads > 0);
+    wasmGemmLimits.threads = Math.max(1, threads);
     try {
       return fn();
     } finally {
       setWasmGemm(was);
+      wasmGemmLimits.threads = defaultThreads;
     }
   };
 }
@@ -38,10 +43,12 @@ function contenders(d: Float): Record<string, () => unknown> {
   };
   const step = valueAndGrad(loss);
   return {
-    [`matmul ${d} js`]: onPath(false, () => np.matmul(A, B)),
-    [`matmul ${d} wasm`]: onPath(true, () => np.matmul(A, B)),
-    [`mlp ${d} js`]: onPath(false, () => step(params, x, y)),
-    [`mlp ${d} wasm`]: onPath(true, () => step(params, x, y)),
+    [`matmul ${d} js`]: onPath(0, () => np.matmul(A, B)),
+    [`matmul ${d} wasm`]: onPath(1, () => np.matmul(A, B)),
+    [`matmul ${d} wasm-threads`]: onPath(defaultThreads, () => np.matmul(A, B)),
+    [`mlp ${d} js`]: onPath(0, () => step(params, x, y)),
+    [`mlp ${d} wasm`]: onPath(1, () => step(params, x, y)),
+    [`mlp ${d} wasm-threads`]: onPath(defaultThreads, () => step(params, x, y)),
   };
 }
 
@@ -86,17 +93,19 @@ const torch = torchRows();
 const rows: string[][] = [];
 for (const what of ["matmul", "mlp"]) {
   for (const d of ["float64", "float32"]) {
-    const js = t[`${what} ${d} js`], wasm = t[`${what} ${d} wasm`];
+    const js = t[`${what} ${d} js`], wasm = t[`${what} ${d} wasm`], thr = t[`${what} ${d} wasm-threads`];
     const speedup = pairedRatio((r) => js.samples[r], (r) => wasm.samples[r], js.samples.length);
+    const threadGain = pairedRatio((r) => wasm.samples[r], (r) => thr.samples[r], js.samples.length);
     const gflops = (ms: number) => (what === "matmul" ? `${((2 * M * K * H) / ms / 1e6).toFixed(1)} GFLOP/s` : "");
     const tc = torch[`${what} ${d} torch`];
     rows.push([
       what === "matmul" ? `matmul ${M}x${K} @ ${K}x${H}` : `MLP ${M}x${K}→${H}→${O} value+grad`, d,
       `${fmtMs(js.ms)} ${gflops(js.ms)}`.trim(), `${fmtMs(wasm.ms)} ${gflops(wasm.ms)}`.trim(), fmtRatio(speedup),
-      tc === undefined ? "n/a" : `${fmtMs(tc)} (wasm/torch ${fmtRatio(wasm.ms / tc)})`,
+      `${fmtMs(thr.ms)} ${gflops(thr.ms)} (${fmtRatio(threadGain)} vs 1)`.trim(),
+      tc === undefined ? "n/a" : `${fmtMs(tc)} (best wasm/torch ${fmtRatio(Math.min(wasm.ms, thr.ms) / tc)})`,
     ]);
   }
 }
 const f32 = pairedRatio((r) => t["mlp float64 wasm"].samples[r], (r) => t["mlp float32 wasm"].samples[r], 11);
-console.log(markdownTable(["workload", "dtype", "JS kernel", "wasm SIMD kernel", "speedup", "torch 1 thread"], rows));
+console.log(markdownTable(["workload", "dtype", "JS kernel", "wasm SIMD, 1 thread", "speedup", `wasm SIMD, ${defaultThreads} threads`, "torch 1 thread"], rows));
 console.log(`\nMLP float64 / float32 time on the wasm kernel: ${fmtRatio(f32)}. ${machine()}; medians of 11 interleaved rounds.`);

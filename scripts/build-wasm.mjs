@@ -10,12 +10,13 @@ const root = new URL("../", import.meta.url);
 export const WAT_PATH = fileURLToPath(new URL("src/backend/wasm/gemm.wat", root));
 export const GENERATED_PATH = fileURLToPath(new URL("src/backend/wasm/gemm-wasm.generated.ts", root));
 
-/** The WebAssembly binary of a WAT text, with the SIMD proposal enabled. */
+/** The WebAssembly binary of a WAT text, with the SIMD and threads (shared memory) proposals enabled. */
 export async function compileWat(text, filename = "gemm.wat") {
   const tools = await wabt();
-  const mod = tools.parseWat(filename, text, { simd: true });
+  const features = { simd: true, threads: true };
+  const mod = tools.parseWat(filename, text, features);
   try {
-    mod.validate();
+    mod.validate(features);
     return mod.toBinary({ log: false, write_debug_names: false }).buffer;
   } finally {
     mod.destroy();

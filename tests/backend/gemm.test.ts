@@ -8,10 +8,12 @@ import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
 import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { GENERATED_PATH, WAT_PATH, compileWat, generatedModule } from "../../scripts/build-wasm.mjs";
 import { type Arr, view } from "../../src/backend/ndarray-view.js";
 import { batchMatmul } from "../../src/backend/structural.js";
-import { loadKernels, setWasmGemm, wasmBatchMatmul, wasmGemmEnabled, wasmGemmLimits } from "../../src/backend/wasm/gemm.js";
+import { defaultThreads, keptInstance, loadKernels, runRows, setWasmGemm, wasmBatchMatmul, wasmGemmEnabled, wasmGemmLimits } from "../../src/backend/wasm/gemm.js";
+import { throwsWith } from "../helpers.js";
 import type { DType } from "../../src/core/dtype.js";
 import { np } from "../../src/index.js";
 
@@ -191,13 +193,47 @@ test("memory: a product above the kept size runs on an instance of its own; abov
   const want = naive(a, b);
   checkClose(run(false, a, b, "float64").data, want, 1e-14, "js");
   checkClose(withKernel(true, () => batchMatmul(a, b, "float64"), { keepBytes: 0 }).data, want, 1e-14, "own instance");
-  assert.is(withKernel(true, () => wasmBatchMatmul(a, b, "float64"), { maxBytes: 1000 }), null);
-  checkClose(withKernel(true, () => batchMatmul(a, b, "float64"), { maxBytes: 1000 }).data, want, 1e-14, "over the limit");
+  assert.is(withKernel(true, () => wasmBatchMatmul(a, b, "float64"), { keepBytes: 0, maxBytes: 1000 }), null);
+  checkClose(withKernel(true, () => batchMatmul(a, b, "float64"), { keepBytes: 0, maxBytes: 1000 }).data, want, 1e-14, "over the limit");
   // Growing the kept memory between calls keeps earlier results intact.
   const big = operand(1, 300, 300, "row-major", "float32", 8);
   const c1 = run(true, a, b, "float64"), c2 = run(true, big, big, "float32");
   checkClose(c1.data, want, 1e-14, "before growing");
   checkClose(c2.data, naive(big, big), EPS32 * 301, "grown");
+});
+
+test("worker threads split products by rows of C and change no bits", () => {
+  for (const d of ["float64", "float32"] as Float[]) {
+    for (const [nb, m, k, n] of [[1, 64, 300, 50], [3, 37, 20, 9], [1, 9, 5, 130], [2, 8, 3, 3]] as const) {
+      const a = operand(nb, m, k, "transposed", d, m), b = operand(nb, k, n, "row-major", d, n);
+      const one = Array.from(withKernel(true, () => batchMatmul(a, b, d), { threads: 1 }).data);
+      for (const threads of [2, 3, 5]) {
+        const many = Array.from(withKernel(true, () => batchMatmul(a, b, d), { threads, threadMinWork: 1 }).data);
+        assert.equal(many, one, `${d} [${nb}] ${m}x${k}x${n} on ${threads} threads`);
+      }
+    }
+  }
+  // A product that needs an instance of its own stays on one thread.
+  const a = operand(1, 64, 70, "row-major", "float64", 1), b = operand(1, 70, 40, "row-major", "float64", 2);
+  checkClose(withKernel(true, () => batchMatmul(a, b, "float64"), { keepBytes: 0, threads: 2, threadMinWork: 1 }).data, naive(a, b), 1e-14, "own instance");
+});
+
+test("JACOBI_GEMM_THREADS sets the thread count; anything but a positive integer means the machine's", () => {
+  const machine = Math.min(4, availableParallelism());
+  assert.is(defaultThreads("1"), 1);
+  assert.is(defaultThreads("3"), 3);
+  for (const bad of [undefined, "", "0", "-2", "1.5", "many"]) assert.is(defaultThreads(bad), machine, String(bad));
+});
+
+test("a worker whose kernel traps is reported, and the pool keeps working", () => {
+  const inst = keptInstance();
+  if (inst.memory.buffer.byteLength < 1 << 20) inst.memory.grow(16);
+  const bytes = inst.memory.buffer.byteLength;
+  // Rows 0-3 (this thread) read inside the memory, rows 4-7 (the worker) past its end.
+  const sam = Math.floor(bytes / 8 / 3.5);
+  throwsWith(() => runRows(inst, [0, 1, 0, sam, 1, 0, 0, 1, 1, 0, 0, 0, 8, 1, 1, 4096, 8192], [[4096, 8192], [65536, 131072]]), Error, ["matmul worker thread failed"]);
+  const x = operand(1, 16, 50, "row-major", "float64", 3), y = operand(1, 50, 12, "row-major", "float64", 4);
+  checkClose(withKernel(true, () => batchMatmul(x, y, "float64"), { threads: 2, threadMinWork: 1 }).data, naive(x, y), 1e-14, "after a failure");
 });
 
 test("int32 and mixed buffers stay on the JavaScript kernel", () => {

@@ -1,6 +1,10 @@
 // Runs batched matmuls on the WebAssembly SIMD kernels of gemm.wat: copies the operands into the
 // module's memory, runs the kernel per batch and copies C out. float64 computes in f64x2 lanes
 // (same order of operations as the JavaScript kernel, so the same bits), float32 in f32x4 lanes.
+// Large products are split by rows of C across worker threads that share the module's memory; each
+// element is still summed in the same order, so threads change no bits.
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
 import type { TypedArray } from "../../core/dtype.js";
 import type { Arr } from "../ndarray-view.js";
 import { GEMM_WASM_BASE64 } from "./gemm-wasm.generated.js";
@@ -10,7 +14,6 @@ type Kernel = (
   c: number, m: number, k: number, n: number, pa: number, pb: number,
 ) => void;
 interface Exports {
-  memory: WebAssembly.Memory;
   gemm_f64: Kernel;
   gemm_f32: Kernel;
 }
@@ -20,6 +23,16 @@ interface Exports {
 const MC = 128, KC = 256, NC = 1024, NR = 8;
 const SCRATCH = 128;
 const PAGE = 65536;
+const MAX_PAGES = 65536;
+
+/**
+ * Threads for large products: JACOBI_GEMM_THREADS when it is a positive integer (1: no workers),
+ * else the machine's parallelism, at most 4.
+ */
+export function defaultThreads(setting = process.env.JACOBI_GEMM_THREADS): number {
+  const t = Number(setting);
+  return Number.isInteger(t) && t >= 1 ? t : Math.min(4, availableParallelism());
+}
 
 /** Internal tuning, mutable so that tests can reach every path. */
 export const wasmGemmLimits = {
@@ -29,10 +42,13 @@ export const wasmGemmLimits = {
   keepBytes: 64 << 20,
   /** Beyond this a product stays on the JavaScript kernel (wasm32 memories end at 4 GiB). */
   maxBytes: 2 ** 31,
+  /** Threads (this one and workers) that share a product of at least threadMinWork multiply-adds, split by rows of C. */
+  threads: defaultThreads(),
+  threadMinWork: 1 << 21,
 };
 
 let module: WebAssembly.Module | null | undefined;
-let shared: Exports | null = null;
+let shared: Instance | null = null;
 let enabled = process.env.JACOBI_WASM !== "0";
 
 /**
@@ -114,8 +130,87 @@ function place(x: Arr, at: number, size: number): Placed {
   };
 }
 
-function instantiate(): Exports {
-  return new WebAssembly.Instance(compiled() as WebAssembly.Module).exports as unknown as Exports;
+/** An instance of the kernels with the shared memory it runs on. */
+export interface Instance extends Exports { memory: WebAssembly.Memory }
+
+function instantiate(): Instance {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  const exports = new WebAssembly.Instance(compiled() as WebAssembly.Module, { env: { memory } }).exports as unknown as Exports;
+  return { ...exports, memory };
+}
+
+// Worker threads that run rows of a product on the kept instance's memory. Each waits on its
+// control words: JOB slots describe the product and its rows, state goes idle -> posted -> done
+// (or failed), and the main thread blocks in Atomics.wait until every posted part is done.
+const IDLE = 0, POSTED = 1, DONE = 2, FAILED = 3;
+const WORKER = `
+const { workerData } = require("node:worker_threads");
+const { module, memory, ctrl } = workerData;
+const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
+for (;;) {
+  Atomics.wait(ctrl, 0, ${IDLE});
+  let state = ${DONE};
+  try {
+    const [, f32, nb, a, sam, sak, sab, b, sbk, sbn, sbb, c, scb, m, k, n, pa, pb] = ctrl;
+    const kernel = f32 ? e.gemm_f32 : e.gemm_f64;
+    for (let t = 0; t < nb; t++) kernel(a + t * sab, sam, sak, b + t * sbb, sbk, sbn, c + t * scb, m, k, n, pa, pb);
+  } catch {
+    state = ${FAILED};
+  }
+  Atomics.store(ctrl, 0, state);
+  Atomics.notify(ctrl, 0);
+  Atomics.wait(ctrl, 0, state);
+}`;
+const pool: Int32Array[] = [];
+
+function workers(count: number, inst: Instance): Int32Array[] {
+  while (pool.length < count) {
+    const ctrl = new Int32Array(new SharedArrayBuffer(18 * 4));
+    new Worker(WORKER, { eval: true, workerData: { module: compiled(), memory: inst.memory, ctrl } }).unref();
+    pool.push(ctrl);
+  }
+  return pool;
+}
+
+/** One product on the kernels: addresses in bytes, strides in elements, rows [0, m) of C. */
+export type Job = [f32: number, nb: number, a: number, sam: number, sak: number, sab: number, b: number, sbk: number, sbn: number, sbb: number, c: number, scb: number, m: number, k: number, n: number, pa: number, pb: number];
+
+/**
+ * Runs `job` split by rows of C into `parts.length` pieces: the first on this thread, the others
+ * on worker threads, each with its own packing areas `parts[i]` = [pa, pb]. Throws when a worker
+ * failed (a kernel trapped: a bug, never bad input).
+ */
+export function runRows(inst: Instance, job: Job, parts: [number, number][]): void {
+  const [f32, nb, a, sam, sak, sab, b, sbk, sbn, sbb, c, scb, m, k, n] = job;
+  const kernel = f32 ? inst.gemm_f32 : inst.gemm_f64;
+  const size = f32 ? 4 : 8;
+  // Rows per part, a multiple of the tile height so that only the last part has an edge tile.
+  const rows = Math.ceil(m / parts.length / 4) * 4;
+  const posted: Int32Array[] = [];
+  const ctrls = parts.length > 1 ? workers(parts.length - 1, inst) : [];
+  for (let p = 1; p < parts.length && p * rows < m; p++) {
+    const r0 = p * rows, ctrl = ctrls[p - 1];
+    ctrl.set([f32, nb, a + r0 * sam * size, sam, sak, sab, b, sbk, sbn, sbb, c + r0 * n * size, scb, Math.min(rows, m - r0), k, n, ...parts[p]], 1);
+    Atomics.store(ctrl, 0, POSTED);
+    Atomics.notify(ctrl, 0);
+    posted.push(ctrl);
+  }
+  const [pa, pb] = parts[0];
+  for (let t = 0; t < nb; t++) kernel(a + t * sab, sam, sak, b + t * sbb, sbk, sbn, c + t * scb, Math.min(rows, m), k, n, pa, pb);
+  let failed = false;
+  for (const ctrl of posted) {
+    Atomics.wait(ctrl, 0, POSTED);
+    failed ||= Atomics.load(ctrl, 0) === FAILED;
+    Atomics.store(ctrl, 0, IDLE);
+    Atomics.notify(ctrl, 0);
+  }
+  if (failed) throw new Error("jacobi: a matmul worker thread failed");
+}
+
+/** The kept instance, created on first use (tests reach it to exercise runRows). */
+export function keptInstance(): Instance {
+  shared ??= instantiate();
+  return shared;
 }
 
 /**
@@ -127,20 +222,25 @@ export function wasmBatchMatmul(a: Arr, b: Arr, dtype: "float64" | "float32"): F
   const [nb, m, k] = a.shape;
   const n = b.shape[2];
   const size = dtype === "float64" ? 8 : 4;
-  const A = place(a, SCRATCH, size);
-  const B = place(b, SCRATCH + A.bytes, size);
-  const cAt = SCRATCH + A.bytes + B.bytes;
+  const work = nb * m * n * k;
+  const lim = wasmGemmLimits;
+  const A = place(a, 0, size);
+  const B = place(b, A.bytes, size);
+  const cAt = A.bytes + B.bytes;
   const cBytes = align(nb * m * n * size);
-  const paAt = cAt + cBytes;
-  const pbAt = paAt + align(MC * KC * size);
-  const total = pbAt + KC * (Math.min(n, NC) + NR) * size;
-  if (total > wasmGemmLimits.maxBytes) return null;
-
-  let inst: Exports;
-  if (total <= wasmGemmLimits.keepBytes) {
-    shared ??= instantiate();
-    inst = shared;
-  } else inst = instantiate();
+  const paBytes = align(SCRATCH + MC * KC * size), pbBytes = align(KC * (Math.min(n, NC) + NR) * size);
+  const fixed = cAt + cBytes;
+  const threads = work >= lim.threadMinWork && m >= 8 ? Math.max(1, Math.min(lim.threads, m >> 2)) : 1;
+  let total = fixed + threads * (paBytes + pbBytes);
+  let inst: Instance, parts = threads;
+  if (total <= lim.keepBytes) inst = keptInstance();
+  else {
+    // A product that runs on an instance of its own stays on this thread.
+    parts = 1;
+    total = fixed + paBytes + pbBytes;
+    if (total > lim.maxBytes) return null;
+    inst = instantiate();
+  }
   const have = inst.memory.buffer.byteLength;
   if (total > have) inst.memory.grow(Math.ceil((total - have) / PAGE));
 
@@ -149,10 +249,8 @@ export function wasmBatchMatmul(a: Arr, b: Arr, dtype: "float64" | "float32"): F
   A.copy(heap);
   B.copy(heap);
   heap.fill(0, cAt / size, (cAt + cBytes) / size);
-  const kernel = dtype === "float64" ? inst.gemm_f64 : inst.gemm_f32;
   const [sab, sam, sak] = A.stride, [sbb, sbk, sbn] = B.stride;
-  for (let t = 0; t < nb; t++) {
-    kernel(A.base + t * sab * size, sam, sak, B.base + t * sbb * size, sbk, sbn, cAt + t * m * n * size, m, k, n, paAt, pbAt);
-  }
+  const areas = Array.from({ length: parts }, (_, i): [number, number] => [fixed + i * (paBytes + pbBytes), fixed + i * (paBytes + pbBytes) + paBytes]);
+  runRows(inst, [size === 4 ? 1 : 0, nb, A.base, sam, sak, sab * size, B.base, sbk, sbn, sbb * size, cAt, m * n * size, m, k, n, 0, 0], areas);
   return heap.slice(cAt / size, cAt / size + nb * m * n);
 }

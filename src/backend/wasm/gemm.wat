@@ -9,12 +9,13 @@
 ;; from zero within a KC block and adds the block's sum to C: for float64 with KC = 256 this is the
 ;; order of the JavaScript kernel in structural.ts, so the two give identical bits.
 ;;
-;; Operands live in this module's memory where the caller copied them, addressed in bytes, with
+;; Operands live in the imported memory where the caller copied them, addressed in bytes, with
 ;; strides in elements (any sign). C is row-major with n columns and must hold zeros (or values to
-;; add to) on entry. Bytes [0, 128) are scratch for edge tiles; the caller's data starts at 128 or
-;; later.
+;; add to) on entry. The memory is shared so that worker threads can run the same kernels on other
+;; rows of C at once: everything a call writes besides its rows of C is in its own pa and pb areas
+;; (edge tiles spill to the first 128 bytes of pa).
 (module
-  (memory (export "memory") 1)
+  (memory (import "env" "memory") 1 65536 shared)
 
   ;; Packs `valid` (<= R) lines of kc values into dst as kc groups of R, padding with zeros:
   ;; dst[p * R + r] = src[r * rs + p * ps] (rs, ps in bytes).
@@ -76,12 +77,12 @@
       (br_if $rows (i32.lt_u (local.get $p) (local.get $kc)))))
 
   ;; Adds the first h rows and w columns of the tile spilled at address 0 (rows of 32 bytes) to C.
-  (func $add_edge_f64 (param $c i32) (param $ldc i32) (param $h i32) (param $w i32)
+  (func $add_edge_f64 (param $s i32) (param $c i32) (param $ldc i32) (param $h i32) (param $w i32)
     (local $r i32) (local $j i32) (local $t i32) (local $o i32)
     (loop $rows
       (local.set $j (i32.const 0))
       (local.set $o (local.get $c))
-      (local.set $t (i32.shl (local.get $r) (i32.const 5)))
+      (local.set $t (i32.add (local.get $s) (i32.shl (local.get $r) (i32.const 5))))
       (loop $cols
         (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (f64.load (local.get $t))))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
@@ -92,12 +93,12 @@
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $rows (i32.lt_u (local.get $r) (local.get $h)))))
 
-  (func $add_edge_f32 (param $c i32) (param $ldc i32) (param $h i32) (param $w i32)
+  (func $add_edge_f32 (param $s i32) (param $c i32) (param $ldc i32) (param $h i32) (param $w i32)
     (local $r i32) (local $j i32) (local $t i32) (local $o i32)
     (loop $rows
       (local.set $j (i32.const 0))
       (local.set $o (local.get $c))
-      (local.set $t (i32.shl (local.get $r) (i32.const 5)))
+      (local.set $t (i32.add (local.get $s) (i32.shl (local.get $r) (i32.const 5))))
       (loop $cols
         (f32.store (local.get $o) (f32.add (f32.load (local.get $o)) (f32.load (local.get $t))))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
@@ -109,7 +110,7 @@
       (br_if $rows (i32.lt_u (local.get $r) (local.get $h)))))
 
   ;; One 4 x 4 float64 tile: C[0:h, 0:w] += sum over kc of (column of pa) x (row of pb).
-  (func $tile_f64 (param $kc i32) (param $pa i32) (param $pb i32) (param $c i32) (param $ldc i32) (param $h i32) (param $w i32)
+  (func $tile_f64 (param $s i32) (param $kc i32) (param $pa i32) (param $pb i32) (param $c i32) (param $ldc i32) (param $h i32) (param $w i32)
     (local $b0 v128) (local $b1 v128) (local $x v128) (local $end i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
@@ -146,18 +147,18 @@
         (v128.store (local.get $c) (f64x2.add (v128.load (local.get $c)) (local.get $c30)))
         (v128.store offset=16 (local.get $c) (f64x2.add (v128.load offset=16 (local.get $c)) (local.get $c31))))
       (else
-        (v128.store (i32.const 0) (local.get $c00))
-        (v128.store (i32.const 16) (local.get $c01))
-        (v128.store (i32.const 32) (local.get $c10))
-        (v128.store (i32.const 48) (local.get $c11))
-        (v128.store (i32.const 64) (local.get $c20))
-        (v128.store (i32.const 80) (local.get $c21))
-        (v128.store (i32.const 96) (local.get $c30))
-        (v128.store (i32.const 112) (local.get $c31))
-        (call $add_edge_f64 (local.get $c) (local.get $ldc) (local.get $h) (local.get $w)))))
+        (v128.store (local.get $s) (local.get $c00))
+        (v128.store offset=16 (local.get $s) (local.get $c01))
+        (v128.store offset=32 (local.get $s) (local.get $c10))
+        (v128.store offset=48 (local.get $s) (local.get $c11))
+        (v128.store offset=64 (local.get $s) (local.get $c20))
+        (v128.store offset=80 (local.get $s) (local.get $c21))
+        (v128.store offset=96 (local.get $s) (local.get $c30))
+        (v128.store offset=112 (local.get $s) (local.get $c31))
+        (call $add_edge_f64 (local.get $s) (local.get $c) (local.get $ldc) (local.get $h) (local.get $w)))))
 
   ;; One 4 x 8 float32 tile.
-  (func $tile_f32 (param $kc i32) (param $pa i32) (param $pb i32) (param $c i32) (param $ldc i32) (param $h i32) (param $w i32)
+  (func $tile_f32 (param $s i32) (param $kc i32) (param $pa i32) (param $pb i32) (param $c i32) (param $ldc i32) (param $h i32) (param $w i32)
     (local $b0 v128) (local $b1 v128) (local $x v128) (local $end i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
@@ -194,25 +195,28 @@
         (v128.store (local.get $c) (f32x4.add (v128.load (local.get $c)) (local.get $c30)))
         (v128.store offset=16 (local.get $c) (f32x4.add (v128.load offset=16 (local.get $c)) (local.get $c31))))
       (else
-        (v128.store (i32.const 0) (local.get $c00))
-        (v128.store (i32.const 16) (local.get $c01))
-        (v128.store (i32.const 32) (local.get $c10))
-        (v128.store (i32.const 48) (local.get $c11))
-        (v128.store (i32.const 64) (local.get $c20))
-        (v128.store (i32.const 80) (local.get $c21))
-        (v128.store (i32.const 96) (local.get $c30))
-        (v128.store (i32.const 112) (local.get $c31))
-        (call $add_edge_f32 (local.get $c) (local.get $ldc) (local.get $h) (local.get $w)))))
+        (v128.store (local.get $s) (local.get $c00))
+        (v128.store offset=16 (local.get $s) (local.get $c01))
+        (v128.store offset=32 (local.get $s) (local.get $c10))
+        (v128.store offset=48 (local.get $s) (local.get $c11))
+        (v128.store offset=64 (local.get $s) (local.get $c20))
+        (v128.store offset=80 (local.get $s) (local.get $c21))
+        (v128.store offset=96 (local.get $s) (local.get $c30))
+        (v128.store offset=112 (local.get $s) (local.get $c31))
+        (call $add_edge_f32 (local.get $s) (local.get $c) (local.get $ldc) (local.get $h) (local.get $w)))))
 
   ;; C[m, n] += A[m, k] B[k, n] in float64. a, b, c: byte addresses of A[0, 0], B[0, 0], C[0, 0];
-  ;; strides in elements; pa, pb: room for MC x KC and KC x NC packed values (NC rounded up to NR).
+  ;; strides in elements; pa: 128 bytes of scratch, then room for MC x KC packed values; pb: room
+  ;; for KC x NC packed values (NC rounded up to NR).
   ;; Requires m, n, k >= 1.
   (func (export "gemm_f64")
     (param $a i32) (param $sam i32) (param $sak i32)
     (param $b i32) (param $sbk i32) (param $sbn i32)
     (param $c i32) (param $m i32) (param $k i32) (param $n i32) (param $pa i32) (param $pb i32)
     (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32)
-    (local $jr i32) (local $ir i32) (local $ldc i32)
+    (local $jr i32) (local $ir i32) (local $ldc i32) (local $s i32)
+    (local.set $s (local.get $pa))
+    (local.set $pa (i32.add (local.get $pa) (i32.const 128)))
     (local.set $ldc (i32.shl (local.get $n) (i32.const 3)))
     ;; element strides to byte strides
     (local.set $sam (i32.shl (local.get $sam) (i32.const 3)))
@@ -254,7 +258,7 @@
           (loop $jrs
             (local.set $ir (i32.const 0))
             (loop $irs
-              (call $tile_f64 (local.get $kc)
+              (call $tile_f64 (local.get $s) (local.get $kc)
                 (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 3)))
                 (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 3)))
                 (i32.add (local.get $c) (i32.add
@@ -280,7 +284,9 @@
     (param $b i32) (param $sbk i32) (param $sbn i32)
     (param $c i32) (param $m i32) (param $k i32) (param $n i32) (param $pa i32) (param $pb i32)
     (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32)
-    (local $jr i32) (local $ir i32) (local $ldc i32)
+    (local $jr i32) (local $ir i32) (local $ldc i32) (local $s i32)
+    (local.set $s (local.get $pa))
+    (local.set $pa (i32.add (local.get $pa) (i32.const 128)))
     (local.set $ldc (i32.shl (local.get $n) (i32.const 2)))
     (local.set $sam (i32.shl (local.get $sam) (i32.const 2)))
     (local.set $sak (i32.shl (local.get $sak) (i32.const 2)))
@@ -321,7 +327,7 @@
           (loop $jrs
             (local.set $ir (i32.const 0))
             (loop $irs
-              (call $tile_f32 (local.get $kc)
+              (call $tile_f32 (local.get $s) (local.get $kc)
                 (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 2)))
                 (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 2)))
                 (i32.add (local.get $c) (i32.add
