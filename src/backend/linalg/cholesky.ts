@@ -62,7 +62,8 @@ function factor(w: Float64Array, o: number, n: number): number {
     }
     if (k1 < n) trailingUpdate(w, o, n, k0, k1);
   }
-  for (let i = 0; i < n; i++) w.fill(0, o + i * n + i + 1, o + (i + 1) * n);
+  // A plain loop: one fill() call per row costs more than the zeros for small matrices.
+  for (let i = 0; i < n; i++) for (let p = o + i * n + i + 1; p < o + (i + 1) * n; p++) w[p] = 0;
   return 0;
 }
 
