@@ -1,7 +1,7 @@
 // The public surface of jacobi (../shared/API.md): nothing else is exported.
 import { np } from "./numpy/index.js";
 export { np };
-export { nn } from "./nn.js";
+export { nn } from "./nn/index.js";
 export { Tensor } from "./core/tensor.js";
 export type { TensorLike } from "./core/tensor.js";
 export type { DType } from "./core/dtype.js";
@@ -23,3 +23,5 @@ export { checkpoint } from "./transforms/checkpoint.js";
 export { jit, type JitOptions } from "./transforms/jit.js";
 export { optim, type GradientTransformation, type OptState, type Schedule, type ScalarOrSchedule, type Mask, type MaskTree } from "./optim/index.js";
 export { random } from "./random/index.js";
+export { InternalError, OptionsError } from "./core/errors.js";
+export { GradCheckError } from "./transforms/check-grads.js";
