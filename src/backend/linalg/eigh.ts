@@ -167,7 +167,8 @@ function tql(d: Float64Array, e: Float64Array, n: number, z: Float64Array | null
           }
         }
       }
-      p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+      // e[l] / dl1 first: el1 * e[l] alone overflows (or underflows) for entries near 1e±155.
+      p = -s * s2 * c3 * el1 * (e[l] / dl1);
       e[l] = s * p;
       d[l] = c * p;
       if (!(Math.abs(e[l]) > EPS * tst)) break;

@@ -187,6 +187,25 @@ test("singular and nearly singular: subnormal pivots are divided, zero pivots ke
   assert.is(bidiagonalQr(Float64Array.of(1, 1), Float64Array.of(1, 0), 2, null, 2, null, 0), false);
 });
 
+test("huge and tiny scales neither overflow nor underflow: results scale with the input", () => {
+  const n = 6;
+  const base = randomMatrix(n * n, 70);
+  const sym = Float64Array.from(base, (_, i) => base[Math.max(Math.floor(i / n), i % n) * n + Math.min(Math.floor(i / n), i % n)]);
+  const spd = spdMatrix(n, 71);
+  const s1 = svd(base, 1, n, n).s, w1 = eigh(sym, 1, n).w, r1 = qr(base, 1, n, n).r, l1 = cholesky(spd, 1, n).l;
+  for (const scale of [1e200, 1e-200]) {
+    const up = (x: ArrayLike<number>) => Float64Array.from(x, (v) => v * scale);
+    const down = (x: ArrayLike<number>) => Array.from(x, (v) => v / scale);
+    near(down(svd(up(base), 1, n, n).s), s1, 1e-13, `svd x ${scale}`);
+    near(down(eigh(up(sym), 1, n).w), w1, 1e-13, `eigh x ${scale}`);
+    near(down(qr(up(base), 1, n, n).r), r1, 1e-13, `qr x ${scale}`);
+    near([slogdet(up(base), 1, n).logabsdet[0] - n * Math.log(scale)], [slogdet(base, 1, n).logabsdet[0]], 1e-13, `slogdet x ${scale}`);
+    near(solve(up(base), up(spd.subarray(0, n)), 1, n, 1), solve(base, spd.slice(0, n), 1, n, 1), 1e-12, `solve x ${scale}`);
+    // L scales with the square root.
+    near(Array.from(cholesky(up(spd), 1, n).l, (v) => v / Math.sqrt(scale)), l1, 1e-13, `cholesky x ${scale}`);
+  }
+});
+
 test("inputs are not mutated", () => {
   const a = spdMatrix(5, 60), b = randomMatrix(10, 61);
   const a0 = a.slice(), b0 = b.slice();
