@@ -1,6 +1,7 @@
 // The `random` namespace: JAX's jax.random with counter-based threefry keys.
 import { bits, foldIn, key, keyData, split } from "./keys.js";
 import * as G from "./gamma.js";
+import { choice, permutation } from "./permutation.js";
 import { poisson } from "./poisson.js";
 import * as S from "./samplers.js";
 
@@ -26,4 +27,6 @@ export const random = {
   beta: G.beta,
   dirichlet: G.dirichlet,
   poisson,
+  permutation,
+  choice,
 };

@@ -157,7 +157,7 @@ export function gumbel(key: TensorLike, shape: Shape | number = [], opts: DTypeO
   return gumbelImpl(checkKey(key, "random.gumbel"), checkShapeArg(shape, "random.gumbel"), dtype);
 }
 
-function gumbelImpl(key: Tensor, shape: Shape, dtype: FloatDType): Tensor {
+export function gumbelImpl(key: Tensor, shape: Shape, dtype: FloatDType): Tensor {
   const u = uniformImpl("random.gumbel", key, shape, dtype, tiny(dtype), 1);
   return P.neg(P.log(P.neg(P.log(u))));
 }

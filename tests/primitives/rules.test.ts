@@ -293,6 +293,10 @@ batchCases.erf_inv = unary((s) => f(s, -0.99, 0.99));
 batchCases.lgamma = unary((s) => f(s, -3.7, 5));
 batchCases.digamma = unary((s) => f(s, -3.7, 5));
 batchCases.random_gamma_grad = binary((s) => f(s, 0.3, 4));
+batchCases.sort = [
+  { params: { dimension: 1 }, args: [words([2, 3]), i32([2, 3])] },
+  { params: { dimension: 0 }, args: [f([4]), b8([4])] },
+];
 
 const B = 3;
 
