@@ -20,6 +20,15 @@ export class TreeError extends JacobiError {}
  * be linear in, say): a bug in jacobi or in a rule declared with it, not in the caller's input.
  */
 export class InternalError extends JacobiError {}
+/** An options object with unknown keys or bad values: `problems` lists every one, the message all of them. */
+export class OptionsError extends JacobiError {
+  constructor(
+    readonly where: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${where}: ${problems.join("; ")}`);
+  }
+}
 
 export const fmtShape = (s: readonly number[]): string => `[${s.join(",")}]`;
 

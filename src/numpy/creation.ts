@@ -2,6 +2,7 @@ import { eyeArr, packValues, progressionArr } from "../backend/creation.js";
 import { view } from "../backend/ndarray-view.js";
 import { asTensor, describe, fromArr } from "../core/convert.js";
 import { type DType, allocate, checkAllocation, checkDType, isFloat } from "../core/dtype.js";
+import { boolean, checkOptions, dtype as dtypeOption } from "../core/validate.js";
 import { JacobiError, ShapeError, fmtShape, DTypeError } from "../core/errors.js";
 import { Tensor, type TensorLike } from "../core/tensor.js";
 import { convertElementType } from "../primitives/elementwise.js";
@@ -114,8 +115,7 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): T
 
 export function linspace(start: number, stop: number, num = 50, opts: { endpoint?: boolean; dtype?: DType } = {}): Tensor {
   if (!Number.isInteger(num) || num < 0) throw new ShapeError(`linspace: num must be a non-negative integer, got ${num}`);
-  const endpoint = opts.endpoint ?? true;
-  const dt = checkDType(opts.dtype ?? "float64", "linspace");
+  const { endpoint = true, dtype: dt = "float64" } = checkOptions("linspace", opts, { endpoint: boolean, dtype: dtypeOption });
   const div = endpoint ? num - 1 : num;
   const step = div > 0 ? (stop - start) / div : 0;
   return fromArr(progressionArr(start, step, num, dt, endpoint ? stop : undefined), dt);

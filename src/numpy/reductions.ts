@@ -1,5 +1,6 @@
 import { ShapeError, fmtShape } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
+import { boolean, checkOptions } from "../core/validate.js";
 import type { Axis, ReduceOpts, Tensor, TensorLike } from "../core/tensor.js";
 import * as P from "../primitives/elementwise.js";
 import * as R from "../primitives/reduce.js";
@@ -20,36 +21,42 @@ export function normAxes(name: string, axis: Axis, shape: readonly number[]): nu
   return out.sort((a, b) => a - b);
 }
 
-function keep(y: Tensor, shape: readonly number[], axes: number[], opts?: ReduceOpts): Tensor {
-  if (!opts?.keepdims) return y;
+const REDUCE_OPTIONS = { keepdims: boolean };
+
+/** The reduced `y`, with the reduced axes kept as size 1 when `keepdims` is asked for. */
+function keep(y: Tensor, shape: readonly number[], axes: number[], keepdims: boolean | undefined): Tensor {
+  if (!keepdims) return y;
   return reshape(y, shape.map((d, i) => (axes.includes(i) ? 1 : d)));
 }
 
 const sumLike = (name: string, f: (x: Tensor, axes: number[]) => Tensor) => (x: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor => {
+  const { keepdims } = checkOptions(name, opts, REDUCE_OPTIONS);
   let t = T(x, `${name}: argument 0`);
   if (t.dtype === "bool") t = P.convertElementType(t, "int32");
   const axes = normAxes(name, axis, t.shape);
-  return keep(f(t, axes), t.shape, axes, opts);
+  return keep(f(t, axes), t.shape, axes, keepdims);
 };
 export const sum = sumLike("sum", R.reduceSum);
 export const prod = sumLike("prod", R.reduceProd);
 
 const extreme = (name: string, f: (x: Tensor, axes: number[]) => Tensor) => (x: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor => {
+  const { keepdims } = checkOptions(name, opts, REDUCE_OPTIONS);
   const t = T(x, `${name}: argument 0`);
   const axes = normAxes(name, axis, t.shape);
   if (axes.some((a) => t.shape[a] === 0)) throw new ShapeError(`${name}: zero-size reduction over an empty axis of shape ${fmtShape(t.shape)} has no identity`);
-  return keep(axes.length === 0 ? t : f(t, axes), t.shape, axes, opts);
+  return keep(axes.length === 0 ? t : f(t, axes), t.shape, axes, keepdims);
 };
 export const max = extreme("max", R.reduceMax);
 export const min = extreme("min", R.reduceMin);
 
 export function mean(x: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor {
+  const { keepdims } = checkOptions("mean", opts, REDUCE_OPTIONS);
   let t = T(x, "mean: argument 0");
   if (!isFloat(t.dtype)) t = P.convertElementType(t, "float64");
   const axes = normAxes("mean", axis, t.shape);
   const n = axes.reduce((a, i) => a * t.shape[i], 1);
   const s = R.reduceSum(t, axes);
-  return keep(P.div(s, full(s.shape, n, s.dtype)), t.shape, axes, opts);
+  return keep(P.div(s, full(s.shape, n, s.dtype)), t.shape, axes, keepdims);
 }
 
 const arg = (name: "argmax" | "argmin", f: (x: Tensor, axis: number) => Tensor) => (x: TensorLike, axis?: number | null): Tensor => {

@@ -16,12 +16,6 @@ export function broadcastBatch(x: Tensor, size: number): Tensor {
   return broadcastInDim(x, [size, ...x.shape], x.shape.map((_, i) => i + 1));
 }
 
-/** The batch size from the first batched argument (batch rules are also given it as `axisSize`). */
-export function batchSize(args: Tensor[], dims: BatchDim[]): number {
-  const i = dims.findIndex((d) => d !== null);
-  return args[i].shape[dims[i] as number];
-}
-
 /** Every batch axis lined up at 0, unbatched arguments broadcast to `axisSize` examples. */
 export function batchAtFront(args: Tensor[], dims: BatchDim[], axisSize: number): Tensor[] {
   return args.map((a, i) => (dims[i] === null ? broadcastBatch(a, axisSize) : moveBatchAxis(a, dims[i] as number, 0)));

@@ -1,3 +1,4 @@
+import * as E from "fp-ts/lib/Either.js";
 import { view } from "../backend/ndarray-view.js";
 import { asTensor, fromArr } from "../core/convert.js";
 import { type DType, allocate, isFloat } from "../core/dtype.js";
@@ -7,6 +8,7 @@ import type { Tensor } from "../core/tensor.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { jvp, vjp } from "./autodiff.js";
 import { type Fn, checkFn, outputLeaves } from "./common.js";
+import { type Validator, checkOptions, describe, invalid, nonNegativeNumber, positiveInteger, positiveNumber } from "../core/validate.js";
 
 /** A derivative that disagrees with finite differences (or a primal that disagrees with `f`). */
 export class GradCheckError extends JacobiError {}
@@ -21,6 +23,15 @@ export interface CheckGradsOptions {
   atol?: number;
   rtol?: number;
 }
+
+/** A mode or a non-empty list of them ("fwd", "rev"); every unknown entry is reported. */
+const modesOption: Validator<CheckGradsMode[]> = (v, key) => {
+  const list: unknown[] = Array.isArray(v) ? v : [v];
+  if (list.length === 0) return invalid(`${key} must not be empty (use ["fwd"], ["rev"] or both)`);
+  const bad = list.filter((m) => m !== "fwd" && m !== "rev");
+  return bad.length === 0 ? E.right(list as CheckGradsMode[]) : invalid(`${key} must contain "fwd" and/or "rev", got ${bad.map((m) => describe(m)).join(", ")}`);
+};
+const CHECK_GRADS_OPTIONS = { order: positiveInteger, modes: modesOption, eps: positiveNumber, atol: nonNegativeNumber, rtol: nonNegativeNumber };
 
 // JAX's default_gradient_tolerance.
 const DEFAULT_TOL: Record<string, number> = { float64: 1e-5, float32: 2e-3 };
@@ -266,15 +277,6 @@ class Checker {
 export function checkGrads(f: Fn, args: unknown[], opts: CheckGradsOptions = {}): void {
   checkFn(f, "checkGrads");
   if (!Array.isArray(args)) throw new JacobiError("checkGrads: args must be an array with one entry per positional argument of f");
-  const { order = 2, modes = ["fwd", "rev"], eps, atol, rtol } = opts;
-  if (!Number.isInteger(order) || order < 1) throw new JacobiError(`checkGrads: order must be a positive integer, got ${order}`);
-  const modeList = Array.isArray(modes) ? modes : [modes];
-  for (const m of modeList) if (m !== "fwd" && m !== "rev") throw new JacobiError(`checkGrads: modes must contain "fwd" and/or "rev", got ${JSON.stringify(m)}`);
-  if (modeList.length === 0) throw new JacobiError('checkGrads: modes must not be empty (use ["fwd"], ["rev"] or both)');
-  for (const [k, v] of [["eps", eps], ["atol", atol], ["rtol", rtol]] as const) {
-    if (v !== undefined && !(typeof v === "number" && v >= 0 && Number.isFinite(v) && (k !== "eps" || v > 0))) {
-      throw new JacobiError(`checkGrads: ${k} must be a ${k === "eps" ? "positive" : "non-negative"} finite number, got ${v}`);
-    }
-  }
-  new Checker({ modes: new Set(modeList), eps, atol, rtol }).run(f, args, order, []);
+  const { order = 2, modes = ["fwd", "rev"], eps, atol, rtol } = checkOptions("checkGrads", opts, CHECK_GRADS_OPTIONS);
+  new Checker({ modes: new Set(modes), eps, atol, rtol }).run(f, args, order, []);
 }

@@ -10,6 +10,7 @@
 // while its FLOPs and buffers scale with the number of columns or rows.
 import { type DType, type TypedArray, itemBytes } from "../core/dtype.js";
 import { JacobiError } from "../core/errors.js";
+import { checkOptions, integers } from "../core/validate.js";
 import { type Cost, type Params, type Primitive, eqnsCost } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";
 import { type Tensor, Tracer } from "../core/tensor.js";
@@ -237,7 +238,8 @@ function render(c: Omit<CostAnalysis, "toString">): string {
 export function costAnalysis(f: Fn, args: unknown[], opts: CostOptions = {}): CostAnalysis {
   checkFn(f, "costAnalysis");
   if (!Array.isArray(args)) throw new JacobiError(`costAnalysis: args must be an array with one entry per argument of the function, got ${typeof args}`);
-  const nums = normArgnums(opts.argnums ?? 0, args.length, "costAnalysis");
+  const { argnums = 0 } = checkOptions("costAnalysis", opts, { argnums: integers });
+  const nums = normArgnums(argnums, args.length, "costAnalysis");
   return withMain(
     "costAnalysis",
     (main) => new CountTrace(main),

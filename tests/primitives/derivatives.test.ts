@@ -5,7 +5,7 @@ import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
-import { JacobiError, type Tensor, checkGrads, jvp, makeJaxpr, nn, np, tree, vjp } from "../../src/index.js";
+import { GradCheckError, JacobiError, type Tensor, checkGrads, jvp, makeJaxpr, nn, np, tree, vjp } from "../../src/index.js";
 import { allPrimitives } from "../../src/core/primitive.js";
 import { seeded } from "../../src/core/random.js";
 import { rsqrt } from "../../src/primitives/elementwise.js";
@@ -449,6 +449,7 @@ test("checkGrads reports a wrong first derivative with the values, in each mode"
       checkGrads(f, [x], { modes: [mode], order: 1 });
       assert.unreachable("checkGrads accepted a wrong derivative");
     } catch (e) {
+      assert.instance(e, GradCheckError);
       assert.instance(e, JacobiError);
       const m = (e as Error).message;
       assert.ok(m.includes(label), m);
