@@ -6,8 +6,8 @@ import { boolean, checkOptions, dtype as dtypeOption } from "../core/validate.js
 import { JacobiError, ShapeError, fmtShape, DTypeError } from "../core/errors.js";
 import { Tensor, type TensorLike } from "../core/tensor.js";
 import { convertElementType } from "../primitives/elementwise.js";
-import { T, resultType } from "./promote.js";
-import * as S from "../primitives/shape.js";
+import { toTensor, resultType } from "./promote.js";
+import * as shapeOps from "../primitives/shape.js";
 
 function checkShape(shape: unknown, where: string, dtype: DType = "float64"): number[] {
   const s = typeof shape === "number" ? [shape] : shape;
@@ -58,7 +58,7 @@ export function array(data: unknown, dtype?: DType): Tensor {
 function stackElements(flat: unknown[], shape: number[], dtype?: DType): Tensor {
   const ts = flat.map((v, i) => {
     if (typeof v !== "number" && typeof v !== "boolean" && !(v instanceof Tensor)) throw new DTypeError(`array: element ${i} is ${describe(v)}; expected numbers, booleans or Tensors`);
-    return T(v, `array: element ${i}`);
+    return toTensor(v, `array: element ${i}`);
   });
   const inner = ts[0].shape;
   ts.forEach((t, i) => {
@@ -68,8 +68,8 @@ function stackElements(flat: unknown[], shape: number[], dtype?: DType): Tensor 
   });
   const [rd, weak] = resultType(ts, flat);
   const d = dtype ?? (weak && !isFloat(rd) ? "float64" : rd);
-  const rows = ts.map((t) => S.reshape(convertElementType(t, d), [1, ...inner]));
-  return S.reshape(S.concatenate(rows, 0), [...shape, ...inner]);
+  const rows = ts.map((t) => shapeOps.reshape(convertElementType(t, d), [1, ...inner]));
+  return shapeOps.reshape(shapeOps.concatenate(rows, 0), [...shape, ...inner]);
 }
 
 export function full(shape: number[] | number, value: number | boolean, dtype?: DType): Tensor {
@@ -88,11 +88,11 @@ function fill(where: string, shape: number[] | number, value: number | boolean, 
 export const zeros = (shape: number[] | number, dtype?: DType): Tensor => fill("zeros", shape, 0, dtype ?? "float64");
 export const ones = (shape: number[] | number, dtype?: DType): Tensor => fill("ones", shape, 1, dtype ?? "float64");
 export const zerosLike = (x: TensorLike, dtype?: DType): Tensor => {
-  const t = T(x, "zerosLike: argument 0");
+  const t = toTensor(x, "zerosLike: argument 0");
   return full(t.shape, 0, dtype ?? t.dtype);
 };
 export const onesLike = (x: TensorLike, dtype?: DType): Tensor => {
-  const t = T(x, "onesLike: argument 0");
+  const t = toTensor(x, "onesLike: argument 0");
   return full(t.shape, 1, dtype ?? t.dtype);
 };
 

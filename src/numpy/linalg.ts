@@ -3,10 +3,10 @@ import type { Tensor, TensorLike } from "../core/tensor.js";
 import { dotGeneral } from "../primitives/dot.js";
 import { convertElementType, mul } from "../primitives/elementwise.js";
 import { reshape } from "../primitives/shape.js";
-import { T, broadcastShapes, broadcastTo, checkResultSize, resultType, promoteArgs } from "./promote.js";
+import { toTensor, broadcastShapes, broadcastTo, checkResultSize, resultType, promoteArgs } from "./promote.js";
 
 function unify(name: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
-  const x = T(a, `${name}: argument 0`), y = T(b, `${name}: argument 1`);
+  const x = toTensor(a, `${name}: argument 0`), y = toTensor(b, `${name}: argument 1`);
   const [d] = resultType([x, y], [a, b]);
   return [x.dtype === d ? x : convertElementType(x, d), y.dtype === d ? y : convertElementType(y, d)];
 }

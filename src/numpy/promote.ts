@@ -5,7 +5,10 @@ import type { Tensor, TensorLike } from "../core/tensor.js";
 import { convertElementType } from "../primitives/elementwise.js";
 import { broadcastInDim } from "../primitives/shape.js";
 
-export const T = (x: TensorLike | unknown, where = "argument"): Tensor => asTensor(x, where);
+/** An argument as a Tensor (JS numbers, nested lists and typed arrays converted); `where` names it in errors. */
+export const toTensor = (x: TensorLike | unknown, where = "argument"): Tensor => asTensor(x, where);
+/** @deprecated The one-letter name of `toTensor`, kept until the modules outside numpy/ use that. */
+export const T = toTensor;
 
 /** NumPy broadcasting of shapes; the error names the operation and every shape as passed. */
 export function broadcastShapes(name: string, shapes: readonly (readonly number[])[]): number[] {
@@ -53,7 +56,7 @@ export function resultType(xs: Tensor[], raws?: readonly unknown[]): [DType, boo
 
 /** Converts operands to their common dtype (optionally at least floating) and broadcasts them. */
 export function promoteArgs(name: string, args: unknown[], opts: { float?: boolean } = {}): Tensor[] {
-  const xs = args.map((a, i) => T(a, `${name}: argument ${i}`));
+  const xs = args.map((a, i) => toTensor(a, `${name}: argument ${i}`));
   let [d, w] = resultType(xs, args);
   if (opts.float && !isFloat(d)) [d, w] = ["float64", false];
   const shape = broadcastShapes(name, xs.map((x) => x.shape));

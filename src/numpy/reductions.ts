@@ -2,11 +2,11 @@ import { ShapeError, fmtShape } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
 import { boolean, checkOptions } from "../core/validate.js";
 import type { Axis, ReduceOpts, Tensor, TensorLike } from "../core/tensor.js";
-import * as P from "../primitives/elementwise.js";
-import * as R from "../primitives/reduce.js";
+import * as elementwiseOps from "../primitives/elementwise.js";
+import * as reductionOps from "../primitives/reduce.js";
 import { reshape } from "../primitives/shape.js";
 import { full } from "../primitives/util.js";
-import { T } from "./promote.js";
+import { toTensor } from "./promote.js";
 
 /** Normalizes `axis` (a number, a list, or null/undefined for all) against `ndim`. */
 export function normAxes(name: string, axis: Axis, shape: readonly number[]): number[] {
@@ -31,36 +31,36 @@ function keep(y: Tensor, shape: readonly number[], axes: number[], keepdims: boo
 
 const sumLike = (name: string, f: (x: Tensor, axes: number[]) => Tensor) => (x: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor => {
   const { keepdims } = checkOptions(name, opts, REDUCE_OPTIONS);
-  let t = T(x, `${name}: argument 0`);
-  if (t.dtype === "bool") t = P.convertElementType(t, "int32");
+  let t = toTensor(x, `${name}: argument 0`);
+  if (t.dtype === "bool") t = elementwiseOps.convertElementType(t, "int32");
   const axes = normAxes(name, axis, t.shape);
   return keep(f(t, axes), t.shape, axes, keepdims);
 };
-export const sum = sumLike("sum", R.reduceSum);
-export const prod = sumLike("prod", R.reduceProd);
+export const sum = sumLike("sum", reductionOps.reduceSum);
+export const prod = sumLike("prod", reductionOps.reduceProd);
 
 const extreme = (name: string, f: (x: Tensor, axes: number[]) => Tensor) => (x: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor => {
   const { keepdims } = checkOptions(name, opts, REDUCE_OPTIONS);
-  const t = T(x, `${name}: argument 0`);
+  const t = toTensor(x, `${name}: argument 0`);
   const axes = normAxes(name, axis, t.shape);
   if (axes.some((a) => t.shape[a] === 0)) throw new ShapeError(`${name}: zero-size reduction over an empty axis of shape ${fmtShape(t.shape)} has no identity`);
   return keep(axes.length === 0 ? t : f(t, axes), t.shape, axes, keepdims);
 };
-export const max = extreme("max", R.reduceMax);
-export const min = extreme("min", R.reduceMin);
+export const max = extreme("max", reductionOps.reduceMax);
+export const min = extreme("min", reductionOps.reduceMin);
 
 export function mean(x: TensorLike, axis?: Axis, opts?: ReduceOpts): Tensor {
   const { keepdims } = checkOptions("mean", opts, REDUCE_OPTIONS);
-  let t = T(x, "mean: argument 0");
-  if (!isFloat(t.dtype)) t = P.convertElementType(t, "float64");
+  let t = toTensor(x, "mean: argument 0");
+  if (!isFloat(t.dtype)) t = elementwiseOps.convertElementType(t, "float64");
   const axes = normAxes("mean", axis, t.shape);
   const n = axes.reduce((a, i) => a * t.shape[i], 1);
-  const s = R.reduceSum(t, axes);
-  return keep(P.div(s, full(s.shape, n, s.dtype)), t.shape, axes, keepdims);
+  const s = reductionOps.reduceSum(t, axes);
+  return keep(elementwiseOps.div(s, full(s.shape, n, s.dtype)), t.shape, axes, keepdims);
 }
 
 const arg = (name: "argmax" | "argmin", f: (x: Tensor, axis: number) => Tensor) => (x: TensorLike, axis?: number | null): Tensor => {
-  let t = T(x, `${name}: argument 0`);
+  let t = toTensor(x, `${name}: argument 0`);
   const given = t.shape;
   if (axis === undefined || axis === null) {
     t = reshape(t, [t.size]);
@@ -70,5 +70,5 @@ const arg = (name: "argmax" | "argmin", f: (x: Tensor, axis: number) => Tensor) 
   if (t.shape[a] === 0) throw new ShapeError(`${name}: attempt to get ${name} of an empty sequence (shape ${fmtShape(given)})`);
   return f(t, a);
 };
-export const argmax = arg("argmax", R.argmax);
-export const argmin = arg("argmin", R.argmin);
+export const argmax = arg("argmax", reductionOps.argmax);
+export const argmin = arg("argmin", reductionOps.argmin);

@@ -1,13 +1,13 @@
 import { ShapeError, fmtShape, ConcretizationError } from "../core/errors.js";
 import { type Tensor, type TensorLike, type Axis, type SliceSpec } from "../core/tensor.js";
-import * as S from "../primitives/shape.js";
+import * as shapeOps from "../primitives/shape.js";
 import { gather } from "../primitives/gather.js";
-import { T, broadcastTo as bcast, resultType } from "./promote.js";
+import { toTensor, broadcastTo as bcast, resultType } from "./promote.js";
 import { convertElementType } from "../primitives/elementwise.js";
 import { normAxes } from "./reductions.js";
 
 export function reshape(x: TensorLike, shape: number[] | number): Tensor {
-  const t = T(x, "reshape: argument 0");
+  const t = toTensor(x, "reshape: argument 0");
   const s = typeof shape === "number" ? [shape] : [...shape];
   const holes = s.filter((d) => d === -1).length;
   if (holes > 1 || s.some((d) => !Number.isInteger(d) || d < -1)) throw new ShapeError(`reshape: invalid target shape ${fmtShape(s)} for an array of shape ${fmtShape(t.shape)}`);
@@ -17,23 +17,23 @@ export function reshape(x: TensorLike, shape: number[] | number): Tensor {
     s[s.indexOf(-1)] = t.size / known;
   }
   if (s.reduce((a, b) => a * b, 1) !== t.size) throw new ShapeError(`reshape: cannot reshape an array of shape ${fmtShape(t.shape)} (size ${t.size}) into shape ${fmtShape(s)}`);
-  return S.reshape(t, s);
+  return shapeOps.reshape(t, s);
 }
 
 export const flatten = (x: TensorLike): Tensor => reshape(x, [-1]);
 
 export function transpose(x: TensorLike, axes?: number[]): Tensor {
-  const t = T(x, "transpose: argument 0");
+  const t = toTensor(x, "transpose: argument 0");
   const perm = axes ?? t.shape.map((_, i) => t.ndim - 1 - i);
   if (perm.length !== t.ndim) throw new ShapeError(`transpose: axes ${fmtShape(perm)} do not match an array of shape ${fmtShape(t.shape)}`);
   const norm = perm.map((a) => (a < 0 ? a + t.ndim : a));
-  return S.transpose(t, norm);
+  return shapeOps.transpose(t, norm);
 }
 
-export const broadcastTo = (x: TensorLike, shape: number[]): Tensor => bcast(T(x, "broadcastTo: argument 0"), shape);
+export const broadcastTo = (x: TensorLike, shape: number[]): Tensor => bcast(toTensor(x, "broadcastTo: argument 0"), shape);
 
 export function expandDims(x: TensorLike, axis: number | number[]): Tensor {
-  const t = T(x, "expandDims: argument 0");
+  const t = toTensor(x, "expandDims: argument 0");
   const list = Array.isArray(axis) ? axis : [axis];
   const nd = t.ndim + list.length;
   const axes = list.map((a) => {
@@ -44,19 +44,19 @@ export function expandDims(x: TensorLike, axis: number | number[]): Tensor {
   const shape: number[] = [];
   let k = 0;
   for (let i = 0; i < nd; i++) shape.push(axes.includes(i) ? 1 : t.shape[k++]);
-  return S.reshape(t, shape);
+  return shapeOps.reshape(t, shape);
 }
 
 export function squeeze(x: TensorLike, axis?: Axis): Tensor {
-  const t = T(x, "squeeze: argument 0");
+  const t = toTensor(x, "squeeze: argument 0");
   const axes = axis === undefined || axis === null ? t.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normAxes("squeeze", axis, t.shape);
   for (const a of axes) if (t.shape[a] !== 1) throw new ShapeError(`squeeze: cannot select an axis to squeeze out which has size not equal to one (axis ${a} of shape ${fmtShape(t.shape)})`);
-  return S.squeeze(t, axes);
+  return shapeOps.squeeze(t, axes);
 }
 
 export function concatenate(xs: TensorLike[], axis = 0): Tensor {
   if (!Array.isArray(xs) || xs.length === 0) throw new ShapeError("concatenate: needs a non-empty array of arrays");
-  const ts = xs.map((x, i) => T(x, `concatenate: array ${i}`));
+  const ts = xs.map((x, i) => toTensor(x, `concatenate: array ${i}`));
   if (ts.some((t) => t.ndim === 0)) throw new ShapeError(`concatenate: zero-dimensional arrays cannot be concatenated (shapes ${ts.map((t) => fmtShape(t.shape)).join(", ")})`);
   const nd = ts[0].ndim;
   if (!Number.isInteger(axis) || axis < -nd || axis >= nd) {
@@ -72,12 +72,12 @@ export function concatenate(xs: TensorLike[], axis = 0): Tensor {
     }
   });
   const [d] = resultType(ts);
-  return S.concatenate(ts.map((t) => convertElementType(t, d, t.weakType && ts.every((u) => u.weakType))), ax);
+  return shapeOps.concatenate(ts.map((t) => convertElementType(t, d, t.weakType && ts.every((u) => u.weakType))), ax);
 }
 
 export function stack(xs: TensorLike[], axis = 0): Tensor {
   if (!Array.isArray(xs) || xs.length === 0) throw new ShapeError("stack: needs a non-empty array of arrays");
-  const ts = xs.map((x, i) => T(x, `stack: array ${i}`));
+  const ts = xs.map((x, i) => toTensor(x, `stack: array ${i}`));
   ts.forEach((t) => {
     if (t.shape.length !== ts[0].shape.length || t.shape.some((d, i) => d !== ts[0].shape[i])) {
       throw new ShapeError(`stack: all input arrays must have the same shape, got ${ts.map((u) => fmtShape(u.shape)).join(", ")}`);
@@ -93,7 +93,7 @@ export function stack(xs: TensorLike[], axis = 0): Tensor {
 
 function staticIndices(idx: TensorLike, where: string): [number[], number[]] {
   if (typeof idx === "number") return [[idx], []];
-  const t = T(idx, where);
+  const t = toTensor(idx, where);
   if (t.dtype === "float64" || t.dtype === "float32") {
     const vals = t.concrete() ? t.toTypedArray() : null;
     if (vals && Array.from(vals).some((v) => !Number.isInteger(v))) throw new ShapeError(`${where}: indices must be integers`);
@@ -104,9 +104,9 @@ function staticIndices(idx: TensorLike, where: string): [number[], number[]] {
 
 /** NumPy take: elements at `indices` along `axis` (the flattened array without one). */
 export function take(x: TensorLike, indices: TensorLike, axis?: number | null): Tensor {
-  let t = T(x, "take: argument 0");
+  let t = toTensor(x, "take: argument 0");
   if (axis === undefined || axis === null) {
-    t = S.reshape(t, [t.size]);
+    t = shapeOps.reshape(t, [t.size]);
     axis = 0;
   }
   const [ax] = normAxes("take", axis, t.shape);
@@ -118,12 +118,12 @@ export function take(x: TensorLike, indices: TensorLike, axis?: number | null): 
   });
   const g = gather(t, norm, ax);
   const outShape = [...t.shape.slice(0, ax), ...ishape, ...t.shape.slice(ax + 1)];
-  return S.reshape(g, outShape);
+  return shapeOps.reshape(g, outShape);
 }
 
 /** Basic slicing, one spec per leading axis: an index (drops the axis), [start, stop, step], or null. */
 export function slice(x: TensorLike, ...specs: SliceSpec[]): Tensor {
-  const t = T(x, "slice: argument 0");
+  const t = toTensor(x, "slice: argument 0");
   if (specs.length > t.ndim) throw new ShapeError(`slice: too many indices (${specs.length}) for an array of shape ${fmtShape(t.shape)}`);
   const start: number[] = [], limit: number[] = [], strides: number[] = [];
   const drop: number[] = [];
@@ -159,10 +159,10 @@ export function slice(x: TensorLike, ...specs: SliceSpec[]): Tensor {
       throw new ShapeError(`slice: unsupported spec ${JSON.stringify(s)} for axis ${d} (shape ${fmtShape(t.shape)}); use a number, [start, stop, step] or null`);
     }
   });
-  let out = S.slice(t, start, limit, strides);
+  let out = shapeOps.slice(t, start, limit, strides);
   for (const d of reversed) {
     const n = out.shape[d];
     out = gather(out, Array.from({ length: n }, (_, i) => n - 1 - i), d);
   }
-  return drop.length ? S.squeeze(out, drop) : out;
+  return drop.length ? shapeOps.squeeze(out, drop) : out;
 }

@@ -17,6 +17,7 @@ const remaining = (n: number, ...taken: number[][]): number[] => range(n).filter
 const argsort = (xs: number[]): number[] => range(xs.length).sort((a, b) => xs[a] - xs[b]);
 
 function outShape(l: ShapedArray, r: ShapedArray, { contract: [lc, rc], batch: [lb, rb] }: DotParams): number[] {
+  // lc/rc: the lhs/rhs contracting axes, lb/rb: their batch axes (as in the params).
   const bad = (why: string) =>
     new ShapeError(`dot_general: ${why} (lhs ${fmtShape(l.shape)}, rhs ${fmtShape(r.shape)}, contracting ${JSON.stringify([lc, rc])}, batch ${JSON.stringify([lb, rb])})`);
   if (lc.length !== rc.length || lb.length !== rb.length) throw bad("contracting and batch dimension lists must pair up");
@@ -32,11 +33,11 @@ function outShape(l: ShapedArray, r: ShapedArray, { contract: [lc, rc], batch: [
 export const dotGeneralP: Primitive<DotParams> = definePrimitive("dot_general", (self) => ({
   impl: ([a, b], p, [o]) => {
     const { contract: [lc, rc], batch: [lb, rb] } = p;
-    const lf = remaining(a.shape.length, lc, lb), rf = remaining(b.shape.length, rc, rb);
+    const lhsFree = remaining(a.shape.length, lc, lb), rhsFree = remaining(b.shape.length, rc, rb);
     // Strided [batch, m, k] / [batch, k, n] views when the axes merge without a copy.
-    const A = groupedView(a, [...lb, ...lf, ...lc], [lb.length, lf.length, lc.length]);
-    const B = groupedView(b, [...rb, ...rc, ...rf], [rb.length, rc.length, rf.length]);
-    return [reshapeView(batchMatmul(A, B, o.dtype), o.shape)];
+    const lhsMatrices = groupedView(a, [...lb, ...lhsFree, ...lc], [lb.length, lhsFree.length, lc.length]);
+    const rhsMatrices = groupedView(b, [...rb, ...rc, ...rhsFree], [rb.length, rc.length, rhsFree.length]);
+    return [reshapeView(batchMatmul(lhsMatrices, rhsMatrices, o.dtype), o.shape)];
   },
   abstractEval: ([l, r], p) => {
     if (l.dtype !== r.dtype) throw new DTypeError(`dot_general: operands must have equal dtypes, got ${l.dtype} and ${r.dtype}`);
@@ -61,8 +62,8 @@ export const dotGeneralP: Primitive<DotParams> = definePrimitive("dot_general", 
       return [[dotGeneral(moveBatchAxis(a, da, 0), b, q)], [lb.length]];
     }
     const q: DotParams = { contract: [lc, shift(rc)], batch: [lb, shift(rb)] };
-    const nFreeL = a.ndim - lc.length - lb.length;
-    return [[dotGeneral(a, moveBatchAxis(b, db as number, 0), q)], [lb.length + nFreeL]];
+    const lhsFreeCount = a.ndim - lc.length - lb.length;
+    return [[dotGeneral(a, moveBatchAxis(b, db as number, 0), q)], [lb.length + lhsFreeCount]];
   },
   // A multiply-add per output element and contracted index.
   cost: ([lhs], [out], { contract: [lhsContract] }) => ({ flops: 2 * out.size * lhsContract.reduce((s, a) => s * lhs.shape[a], 1), transcendentals: 0 }),
@@ -75,9 +76,9 @@ export const dotGeneralP: Primitive<DotParams> = definePrimitive("dot_general", 
 function transposeLhs(g: Tensor, x: ShapedArray, y: Tensor, p: DotParams, swapAns: boolean): Tensor {
   const { contract: [xc, yc], batch: [xb, yb] } = p;
   const xKept = remaining(x.ndim, xc, xb), yKept = remaining(y.ndim, yc, yb);
-  const nb = xb.length;
-  const ansBatch = range(nb);
-  const ansY = swapAns ? range(yKept.length).map((i) => nb + i) : range(yKept.length).map((i) => nb + xKept.length + i);
+  const batchCount = xb.length;
+  const ansBatch = range(batchCount);
+  const ansY = swapAns ? range(yKept.length).map((i) => batchCount + i) : range(yKept.length).map((i) => batchCount + xKept.length + i);
   const dims: DotParams = { contract: [ansY, yKept], batch: [ansBatch, yb] };
   const xcSortedByY = argsort(yc).map((i) => xc[i]);
   const outAxes = argsort([...xb, ...xKept, ...xcSortedByY]);

@@ -10,7 +10,7 @@ import type { ShapedArray } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind, bind1 } from "../core/trace.js";
 import { moveBatchAxis, vectorizedBatch } from "./batching.js";
-import { addTangents } from "./elementwise.js";
+import { sumTangents } from "./elementwise.js";
 import { instantiate, isZero } from "./util.js";
 
 type JvpRule<P extends Params> = NonNullable<PrimitiveRules<P>["jvp"]>;
@@ -44,7 +44,7 @@ export function defjvp<P extends Params>(self: Primitive<P>, ...rules: ArgumentJ
     let sum: Tangent = new Zero(out.aval.strong());
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i], t = tangents[i];
-      if (rule !== null && !isZero(t)) sum = addTangents(sum, rule(t, primals, out, params));
+      if (rule !== null && !isZero(t)) sum = sumTangents(sum, rule(t, primals, out, params));
     }
     return [[out], [sum]];
   };
@@ -73,7 +73,7 @@ export function bilinear<P extends Params>(
   return {
     jvp: ([a, b], [ta, tb], params) => {
       const out = apply(a, b, params);
-      return [[out], [addTangents(isZero(ta) ? ta : apply(ta, b, params), isZero(tb) ? tb : apply(a, tb, params))]];
+      return [[out], [sumTangents(isZero(ta) ? ta : apply(ta, b, params), isZero(tb) ? tb : apply(a, tb, params))]];
     },
     transpose: linearTranspose((ct, [a, b], params) => {
       if (a instanceof UndefPrimal && b instanceof UndefPrimal) throw new InternalError(`${self.name}: cannot transpose a product of two linear inputs`);

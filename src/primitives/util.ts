@@ -1,19 +1,10 @@
-import { filled } from "../backend/ndarray-view.js";
 import type { DType } from "../core/dtype.js";
 import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";
-import { type Tangent, Zero } from "../core/primitive.js";
 import { ShapedArray, sameShape } from "../core/shaped-array.js";
-import { ArrayTensor, type Tensor } from "../core/tensor.js";
 
-/** A concrete constant of `shape` that stores one element (all strides zero). */
-export function full(shape: readonly number[], value: number, dtype: DType): Tensor {
-  return new ArrayTensor(filled(shape, value, dtype), new ShapedArray(shape, dtype));
-}
-export const fullLike = (x: { aval: ShapedArray }, value: number): Tensor => full(x.aval.shape, value, x.aval.dtype);
-export const zerosLike = (x: { aval: ShapedArray }): Tensor => fullLike(x, 0);
-
-export const isZero = (t: Tangent | null | undefined): t is Zero => t instanceof Zero;
-export const instantiate = (t: Tangent): Tensor => (t instanceof Zero ? zerosLike(t) : t);
+// Constants and symbolic zeros live with the interpreters; re-exported for the primitives and
+// the modules above them that import them from here.
+export { full, fullLike, instantiate, isZero, zerosLike } from "../interpreters/zeros.js";
 
 export function sameAval([x]: ShapedArray[]): ShapedArray[] {
   return [x];
