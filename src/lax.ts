@@ -10,13 +10,14 @@ import type { Tensor } from "./core/tensor.js";
 import { bind } from "./core/trace.js";
 import { type TreeDef, flatten, unflatten } from "./core/tree.js";
 import { traceToJaxpr } from "./interpreters/staging.js";
+import { checked } from "./ir/check-jaxpr.js";
 import { ClosedJaxpr, Jaxpr, Var } from "./ir/jaxpr.js";
 import { clampIndex, condP } from "./primitives/control-flow/cond.js";
 import { scanP } from "./primitives/control-flow/scan.js";
 import { whileP } from "./primitives/control-flow/while.js";
 import { add, convertElementType, lt, ne } from "./primitives/elementwise.js";
 import { full } from "./primitives/util.js";
-import { inputLeaves, outputLeaves } from "./transforms/common.js";
+import { Recorded, inputLeaves, outputLeaves } from "./transforms/common.js";
 
 type Fn = (...args: any[]) => any;
 
@@ -33,17 +34,17 @@ interface Staged {
 }
 
 function stage(where: string, avals: ShapedArray[], call: (xs: Tensor[]) => unknown): Staged {
-  let outDef: TreeDef | null = null;
+  const outDef = new Recorded<TreeDef>(`${where}: the output structure`);
   const closed = traceToJaxpr(where, avals, (xs) => {
     const [leaves, def] = outputLeaves(call(xs), where);
-    outDef = def;
+    outDef.set(def);
     return leaves;
   });
   const j = closed.jaxpr;
   return {
-    jaxpr: new ClosedJaxpr(new Jaxpr([], [...j.constBinders, ...j.inBinders], j.eqns, j.outs), []),
+    jaxpr: checked(new ClosedJaxpr(new Jaxpr([], [...j.constBinders, ...j.inBinders], j.eqns, j.outs), [])),
     consts: closed.consts,
-    outDef: outDef as unknown as TreeDef,
+    outDef: outDef.get(),
     outs: j.outs.map((a) => a.aval),
   };
 }
@@ -56,7 +57,7 @@ function takingConsts(s: Staged, all: Tensor[]): ClosedJaxpr {
     return k >= 0 ? ins[k] : new Var(t.aval);
   });
   const j = s.jaxpr.jaxpr;
-  return new ClosedJaxpr(new Jaxpr([], [...constIns, ...ins.slice(s.consts.length)], j.eqns, j.outs), []);
+  return checked(new ClosedJaxpr(new Jaxpr([], [...constIns, ...ins.slice(s.consts.length)], j.eqns, j.outs), []));
 }
 
 /**
@@ -228,7 +229,7 @@ function stagedScan(api: string, f: Fn, init: unknown, xs: unknown, opts: ScanOp
   if (length === undefined) throw new JacobiError(`${api}: xs has no arrays to scan over, so the length option must be given`);
   const xAvals = xsL.map((x) => new ShapedArray(x.shape.slice(1), x.dtype, x.weakType));
   const nc = inits.length;
-  let ydef: TreeDef | null = null;
+  const ydef = new Recorded<TreeDef>(`${api}: the structure of the ys`);
   let body: Staged;
   for (;;) {
     body = stage(`${api} (${fName})`, [...inits.map((x) => x.aval), ...xAvals], (a) => {
@@ -239,7 +240,7 @@ function stagedScan(api: string, f: Fn, init: unknown, xs: unknown, opts: ScanOp
       const [cl, cd] = outputLeaves(out[0], `${api}: the carry returned by ${fName}`);
       if (!cd.equals(cdef)) throw new TreeError(`${api}: the carry returned by ${fName} has structure ${cd}, but init has structure ${cdef}`);
       const [yl, yd] = outputLeaves(out[1] === undefined ? null : out[1], `${api}: the y returned by ${fName}`);
-      ydef = yd;
+      ydef.set(yd);
       return [...cl, ...yl];
     });
     const fixed = reconcileCarry(api, `the carry returned by ${fName}`, inits, body.outs.slice(0, nc));
@@ -253,7 +254,7 @@ function stagedScan(api: string, f: Fn, init: unknown, xs: unknown, opts: ScanOp
     numConsts: body.consts.length,
     numCarry: nc,
   });
-  return [unflatten(cdef, outs.slice(0, nc)), unflatten(ydef as unknown as TreeDef, outs.slice(nc))];
+  return [unflatten(cdef, outs.slice(0, nc)), unflatten(ydef.get(), outs.slice(nc))];
 }
 
 /**

@@ -14,6 +14,11 @@
 // the dirty test was the last one.
 import type { Test } from "uvu";
 import { traceDepth } from "../src/core/trace.js";
+import { debugChecks } from "../src/ir/check-jaxpr.js";
+
+// Every jaxpr that control flow, checkpoint and the custom rules rebuild by hand is typechecked
+// as it is made, in every suite.
+debugChecks.jaxprs = true;
 
 const dirty: string[] = [];
 let exitHooked = false;

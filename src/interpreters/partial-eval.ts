@@ -5,6 +5,7 @@ import { InternalError } from "../core/errors.js";
 import { type Tangent, Zero } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { withMain } from "../core/trace.js";
+import { checked } from "../ir/check-jaxpr.js";
 import { type Atom, ClosedJaxpr, type Eqn, Jaxpr, Var } from "../ir/jaxpr.js";
 import { VarTable, slotRange } from "../ir/var-table.js";
 import { dce } from "./dce.js";
@@ -93,8 +94,9 @@ export function splitJvp(c: ClosedJaxpr, nIn: number, nOut: number): SplitJvp {
   const primalOuts = j.outs.slice(0, nOut);
   const tanOuts = j.outs.slice(nOut);
   if (primalOuts.some(pe.isUnknown)) throw new InternalError("a primal output depends on a tangent");
+  // Not checked here: a caller may name outputs it binds afterwards (cond adds zero residuals).
   const known = (outs: Atom[], ins: Var[] = primalIns): ClosedJaxpr => new ClosedJaxpr(dce(new Jaxpr(j.constBinders, ins, pe.knownEqns, outs)).jaxpr, c.consts);
-  const tangentPart = (ins: Var[]): ClosedJaxpr => new ClosedJaxpr(dce(new Jaxpr(j.constBinders, ins, pe.unknownEqns, tanOuts)).jaxpr, c.consts);
+  const tangentPart = (ins: Var[]): ClosedJaxpr => checked(new ClosedJaxpr(dce(new Jaxpr(j.constBinders, ins, pe.unknownEqns, tanOuts)).jaxpr, c.consts));
   return { primalIns, tanIns, primalOuts, residuals: pe.residuals, knownEqns: pe.knownEqns, known, tangentPart };
 }
 

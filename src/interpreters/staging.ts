@@ -6,6 +6,7 @@ import type { Params, Primitive } from "../core/primitive.js";
 import type { ShapedArray } from "../core/shaped-array.js";
 import { ArrayTensor, type Tensor, Tracer } from "../core/tensor.js";
 import { type CustomCallParams, type MainTrace, type Trace, checkOutputsLive, withMain } from "../core/trace.js";
+import { checked } from "../ir/check-jaxpr.js";
 import { type Atom, ClosedJaxpr, Eqn, Jaxpr, Literal, Var } from "../ir/jaxpr.js";
 import { dce } from "./dce.js";
 import { jaxprAsFun } from "./eval.js";
@@ -147,5 +148,5 @@ export function stageCall(transform: string, fun: (xs: Tensor[]) => Tensor[], le
       kept.push(c);
     }
   });
-  return { call: new ClosedJaxpr(new Jaxpr(keptBinders, [...hoistedBinders, ...j.inBinders], j.eqns, j.outs), kept), hoisted };
+  return { call: checked(new ClosedJaxpr(new Jaxpr(keptBinders, [...hoistedBinders, ...j.inBinders], j.eqns, j.outs), kept)), hoisted };
 }

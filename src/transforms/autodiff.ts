@@ -6,8 +6,8 @@ import type { Tensor } from "../core/tensor.js";
 import { unflatten, type TreeDef } from "../core/tree.js";
 import { filled } from "../backend/ndarray-view.js";
 import { convertElementType } from "../primitives/elementwise.js";
-import { instantiate } from "../primitives/util.js";
-import { type Fn, checkFn, checkLike, checkTree, inputLeaves, normArgnums, outputLeaves, requireFloat } from "./common.js";
+import { instantiate } from "../interpreters/zeros.js";
+import { type Fn, checkFn, checkLike, checkTree, flattenFun, inputLeaves, Recorded, normArgnums, outputLeaves, requireFloat } from "./common.js";
 import { jvpFlat } from "../interpreters/jvp.js";
 import { evalClosed as applyLinear } from "../interpreters/eval.js";
 import { linearizeFlat } from "../interpreters/partial-eval.js";
@@ -62,19 +62,20 @@ export function valueAndGrad(f: Fn, opts: GradOptions = {}, transform = "valueAn
     const nums = normArgnums(argnums, args.length, transform);
     const { leaves, perArg, rebuild, regroup } = argsFlattener(args, nums, transform);
     nums.forEach((n, k) => requireFloat(perArg[k], transform, `argument ${n}`));
-    let auxDef: TreeDef | null = null;
-    let outDef: TreeDef | null = null;
+    const defs = new Recorded<{ out: TreeDef; aux: TreeDef | null }>(`${transform}: the output structure`);
     const fFlat = (xs: Tensor[]): Tensor[] => {
       const [out, aux] = splitAux(f(...rebuild(xs)), hasAux, transform);
       const [outs, def] = outputLeaves(out, transform);
-      outDef = def;
-      if (!hasAux) return outs;
+      if (!hasAux) {
+        defs.set({ out: def, aux: null });
+        return outs;
+      }
       const [auxs, ad] = outputLeaves(aux, `${transform} (aux)`);
-      auxDef = ad;
+      defs.set({ out: def, aux: ad });
       return [...outs, ...auxs];
     };
     const { primalsOut, lin } = linearizeFlat(fFlat, leaves, transform, 1);
-    const def = outDef as unknown as TreeDef;
+    const { out: def, aux: auxDef } = defs.get();
     const y = primalsOut[0];
     if (def.kind !== "leaf") throw new ShapeError(`${transform}: the function must return a single scalar Tensor, got a pytree ${def}; use jacrev for several outputs`);
     if (y.ndim !== 0) {
@@ -83,7 +84,7 @@ export function valueAndGrad(f: Fn, opts: GradOptions = {}, transform = "valueAn
     if (!isFloat(y.dtype)) throw new DTypeError(`${transform}: the function's output must be floating-point, got ${y.dtype}`);
     const cts = pullback(lin, [fromArr(filled([], 1, y.dtype), y.dtype, y.weakType)]);
     const grads = regroup(cts.map((c, i) => (c.dtype === leaves[i].dtype ? c : convertElementType(c, leaves[i].dtype))), Array.isArray(argnums));
-    const value = hasAux ? [y, unflatten(auxDef as unknown as TreeDef, primalsOut.slice(1))] : y;
+    const value = auxDef !== null ? [y, unflatten(auxDef, primalsOut.slice(1))] : y;
     return [value, grads];
   };
 }
@@ -114,26 +115,10 @@ export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] 
     checkLike("tangent", "jvp", t, ps[i].aval, i);
     return isFloat(ps[i].dtype) ? convertElementType(t, ps[i].dtype) : new Zero(ps[i].aval);
   });
-  let outDef: TreeDef | null = null;
-  const [po, to] = jvpFlat(
-    (xs) => {
-      const [outs, def] = outputLeaves(f(...(unflatten(pdef, xs) as unknown[])), "jvp");
-      outDef = def;
-      return outs;
-    },
-    ps,
-    tIn,
-  );
-  const def = outDef as unknown as TreeDef;
+  const [fFlat, outTree] = flattenFun(f, pdef, "jvp");
+  const [po, to] = jvpFlat(fFlat, ps, tIn);
+  const def = outTree();
   return [unflatten(def, po), unflatten(def, to.map(instantiate))];
-}
-
-function flatCall(f: Fn, pdef: TreeDef, transform: string, setDef: (d: TreeDef) => void) {
-  return (xs: Tensor[]): Tensor[] => {
-    const [outs, def] = outputLeaves(f(...(unflatten(pdef, xs) as unknown[])), transform);
-    setDef(def);
-    return outs;
-  };
 }
 
 /** Reverse mode: `[f(...primals), vjpFn]`, where `vjpFn(ct)` returns one cotangent per primal. */
@@ -141,9 +126,9 @@ export function vjp(f: Fn, primals: unknown[]): [any, (ct: unknown) => any[]] {
   checkFn(f, "vjp");
   checkArgList(primals, "primals", "vjp");
   const [ps, pdef] = inputLeaves(primals, "vjp: primal");
-  let outDef: TreeDef | null = null;
-  const { primalsOut, lin } = linearizeFlat(flatCall(f, pdef, "vjp", (d) => (outDef = d)), ps, "vjp");
-  const def = outDef as unknown as TreeDef;
+  const [fFlat, outTree] = flattenFun(f, pdef, "vjp");
+  const { primalsOut, lin } = linearizeFlat(fFlat, ps, "vjp");
+  const def = outTree();
   const vjpFn = (ct: unknown): any[] => {
     const [cts, cdef] = inputLeaves(ct, "vjp function: cotangent");
     checkTree("the cotangent", "vjp function", cdef, def);
@@ -159,9 +144,9 @@ export function linearize(f: Fn, primals: unknown[]): [any, (...tangents: unknow
   checkFn(f, "linearize");
   checkArgList(primals, "primals", "linearize");
   const [ps, pdef] = inputLeaves(primals, "linearize: primal");
-  let outDef: TreeDef | null = null;
-  const { primalsOut, lin } = linearizeFlat(flatCall(f, pdef, "linearize", (d) => (outDef = d)), ps, "linearize");
-  const def = outDef as unknown as TreeDef;
+  const [fFlat, outTree] = flattenFun(f, pdef, "linearize");
+  const { primalsOut, lin } = linearizeFlat(fFlat, ps, "linearize");
+  const def = outTree();
   const jvpFn = (...tangents: unknown[]): any => {
     const [ts, tdef] = inputLeaves(tangents, "linearize's jvp function: tangent");
     checkTree("the tangents", "linearize's jvp function", tdef, pdef);

@@ -4,6 +4,7 @@ import { type Primitive, type Tangent, Zero, definePrimitive } from "../core/pri
 import type { Tensor } from "../core/tensor.js";
 import { bind, traceDepth } from "../core/trace.js";
 import { unflatten } from "../core/tree.js";
+import { checked } from "../ir/check-jaxpr.js";
 import { ClosedJaxpr, Jaxpr } from "../ir/jaxpr.js";
 import { batchJaxpr } from "../interpreters/batching.js";
 import { callAvals, evalCallImpl } from "../interpreters/custom-rules.js";
@@ -39,7 +40,7 @@ export function tangentJaxpr(call: ClosedJaxpr, nonzero: readonly boolean[]): Ta
   // Keep the tangent outputs only: the primal work they do not need is dropped.
   const j = jv.jaxpr.jaxpr;
   const tangentsOnly = dce(new Jaxpr(j.constBinders, j.inBinders, j.eqns, j.outs.slice(nOut))).jaxpr;
-  const out = { jaxpr: new ClosedJaxpr(tangentsOnly, jv.jaxpr.consts), zeroOut: jv.outNz.map((nz) => !nz) };
+  const out = { jaxpr: checked(new ClosedJaxpr(tangentsOnly, jv.jaxpr.consts)), zeroOut: jv.outNz.map((nz) => !nz) };
   if (!byMask) tangentCache.set(call, (byMask = new Map()));
   byMask.set(key, out);
   return out;

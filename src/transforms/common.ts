@@ -72,15 +72,24 @@ type Loosen<P extends unknown[]> = { [K in keyof P]: P[K] extends Tensor ? Tenso
  * in `outTree()` (available once the flat function has run).
  */
 export function flattenFun(f: Fn, inDef: TreeDef, transform: string): [(xs: Tensor[]) => Tensor[], () => TreeDef] {
-  let outDef: TreeDef | null = null;
+  const outDef = new Recorded<TreeDef>(`${transform}: the output structure`);
   const flat = (xs: Tensor[]): Tensor[] => {
     const [outs, def] = outputLeaves(f(...(unflatten(inDef, xs) as unknown[])), transform);
-    outDef = def;
+    outDef.set(def);
     return outs;
   };
-  const outTree = (): TreeDef => {
-    if (outDef === null) throw new InternalError(`${transform}: the output structure is asked for before the function ran`);
-    return outDef;
-  };
-  return [flat, outTree];
+  return [flat, () => outDef.get()];
+}
+
+/** A value a traced function records while it runs (its output structure, say), read after it ran. */
+export class Recorded<T> {
+  private value: { v: T } | null = null;
+  constructor(private readonly what: string) {}
+  set(v: T): void {
+    this.value = { v };
+  }
+  get(): T {
+    if (this.value === null) throw new InternalError(`${this.what} is asked for before the function ran`);
+    return this.value.v;
+  }
 }

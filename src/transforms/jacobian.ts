@@ -9,7 +9,7 @@ import { moveBatchAxis } from "../primitives/batching.js";
 import { reshape, slice } from "../primitives/shape.js";
 import { instantiate } from "../primitives/util.js";
 import { argsFlattener } from "./autodiff.js";
-import { type Fn, checkFn, normArgnums, outputLeaves, requireFloat } from "./common.js";
+import { type Fn, checkFn, normArgnums, outputLeaves, requireFloat, Recorded } from "./common.js";
 import { jvpFlat } from "../interpreters/jvp.js";
 import { evalClosed as applyLinear } from "../interpreters/eval.js";
 import { type Linearized, linearizeFlat } from "../interpreters/partial-eval.js";
@@ -71,13 +71,13 @@ function setup(f: Fn, argnums: number | number[], args: unknown[], transform: st
   const nums = normArgnums(argnums, args.length, transform);
   const { leaves, rebuild, regroup } = argsFlattener(args, nums, transform);
   requireFloat(leaves, transform, nums.length === 1 ? `argument ${nums[0]}` : `arguments ${nums.join(", ")}`);
-  let outDef: TreeDef | null = null;
+  const outDef = new Recorded<TreeDef>(`${transform}: the output structure`);
   const fFlat = (xs: Tensor[]): Tensor[] => {
     const [outs, def] = outputLeaves(f(...rebuild(xs)), transform);
-    outDef = def;
+    outDef.set(def);
     return outs;
   };
-  const od = () => outDef as unknown as TreeDef;
+  const od = () => outDef.get();
   const assemble = (blk: Tensor[][]) => unflatten(od(), blk.map((row) => regroup(row, Array.isArray(argnums))));
   return { leaves, fFlat, outDef: od, assemble };
 }

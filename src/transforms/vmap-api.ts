@@ -2,7 +2,7 @@ import { JacobiError, ShapeError, fmtShape, TreeError } from "../core/errors.js"
 import type { BatchDim } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { type TreeDef, unflatten } from "../core/tree.js";
-import { type Fn, checkFn, inputLeaves, outputLeaves } from "./common.js";
+import { type Fn, checkFn, inputLeaves, outputLeaves, Recorded } from "./common.js";
 import { vmapFlat } from "../interpreters/batching.js";
 import "../primitives/install-axis-ops.js";
 
@@ -68,12 +68,12 @@ export function vmap(f: Fn, opts: VmapOptions = {}) {
       const lead = opts.axisSize === undefined ? "" : `axisSize is ${opts.axisSize}, but `;
       throw new ShapeError(`vmap: inconsistent sizes for the mapped axis: ${lead}${mapped.filter((m) => m.n !== size || (opts.axisSize === undefined && m === mapped[0])).map(where).join("; ")}`);
     }
-    let outDef: TreeDef | null = null;
+    const outDef = new Recorded<TreeDef>("vmap: the output structure");
     let outSpec: BatchDim[] = [];
     const outs = vmapFlat(
       (xs: Tensor[]) => {
         const [o, d] = outputLeaves(f(...(unflatten(def, xs) as unknown[])), "vmap");
-        outDef = d;
+        outDef.set(d);
         outSpec = broadcastSpec(outAxes, d, "outAxes");
         return o;
       },
@@ -82,6 +82,6 @@ export function vmap(f: Fn, opts: VmapOptions = {}) {
       (i) => outSpec[i],
       opts.axisSize,
     );
-    return unflatten(outDef as unknown as TreeDef, outs);
+    return unflatten(outDef.get(), outs);
   };
 }

@@ -5,6 +5,7 @@ import { DTypeError, InternalError, JacobiError } from "../../core/errors.js";
 import { type Primitive, UndefPrimal, Zero, definePrimitive, eqnsCost } from "../../core/primitive.js";
 import { ArrayTensor, type Tensor } from "../../core/tensor.js";
 import { bind } from "../../core/trace.js";
+import { checked } from "../../ir/check-jaxpr.js";
 import { type Atom, ClosedJaxpr, Jaxpr, Var } from "../../ir/jaxpr.js";
 import { vmapFlat } from "../../interpreters/batching.js";
 import { evalClosed } from "../../interpreters/eval.js";
@@ -80,7 +81,7 @@ export const condP: Primitive<CondParams> = definePrimitive("cond", (self) => ({
             }
         });
         const known = s.known(outs);
-        return new ClosedJaxpr(new Jaxpr([...known.jaxpr.constBinders, ...zeros], known.jaxpr.inBinders, known.jaxpr.eqns, outs), [...known.consts, ...zeroVals]);
+        return checked(new ClosedJaxpr(new Jaxpr([...known.jaxpr.constBinders, ...zeros], known.jaxpr.inBinders, known.jaxpr.eqns, outs), [...known.consts, ...zeroVals]));
       });
       const outs = bind(self, [index, ...ops], { branches: primalBranches });
       po = outs.slice(0, nOut);

@@ -7,6 +7,7 @@ import { type BatchDim, type Primitive, UndefPrimal, Zero, definePrimitive, eqns
 import { ShapedArray } from "../../core/shaped-array.js";
 import { ArrayTensor, type Tensor } from "../../core/tensor.js";
 import { bind } from "../../core/trace.js";
+import { checked } from "../../ir/check-jaxpr.js";
 import { type ClosedJaxpr, Var } from "../../ir/jaxpr.js";
 import { addTangents } from "../../interpreters/add-any.js";
 import { evalClosed } from "../../interpreters/eval.js";
@@ -98,8 +99,8 @@ export const scanP: Primitive<ScanParams> = definePrimitive("scan", (self) => ({
       const fwd: Var[] = [], inv: Var[] = [], stacked: Var[] = [];
       for (const r of s.residuals) (xsIndex.has(r) ? fwd : variant.has(r) ? stacked : inv).push(r);
       // Residuals that do not change between steps (weights, functions of them) are computed once.
-      const invVals = inv.length === 0 ? [] : evalClosed(s.known(inv, constBs), consts);
-      const known = s.known([...s.primalOuts, ...stacked]);
+      const invVals = inv.length === 0 ? [] : evalClosed(checked(s.known(inv, constBs)), consts);
+      const known = checked(s.known([...s.primalOuts, ...stacked]));
       const r = bind(self, primals, { ...params, jaxpr: known });
       po = r.slice(0, numOuts);
       const stackedVals = r.slice(numOuts);

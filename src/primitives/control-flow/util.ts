@@ -7,6 +7,7 @@ import { type Arr, view } from "../../backend/ndarray-view.js";
 import { DTypeError, ShapeError, fmtShape } from "../../core/errors.js";
 import { type ShapedArray, sameShape } from "../../core/shaped-array.js";
 import type { Tensor } from "../../core/tensor.js";
+import { checked } from "../../ir/check-jaxpr.js";
 import { type Atom, ClosedJaxpr, Jaxpr, type Var } from "../../ir/jaxpr.js";
 import { batchJaxpr as batchJaxprAt, batchedAvals } from "../../interpreters/batching.js";
 
@@ -20,7 +21,7 @@ export const arrOf = (t: Tensor): Arr => t.concrete() as Arr;
 
 /** The same equations with other input binders (a permutation, or extra unused inputs) and outputs. */
 export function rebind(c: ClosedJaxpr, ins: Var[], outs: Atom[] = c.jaxpr.outs): ClosedJaxpr {
-  return new ClosedJaxpr(new Jaxpr(c.jaxpr.constBinders, ins, c.jaxpr.eqns, outs), c.consts);
+  return checked(new ClosedJaxpr(new Jaxpr(c.jaxpr.constBinders, ins, c.jaxpr.eqns, outs), c.consts));
 }
 
 /**
