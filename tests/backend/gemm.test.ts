@@ -197,6 +197,10 @@ test("memory: a product above the kept size runs on an instance of its own; abov
   checkClose(withKernel(true, () => batchMatmul(a, b, "float64"), { keepBytes: 0 }).data, want, 1e-14, "own instance");
   assert.is(withKernel(true, () => wasmBatchMatmul(a, b, "float64"), { keepBytes: 0, maxBytes: 1000 }), null);
   checkClose(withKernel(true, () => batchMatmul(a, b, "float64"), { keepBytes: 0, maxBytes: 1000 }).data, want, 1e-14, "over the limit");
+  // A memory the engine cannot grow to (past wasm32's 4 GiB): 70000 x 70000 float64 from two broadcast vectors.
+  const wide = view(new Float64Array(1), [1, 70000, 1], [0, 0, 0]), tall = view(new Float64Array(1), [1, 1, 70000], [0, 0, 0]);
+  assert.is(withKernel(true, () => wasmBatchMatmul(wide, tall, "float64"), { maxBytes: 2 ** 40 }), null);
+  assert.is(withKernel(true, () => wasmBatchMatmul(wide, tall, "float64")), null, "39 GB is over the default limit");
   // Growing the kept memory between calls keeps earlier results intact.
   const big = operand(1, 300, 300, "row-major", "float32", 8);
   const c1 = run(true, a, b, "float64"), c2 = run(true, big, big, "float32");

@@ -101,7 +101,8 @@ function span(x: Arr): [number, number] {
 /** Where an operand sits in wasm memory: byte address of element [0, 0, 0] and its strides. */
 interface Placed { base: number; stride: number[]; bytes: number; copy: (heap: TypedArray) => void }
 
-const align = (x: number): number => (x + 15) & ~15;
+// Arithmetic rather than bitwise rounding: sizes past 2^31 bytes must stay exact to be refused.
+const align = (x: number): number => Math.ceil(x / 16) * 16;
 
 /**
  * Plans the copy of operand `x` to byte address `at`. A view whose elements fill most of the
@@ -221,7 +222,8 @@ export function keptInstance(): Instance {
 /**
  * [batch, m, k] @ [batch, k, n] -> [batch, m, n] row-major on the WebAssembly kernels, with m, k,
  * n >= 1 and operands whose buffers have the dtype's type. Returns null when the product is too
- * large for a wasm memory (the caller then runs the JavaScript kernel).
+ * large for a wasm memory, or the memory cannot grow to hold it (the caller then runs the
+ * JavaScript kernel).
  */
 export function wasmBatchMatmul(a: Arr, b: Arr, dtype: "float64" | "float32"): Float64Array | Float32Array | null {
   const [nb, m, k] = a.shape;
@@ -247,7 +249,11 @@ export function wasmBatchMatmul(a: Arr, b: Arr, dtype: "float64" | "float32"): F
     inst = instantiate();
   }
   const have = inst.memory.buffer.byteLength;
-  if (total > have) inst.memory.grow(Math.ceil((total - have) / PAGE));
+  try {
+    if (total > have) inst.memory.grow(Math.ceil((total - have) / PAGE));
+  } catch {
+    return null; // the engine refused the memory: the JavaScript kernel allocates its own way
+  }
 
   const buf = inst.memory.buffer;
   const heap = dtype === "float64" ? new Float64Array(buf) : new Float32Array(buf);
