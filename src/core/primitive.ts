@@ -33,19 +33,23 @@ export interface Cost {
  *
  * ```ts
  * export const sinP = definePrimitive("sin", (self) => ({
- *   ...elementwiseRules(self, "Math.sin(x0)", floatAval),  // impl, elementwiseExpr, abstractEval, batch
- *   jvp: defjvp(self, (t, [x]) => mul(t, cos(x))),         // one rule per argument
+ *   ...elementwiseRules(self, "Math.sin(x0)", floatAval("sin")), // impl, elementwiseExpr, abstractEval, batch
+ *   jvp: defjvp(self, (t, [x]) => mul(t, cos(x))),               // one rule per argument
  *   cost: transcendentalCost,
  *   notation: prefix("sin"),
  * }));
  * export const sin = (x: Tensor) => bind1(sinP, [x]);
  * ```
  *
- * A linear primitive adds `linear: true` and a `transpose` (helpers in primitives/rule-helpers.ts:
- * `linearJvp`, `defjvp`, `bilinear`, `linearTranspose`, `frontBatch`, `reducerBatch`); one whose
- * derivative is zero everywhere says `differentiable: false` and gets its jvp rule supplied. Rules
- * are data on the primitive object, so the tests sweep `allPrimitives` and check every rule a
- * primitive's facts call for.
+ * A linear primitive adds `linear: true` and a `transpose`; one whose derivative is zero
+ * everywhere says `differentiable: false` and gets its jvp rule supplied. Helpers write the usual
+ * rules (primitives/rule-helpers.ts: `linearJvp`, `defjvp`, `bilinear`, `linearTranspose`,
+ * `frontBatch`, `reducerBatch`, `elementwiseRules`; primitives/metadata.ts: `transcendentalCost`,
+ * `movementCost`, `reductionCost`, `infix`, `prefix`, `call`, `reduction`; primitives/util.ts:
+ * `sameAval`, `naryAvals`, `floatAval`). Rules are data on the primitive object, so the tests sweep
+ * `allPrimitives` and check every rule a primitive's facts call for: a new primitive needs a batch
+ * case in tests/primitives/rules.test.ts and, unless `differentiable: false`, a derivative case in
+ * tests/primitives/derivatives.test.ts.
  */
 export interface PrimitiveRules<P extends Params> {
   /** Evaluates on concrete buffers; `outAvals` come from `abstractEval`. */

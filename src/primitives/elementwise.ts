@@ -9,17 +9,9 @@ import { bind1 } from "../core/trace.js";
 import { vectorizedBatch } from "./batching.js";
 import { call, infix, movementCost, prefix, transcendentalCost } from "./metadata.js";
 import { bilinear, defjvp, elementwiseRules, linearJvp, linearTranspose } from "./rule-helpers.js";
-import { fullLike, instantiate, isZero, naryAval, sameAval, zerosLike } from "./util.js";
+import { floatAval, fullLike, instantiate, isZero, naryAval, naryAvals, sameAval, zerosLike } from "./util.js";
 
 type Unary = (x: Tensor) => Tensor;
-
-function floatOnly(name: string, avals: ShapedArray[]): ShapedArray[] {
-  if (!isFloat(avals[0].dtype)) throw new DTypeError(`${name}: expected a floating-point input, got ${avals[0].dtype}`);
-  return sameAval(avals);
-}
-
-/** Operands of equal shapes and dtypes; the output has theirs. */
-const sameShapes = (name: string) => (avals: ShapedArray[]) => [naryAval(name, avals)];
 
 interface UnarySpec {
   /**
@@ -37,7 +29,7 @@ interface UnarySpec {
 /** A unary elementwise primitive computing `expr` (in x0), declared with all its rules and facts. */
 function unary(name: string, expr: string, { derivative, integers = false, transcendental = false, symbol }: UnarySpec): [Primitive, Unary] {
   const p = definePrimitive(name, (self) => ({
-    ...elementwiseRules(self, expr, integers ? sameAval : (avals) => floatOnly(name, avals)),
+    ...elementwiseRules(self, expr, integers ? sameAval : floatAval(name)),
     ...(derivative === undefined ? { differentiable: false } : { jvp: defjvp(self, (t, [x], y) => mul(t, derivative(x, y))) }),
     cost: transcendental ? transcendentalCost : elementwiseCost,
     notation: prefix(symbol),
@@ -56,7 +48,7 @@ export const negP = definePrimitive("neg", (self) => ({
 export const neg: Unary = (x) => bind1(negP, [x]);
 
 export const addP = definePrimitive("add", (self) => ({
-  ...elementwiseRules(self, "x0 + x1", sameShapes("add")),
+  ...elementwiseRules(self, "x0 + x1", naryAvals("add")),
   jvp: defjvp(self, (t) => t, (t) => t),
   transpose: linearTranspose((ct, [a, b]) => [a instanceof UndefPrimal ? ct : null, b instanceof UndefPrimal ? ct : null]),
   linear: true,
@@ -65,7 +57,7 @@ export const addP = definePrimitive("add", (self) => ({
 export const add = (a: Tensor, b: Tensor): Tensor => bind1(addP, [a, b]);
 
 export const subP = definePrimitive("sub", (self) => ({
-  ...elementwiseRules(self, "x0 - x1", sameShapes("sub")),
+  ...elementwiseRules(self, "x0 - x1", naryAvals("sub")),
   // Not defjvp: both tangents present give one sub rather than an add of a neg.
   jvp: ([a, b], [ta, tb]) => [[sub(a, b)], [isZero(tb) ? ta : isZero(ta) ? neg(tb) : sub(ta, tb)]],
   transpose: linearTranspose((ct, [a, b]) => [a instanceof UndefPrimal ? ct : null, b instanceof UndefPrimal ? neg(ct) : null]),
@@ -76,7 +68,7 @@ export const sub = (a: Tensor, b: Tensor): Tensor => bind1(subP, [a, b]);
 
 export const mulP = definePrimitive("mul", (self) => ({
   // uint32 products wrap modulo 2^32 (as C and JAX): a float product above 2^53 would lose the low bits.
-  ...elementwiseRules(self, (d) => (d === "uint32" ? "Math.imul(x0, x1) >>> 0" : "x0 * x1"), sameShapes("mul")),
+  ...elementwiseRules(self, (d) => (d === "uint32" ? "Math.imul(x0, x1) >>> 0" : "x0 * x1"), naryAvals("mul")),
   ...bilinear(self, (a, b) => mul(a, b), (ct, b) => mul(ct, b), (ct, a) => mul(a, ct)),
   notation: infix("*"),
 }));
@@ -93,7 +85,7 @@ function isUnit(c: Tensor, other: Tensor): boolean {
 export const mul = (a: Tensor, b: Tensor): Tensor => (isUnit(b, a) ? a : isUnit(a, b) ? b : bind1(mulP, [a, b]));
 
 export const divP = definePrimitive("div", (self) => ({
-  ...elementwiseRules(self, (d) => (isFloat(d) ? "x0 / x1" : "Math.trunc(x0 / x1)"), sameShapes("div")),
+  ...elementwiseRules(self, (d) => (isFloat(d) ? "x0 / x1" : "Math.trunc(x0 / x1)"), naryAvals("div")),
   jvp: defjvp(self, (t, [, b]) => div(t, b), (t, [, b], out) => mul(t, neg(div(out, b)))),
   transpose: linearTranspose((ct, [, b]) => {
     if (b instanceof UndefPrimal) throw new InternalError("div: cannot transpose with respect to the divisor");
@@ -164,7 +156,7 @@ export const integerPowP: Primitive<{ y: number }> = definePrimitive("integer_po
 export const integerPow = (x: Tensor, y: number): Tensor => bind1(integerPowP, [x], { y });
 
 export const powP = definePrimitive("pow", (self) => ({
-  ...elementwiseRules(self, "Math.pow(x0, x1)", sameShapes("pow")),
+  ...elementwiseRules(self, "Math.pow(x0, x1)", naryAvals("pow")),
   // One rule for both arguments: they share the constants.
   jvp: ([x, y], [tx, ty]) => {
     const out = pow(x, y);
@@ -197,20 +189,20 @@ function extremumJvp(self: Primitive): NonNullable<Primitive["jvp"]> {
   };
 }
 export const maxP = definePrimitive("max", (self) => ({
-  ...elementwiseRules(self, "(x0 > x1 || x0 !== x0) ? x0 : x1", sameShapes("max")),
+  ...elementwiseRules(self, "(x0 > x1 || x0 !== x0) ? x0 : x1", naryAvals("max")),
   jvp: extremumJvp(self),
   notation: call("max"),
 }));
 export const max = (a: Tensor, b: Tensor): Tensor => bind1(maxP, [a, b]);
 export const minP = definePrimitive("min", (self) => ({
-  ...elementwiseRules(self, "(x0 < x1 || x0 !== x0) ? x0 : x1", sameShapes("min")),
+  ...elementwiseRules(self, "(x0 < x1 || x0 !== x0) ? x0 : x1", naryAvals("min")),
   jvp: extremumJvp(self),
   notation: call("min"),
 }));
 export const min = (a: Tensor, b: Tensor): Tensor => bind1(minP, [a, b]);
 
 export const atan2P = definePrimitive("atan2", (self) => ({
-  ...elementwiseRules(self, "Math.atan2(x0, x1)", sameShapes("atan2")),
+  ...elementwiseRules(self, "Math.atan2(x0, x1)", naryAvals("atan2")),
   // One rule for both arguments: they share the denominator x^2 + y^2.
   jvp: ([y, x], [ty, tx]) => {
     const d = add(mul(x, x), mul(y, y));

@@ -1,4 +1,4 @@
-import type { DType } from "../core/dtype.js";
+import { type DType, isFloat } from "../core/dtype.js";
 import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";
 import { ShapedArray, sameShape } from "../core/shaped-array.js";
 
@@ -33,4 +33,17 @@ export function naryAval(name: string, avals: ShapedArray[], dtype?: DType): Sha
   const a0 = avals[0], d = dtype ?? a0.dtype, weak = avals.every((a) => a.weakType);
   // Reused when it already describes the output: one aval fewer kept alive per recorded equation.
   return a0.dtype === d && a0.weakType === weak ? a0 : new ShapedArray(a0.shape, d, weak);
+}
+
+/** The abstract evaluation of an n-ary elementwise primitive: operands of equal shapes and dtypes, the output theirs. */
+export function naryAvals(name: string): (avals: ShapedArray[]) => ShapedArray[] {
+  return (avals) => [naryAval(name, avals)];
+}
+
+/** The abstract evaluation of a unary primitive defined on floating-point inputs only. */
+export function floatAval(name: string): (avals: ShapedArray[]) => ShapedArray[] {
+  return (avals) => {
+    if (!isFloat(avals[0].dtype)) throw new DTypeError(`${name}: expected a floating-point input, got ${avals[0].dtype}`);
+    return sameAval(avals);
+  };
 }
