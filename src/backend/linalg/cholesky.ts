@@ -1,9 +1,10 @@
 // Cholesky factorization A = L L^T of symmetric positive-definite matrices, blocked right-looking
 // (LAPACK dpotrf's algorithm by panels): factor a diagonal block, solve the panel below it, then
-// subtract the panel's outer product from the trailing matrix. Row-major storage makes every inner
-// loop a dot product of two contiguous row segments, and a panel of NB columns of the rows being
-// combined (2 x NB x 8 bytes) stays in L1 while the trailing update streams over it.
+// subtract the panel's outer product from the trailing matrix (dsyrk, as products on the backend's
+// matmul). Row-major storage makes every inner loop of the panel a dot product of two contiguous
+// row segments.
 import { type FloatArray, allocLike, checkStack, eachInPlace } from "./common.js";
+import { subtractProduct } from "./subtract-product.js";
 
 /** Panel width: a panel row is 256 bytes, so the panel rows combined with row i stay in L1 (32 measured best at n = 200, by a little over 48 and 64). */
 const NB = 32;
@@ -68,48 +69,13 @@ function factor(w: Float64Array, o: number, n: number): number {
 }
 
 /**
- * A22 -= L21 L21^T on the lower triangle of rows and columns k1..n-1, where L21 is columns k0..k1-1.
- * Two rows times two columns per step: four accumulators share each load, halving memory traffic.
+ * A22 -= L21 L21^T on rows and columns k1..n-1, where L21 is columns k0..k1-1: one product per
+ * block of NB rows, covering the columns up to the block's last row (the lower triangle, plus the
+ * upper part of the diagonal block, which is never read and is zeroed at the end).
  */
 function trailingUpdate(w: Float64Array, o: number, n: number, k0: number, k1: number): void {
-  let i = k1;
-  for (; i + 1 < n; i += 2) {
-    const ri = o + i * n, ri1 = ri + n;
-    let j = k1;
-    for (; j + 1 <= i; j += 2) {
-      const rj = o + j * n, rj1 = rj + n;
-      let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
-      for (let p = k0; p < k1; p++) {
-        const a0 = w[ri + p], a1 = w[ri1 + p], b0 = w[rj + p], b1 = w[rj1 + p];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-      }
-      w[ri + j] -= s00;
-      w[ri + j + 1] -= s01;
-      w[ri1 + j] -= s10;
-      w[ri1 + j + 1] -= s11;
-    }
-    // What the pairs left: column i when k1..i has odd length, and column i + 1 (row i + 1 only).
-    for (; j <= i + 1; j++) {
-      const rj = o + j * n;
-      let s0 = 0, s1 = 0;
-      for (let p = k0; p < k1; p++) {
-        s0 += w[ri + p] * w[rj + p];
-        s1 += w[ri1 + p] * w[rj + p];
-      }
-      if (j <= i) w[ri + j] -= s0;
-      w[ri1 + j] -= s1;
-    }
-  }
-  for (; i < n; i++) {
-    const ri = o + i * n;
-    for (let j = k1; j <= i; j++) {
-      const rj = o + j * n;
-      let s = 0;
-      for (let p = k0; p < k1; p++) s += w[ri + p] * w[rj + p];
-      w[ri + j] -= s;
-    }
+  for (let i0 = k1; i0 < n; i0 += NB) {
+    const i1 = Math.min(i0 + NB, n);
+    subtractProduct(w, o + i0 * n + k1, n, w, o + i0 * n + k0, n, w, o + k1 * n + k0, n, i1 - i0, k1 - k0, i1 - k1, true);
   }
 }

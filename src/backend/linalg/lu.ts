@@ -1,8 +1,10 @@
 // LU factorization with partial pivoting, P A = L U, blocked right-looking as LAPACK's dgetrf:
 // factor a panel of NB columns with row pivoting (dgetf2), apply the panel's unit-lower block to
-// the rows to its right (dtrsm), then update the trailing matrix by one rank-NB product (dgemm).
+// the rows to its right (dtrsm), then update the trailing matrix by one rank-NB product (dgemm,
+// on the backend's matmul).
 // Row interchanges swap whole rows at once, which is where dgetrf's dlaswp calls leave them.
 import { type FloatArray, allocLike, checkStack, eachInPlace } from "./common.js";
+import { subtractProduct } from "./subtract-product.js";
 
 const NB = 32;
 // Below this magnitude 1/pivot overflows, so the column is divided instead (dgetf2's sfmin test).
@@ -42,7 +44,7 @@ export function factor(w: Float64Array, o: number, m: number, n: number, piv: In
     if (j1 < n) {
       // U12 = L11^-1 A12 (unit lower), then A22 -= L21 U12.
       for (let r = j0 + 1; r < j1; r++) rowUpdate(w, o, n, r, j0, r, j1);
-      for (let i = j1; i < m; i++) rowUpdate(w, o, n, i, j0, j1, j1);
+      subtractProduct(w, o + j1 * n + j1, n, w, o + j1 * n + j0, n, w, o + j0 * n + j1, n, m - j1, j1 - j0, n - j1, false);
     }
   }
 }
@@ -89,8 +91,9 @@ function panel(w: Float64Array, o: number, m: number, n: number, j0: number, j1:
 }
 
 /**
- * Row `i`, columns c0..n-1: w[i, c] -= sum over p in p0..p1-1 of w[i, p] w[p, c]. Four rows of U
- * per pass, so each element of row i is loaded and stored once per four products.
+ * Row `i`, columns c0..n-1: w[i, c] -= sum over p in p0..p1-1 of w[i, p] w[p, c] (the U12 rows of
+ * a panel, each depending on the ones above it). Four rows of U per pass, so each element of row i
+ * is loaded and stored once per four products.
  */
 function rowUpdate(w: Float64Array, o: number, n: number, i: number, p0: number, p1: number, c0: number): void {
   const ri = o + i * n;

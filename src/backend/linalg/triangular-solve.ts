@@ -6,6 +6,10 @@
 // the inner loops never walk a column.
 import { DTypeError } from "../../core/errors.js";
 import { type FloatArray, allocLike, checkStack, eachInPlace } from "./common.js";
+import { subtractProduct } from "./subtract-product.js";
+
+// Block size of the solves: the diagonal blocks are solved by JavaScript loops, the rest is products.
+const NB = 32;
 
 export interface TriangularSolveOptions {
   /** Solve op(A) X = B (true) or X op(A) = B (false, JAX's default). */
@@ -51,15 +55,32 @@ function triangle(a: FloatArray, t: number, n: number, transpose: boolean, w: Fl
 }
 
 /**
- * T X = B for the n x k X at offset `xo` of `x`, in place: rows in order of dependence (forward
- * when T is lower). One right-hand side is a dot product per row; more are row updates.
+ * T X = B for the n x k X at offset `xo` of `x`, in place. Blocks of NB rows in order of
+ * dependence (forward when T is lower): each first subtracts T's block row times the rows already
+ * solved (one product on the backend's matmul), then is solved on its own. One right-hand side is
+ * solved unblocked, a dot product per row.
  */
 export function solveLeft(tri: Float64Array, x: Float64Array, xo: number, n: number, k: number, lowerT: boolean, unit: boolean): void {
-  for (let s = 0; s < n; s++) {
-    const i = lowerT ? s : n - 1 - s;
+  if (k === 1) {
+    solveLeftBlock(tri, x, xo, n, k, lowerT, unit, 0, n);
+    return;
+  }
+  for (let b = 0; b * NB < n; b++) {
+    const i0 = lowerT ? b * NB : Math.max(0, n - (b + 1) * NB);
+    const i1 = lowerT ? Math.min(n, i0 + NB) : n - b * NB;
+    if (lowerT) subtractProduct(x, xo + i0 * k, k, tri, i0 * n, n, x, xo, k, i1 - i0, i0, k, false);
+    else subtractProduct(x, xo + i0 * k, k, tri, i0 * n + i1, n, x, xo + i1 * k, k, i1 - i0, n - i1, k, false);
+    solveLeftBlock(tri, x, xo, n, k, lowerT, unit, i0, i1);
+  }
+}
+
+/** Rows i0..i1-1 of T X = B, given that the rows outside the block are already subtracted. */
+function solveLeftBlock(tri: Float64Array, x: Float64Array, xo: number, n: number, k: number, lowerT: boolean, unit: boolean, i0: number, i1: number): void {
+  for (let s = i0; s < i1; s++) {
+    const i = lowerT ? s : i1 - 1 - (s - i0);
     const ri = xo + i * k, ti = i * n;
-    // The solved rows p are 0..i-1 (lower) or i+1..n-1 (upper).
-    const p0 = lowerT ? 0 : i + 1, p1 = lowerT ? i : n;
+    // The solved rows p of the block: i0..i-1 (lower) or i+1..i1-1 (upper).
+    const p0 = lowerT ? i0 : i + 1, p1 = lowerT ? i : i1;
     if (k === 1) {
       let v = x[ri];
       for (let p = p0; p < p1; p++) v -= tri[ti + p] * x[xo + p];
@@ -83,20 +104,30 @@ export function solveLeft(tri: Float64Array, x: Float64Array, xo: number, n: num
   }
 }
 
-/** X T = B for the m x n X at offset `xo`, in place: each row solved on its own, columns in order of dependence. */
+/**
+ * X T = B for the m x n X at offset `xo`, in place. B[r, j] = sum over p of X[r, p] T[p, j], so
+ * for upper T column j needs the columns before it and for lower T those after it: blocks of NB
+ * columns in that order, each first subtracting the product of the solved columns with T's block
+ * column, then solved row by row.
+ */
 function solveRight(tri: Float64Array, x: Float64Array, xo: number, m: number, n: number, lowerT: boolean, unit: boolean): void {
-  for (let r = 0; r < m; r++) {
-    const rr = xo + r * n;
-    for (let s = 0; s < n; s++) {
-      // B[r, j] = sum over p of X[r, p] T[p, j]: for upper T column j needs the columns before it,
-      // for lower T those after it; once solved it is subtracted from the columns it feeds.
-      const j = lowerT ? n - 1 - s : s;
-      const tj = j * n;
-      let v = x[rr + j];
-      if (!unit) v /= tri[tj + j];
-      x[rr + j] = v;
-      if (lowerT) for (let q = 0; q < j; q++) x[rr + q] -= v * tri[tj + q];
-      else for (let q = j + 1; q < n; q++) x[rr + q] -= v * tri[tj + q];
+  for (let b = 0; b * NB < n; b++) {
+    const j0 = lowerT ? Math.max(0, n - (b + 1) * NB) : b * NB;
+    const j1 = lowerT ? n - b * NB : Math.min(n, j0 + NB);
+    if (lowerT) subtractProduct(x, xo + j0, n, x, xo + j1, n, tri, j1 * n + j0, n, m, n - j1, j1 - j0, false);
+    else subtractProduct(x, xo + j0, n, x, xo, n, tri, j0, n, m, j0, j1 - j0, false);
+    for (let r = 0; r < m; r++) {
+      const rr = xo + r * n;
+      for (let s = j0; s < j1; s++) {
+        // Once solved, column j is subtracted from the block's columns it feeds.
+        const j = lowerT ? j1 - 1 - (s - j0) : s;
+        const tj = j * n;
+        let v = x[rr + j];
+        if (!unit) v /= tri[tj + j];
+        x[rr + j] = v;
+        if (lowerT) for (let q = j0; q < j; q++) x[rr + q] -= v * tri[tj + q];
+        else for (let q = j + 1; q < j1; q++) x[rr + q] -= v * tri[tj + q];
+      }
     }
   }
 }

@@ -150,6 +150,27 @@ test("blocked paths with ragged panels: Cholesky n = 131, LU 101 x 75 and 75 x 1
     }
     assert.ok(relDiff(matmul(L, U, m, r, k), px) < 1e-14, `lu ${m}x${k}`);
   }
+  // Triangular solves by blocks (70 = two full blocks and a ragged one), all sixteen variants.
+  const t = 70, rhs = 9;
+  // Off-diagonal entries small enough that even the unit-diagonal triangles are well conditioned.
+  const tri = randomMatrix(t * t, 53).map((v) => v / 8);
+  for (let i = 0; i < t; i++) tri[i * t + i] = 1 + 8 * tri[i * t + i] ** 2;
+  for (const leftSide of [true, false]) for (const lower of [true, false]) for (const transposeA of [true, false]) for (const unitDiagonal of [true, false]) {
+    // op(A) as a dense matrix: the other triangle zeroed, the diagonal ones if unit.
+    const op = new Float64Array(t * t);
+    for (let i = 0; i < t; i++) {
+      for (let j = 0; j < t; j++) {
+        const [r, c] = transposeA ? [j, i] : [i, j];
+        if (lower ? c < r : c > r) op[i * t + j] = tri[r * t + c];
+        if (r === c) op[i * t + j] = unitDiagonal ? 1 : tri[r * t + c];
+      }
+    }
+    const bm = leftSide ? t : rhs, bk = leftSide ? rhs : t;
+    const b = randomMatrix(bm * bk, 54);
+    const x = triangularSolve(tri, b, 1, bm, bk, { leftSide, lower, transposeA, unitDiagonal });
+    const back = leftSide ? matmul(op, x, t, t, rhs) : matmul(x, op, rhs, t, t);
+    assert.ok(relDiff(back, b) < 1e-13, `triangularSolve ${JSON.stringify({ leftSide, lower, transposeA, unitDiagonal })}: ${relDiff(back, b)}`);
+  }
   // Tall and wide SVD with full matrices: orthonormal completions.
   for (const [m, k] of [[9, 4], [4, 9]]) {
     const x = randomMatrix(m * k, 52);
