@@ -2,7 +2,7 @@ import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
-import { DTypeError, JacobiError, costAnalysis, jacobian, lax, makeJaxpr, np } from "../../src/index.js";
+import { DTypeError, JacobiError, costAnalysis, customJvp, customVjp, jacobian, lax, makeJaxpr, np } from "../../src/index.js";
 import { traceDepth } from "../../src/core/trace.js";
 import { jaxprArith } from "../../src/transforms/cost-analysis.js";
 
@@ -120,6 +120,22 @@ test("value-dependent branches are followed, and the trace stack is left clean",
     throw new RangeError("user error");
   }, [1]), (e: unknown) => e instanceof RangeError);
   assert.is(traceDepth(), 0);
+});
+
+test("custom rules: the forward sweep counts the function (customJvp) or its fwd (customVjp)", () => {
+  const f = customJvp((x: any) => np.sin(x));
+  f.defjvp(([x]: any[], [t]: any[]) => [f(x), np.multiply(t, np.cos(x))]);
+  const c = costAnalysis((x: any) => np.sum(f(x)), [np.array([1, 2])]);
+  assert.equal(c.fwd.sweep.counts, { cos: 1, reduce_sum: 1, sin: 1 });
+  assert.equal(c.fwd.linear.counts, { mul: 1, reduce_sum: 1 });
+  assert.equal(c.rev.linear.counts, { broadcast_in_dim: 1, mul: 1 });
+  const g = customVjp((x: any) => np.exp(x));
+  g.defvjp((x: any) => [np.exp(x), np.exp(x)], (r: any, ct: any) => [np.multiply(r, ct)]);
+  const d = costAnalysis((x: any) => np.sum(g(x)), [np.array([1, 2])]);
+  // fwd computes exp twice (the output and the residual); the cotangent program is bwd's product.
+  assert.equal(d.fwd.sweep.counts, { exp: 2, reduce_sum: 1 });
+  assert.equal(d.rev.linear.counts, { broadcast_in_dim: 1, mul: 1 });
+  assert.is(d.rev.storedBytes, 2 * 8);
 });
 
 test("toString prints both modes and the auto choice", () => {
