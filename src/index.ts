@@ -25,3 +25,4 @@ export { optim, type GradientTransformation, type OptState, type Schedule, type 
 export { random } from "./random/index.js";
 export { InternalError, OptionsError } from "./core/errors.js";
 export { GradCheckError } from "./transforms/check-grads.js";
+export { scipy } from "./scipy/index.js";

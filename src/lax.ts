@@ -16,6 +16,8 @@ import { clampIndex, condP } from "./primitives/control-flow/cond.js";
 import { scanP } from "./primitives/control-flow/scan.js";
 import { whileP } from "./primitives/control-flow/while.js";
 import { add, convertElementType, lt, ne } from "./primitives/elementwise.js";
+import { laxShifts } from "./primitives/bitwise.js";
+import { laxSpecial } from "./primitives/special.js";
 import { full } from "./primitives/util.js";
 import { Recorded, inputLeaves, outputLeaves } from "./transforms/common.js";
 
@@ -292,4 +294,4 @@ function foriLoop(lower: unknown, upper: unknown, bodyFn: unknown, init: unknown
   return x;
 }
 
-export const lax = { cond, switch: switchBranches, whileLoop, foriLoop, scan };
+export const lax = { cond, switch: switchBranches, whileLoop, foriLoop, scan, ...laxSpecial, ...laxShifts };

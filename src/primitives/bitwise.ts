@@ -7,7 +7,8 @@ import { type DType, isInteger } from "../core/dtype.js";
 import { DTypeError } from "../core/errors.js";
 import { type Primitive, definePrimitive } from "../core/primitive.js";
 import type { ShapedArray } from "../core/shaped-array.js";
-import type { Tensor } from "../core/tensor.js";
+import type { Tensor, TensorLike } from "../core/tensor.js";
+import { asTensor } from "../core/convert.js";
 import { bind1 } from "../core/trace.js";
 import { vectorizedBatch } from "./batching.js";
 import { naryAval } from "./util.js";
@@ -52,3 +53,10 @@ export const bitwiseNot = (a: Tensor): Tensor => bind1(notP, [a]);
 export const shiftLeft = (a: Tensor, b: Tensor): Tensor => bind1(shiftLeftP, [a, b]);
 export const shiftRightLogical = (a: Tensor, b: Tensor): Tensor => bind1(shiftRightLogicalP, [a, b]);
 export const shiftRightArithmetic = (a: Tensor, b: Tensor): Tensor => bind1(shiftRightArithmeticP, [a, b]);
+
+/** jax.lax's shifts, taking any TensorLike; operands must already share shape and dtype, as in lax. */
+export const laxShifts = {
+  shiftLeft: (a: TensorLike, b: TensorLike): Tensor => shiftLeft(asTensor(a, "lax.shiftLeft: x"), asTensor(b, "lax.shiftLeft: y")),
+  shiftRightLogical: (a: TensorLike, b: TensorLike): Tensor => shiftRightLogical(asTensor(a, "lax.shiftRightLogical: x"), asTensor(b, "lax.shiftRightLogical: y")),
+  shiftRightArithmetic: (a: TensorLike, b: TensorLike): Tensor => shiftRightArithmetic(asTensor(a, "lax.shiftRightArithmetic: x"), asTensor(b, "lax.shiftRightArithmetic: y")),
+};

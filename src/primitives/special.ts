@@ -7,11 +7,14 @@ import { isFloat } from "../core/dtype.js";
 import { DTypeError, JacobiError } from "../core/errors.js";
 import { type Primitive, definePrimitive } from "../core/primitive.js";
 import type { ShapedArray } from "../core/shaped-array.js";
-import type { Tensor } from "../core/tensor.js";
+import type { Tensor, TensorLike } from "../core/tensor.js";
+import { asTensor } from "../core/convert.js";
 import { bind1 } from "../core/trace.js";
 import { vectorizedBatch } from "./batching.js";
 import { add, div, exp, gt, mul, neg, select, sin, sub } from "./elementwise.js";
-import { fullLike, instantiate, naryAval } from "./util.js";
+import { transcendentalCost, prefix } from "./metadata.js";
+import { defjvp } from "./rule-helpers.js";
+import { floatAval, fullLike, naryAval } from "./util.js";
 
 type Unary = (x: Tensor) => Tensor;
 
@@ -19,15 +22,11 @@ type Unary = (x: Tensor) => Tensor;
 function special(name: string, f: (x: number) => number, coef: (x: Tensor, y: Tensor) => Tensor, f32 = f): [Primitive, Unary] {
   const p = definePrimitive(name, (self) => ({
     impl: ([x], _params, [out]) => [K.mapScalar(out.dtype === "float32" ? f32 : f, x, out.dtype)],
-    abstractEval: (avals: ShapedArray[]) => {
-      if (!isFloat(avals[0].dtype)) throw new DTypeError(`${name}: expected a floating-point input, got ${avals[0].dtype}`);
-      return [avals[0]];
-    },
-    jvp: ([x], [t]) => {
-      const y = bind1(self, [x]);
-      return [[y], [mul(instantiate(t), coef(x, y))]];
-    },
+    abstractEval: floatAval(name),
+    jvp: defjvp(self, (t, [x], y) => mul(t, coef(x, y))),
     batch: vectorizedBatch(self),
+    cost: transcendentalCost,
+    notation: prefix(name),
   }));
   return [p, (x: Tensor) => bind1(p, [x])];
 }
@@ -77,9 +76,19 @@ export const randomGammaGradP = definePrimitive("random_gamma_grad", (self) => (
     if (!isFloat(avals[0].dtype)) throw new DTypeError(`random_gamma_grad: expected floating-point inputs, got ${avals.map((v) => v.dtype).join(" and ")}`);
     return [naryAval("random_gamma_grad", avals)];
   },
+  cost: transcendentalCost,
   jvp: () => {
     throw new JacobiError("random_gamma_grad: second derivatives of gamma samples with respect to their shape parameter are not implemented (JAX has none either)");
   },
   batch: vectorizedBatch(self),
 }));
 export const randomGammaGrad = (a: Tensor, x: Tensor): Tensor => bind1(randomGammaGradP, [a, x]);
+
+/** jax.lax's names for these, taking any TensorLike (float inputs only, as lax does not promote). */
+export const laxSpecial = {
+  erf: (x: TensorLike): Tensor => erf(asTensor(x, "lax.erf: x")),
+  erfc: (x: TensorLike): Tensor => erfc(asTensor(x, "lax.erfc: x")),
+  erfInv: (x: TensorLike): Tensor => erfInv(asTensor(x, "lax.erfInv: x")),
+  lgamma: (x: TensorLike): Tensor => lgamma(asTensor(x, "lax.lgamma: x")),
+  digamma: (x: TensorLike): Tensor => digamma(asTensor(x, "lax.digamma: x")),
+};

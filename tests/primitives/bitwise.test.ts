@@ -5,7 +5,7 @@ import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
-import { DTypeError, jit, jvp, makeJaxpr, np, vmap } from "../../src/index.js";
+import { DTypeError, jit, jvp, lax, makeJaxpr, np, vmap } from "../../src/index.js";
 import * as B from "../../src/primitives/bitwise.js";
 import { throwsWith } from "../helpers.js";
 import { Zero } from "../../src/core/primitive.js";
@@ -70,6 +70,12 @@ test("jit, vmap and jvp: same values, zero tangents", () => {
   assert.instance(z, Zero);
   const j = makeJaxpr(f)(a, b).toString();
   for (const n of ["shift_left", "shift_right_logical", "or", "xor"]) assert.ok(j.includes(n), j);
+});
+
+test("lax's shifts", () => {
+  assert.equal(lax.shiftLeft(u32([1, 3]), u32([31, 1])).tolist(), [0x80000000, 6]);
+  assert.equal(lax.shiftRightLogical(i32([-8, 8]), i32([1, 1])).tolist(), [0x7ffffffc, 4]);
+  assert.equal(lax.shiftRightArithmetic(i32([-8, 8]), i32([1, 1])).tolist(), [-4, 4]);
 });
 
 test("float operands are a DTypeError naming the dtypes", () => {

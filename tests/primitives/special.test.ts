@@ -6,7 +6,7 @@ import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
-import { DTypeError, checkGrads, grad, jit, np, vmap } from "../../src/index.js";
+import { DTypeError, checkGrads, grad, jit, lax, np, vmap } from "../../src/index.js";
 import * as S from "../../src/primitives/special.js";
 import * as K from "../../src/backend/special.js";
 import { throwsWith } from "../helpers.js";
@@ -72,6 +72,14 @@ test("derivatives: checkGrads in forward and reverse mode, orders 1 and 2", () =
   const i3 = fx.digamma.x.indexOf(3.0);
   assert.ok(Math.abs(grad((v: any) => np.sum(S.lgamma(v)))(np.array([3.0])).tolist()[0] - fx.digamma.y[i3]) < 1e-14);
   assert.ok(Math.abs(grad((v: any) => np.sum(S.digamma(v)))(np.array([3.0])).tolist()[0] - fx.trigamma.y[i3]) < 1e-14);
+});
+
+test("lax's names take any TensorLike", () => {
+  assert.equal(lax.erf(np.array([0.5])).tolist(), S.erf(np.array([0.5])).tolist());
+  assert.is(lax.erfc(0.5).item(), S.erfc(np.array(0.5)).item());
+  assert.is(lax.erfInv(0).item(), 0);
+  assert.ok(Math.abs(lax.lgamma(3).item() - Math.log(2)) < 1e-15);
+  assert.is(lax.digamma(1).item(), S.digamma(np.array(1)).item());
 });
 
 test("jit and vmap give the eager values; integer inputs are a DTypeError", () => {
