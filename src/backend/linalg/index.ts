@@ -2,7 +2,7 @@
 // common.ts for the conventions shared by all of them).
 export type { FloatArray } from "./common.js";
 export { cholesky, type CholeskyResult } from "./cholesky.js";
-export { lu, type LuResult } from "./lu.js";
+export { lu, pivotsToPermutation, type LuResult } from "./lu.js";
 export { triangularSolve, type TriangularSolveOptions } from "./triangular-solve.js";
 export { luSolve, solve, inverse } from "./lu-solve.js";
 export { det, slogdet, type SlogdetResult } from "./determinant.js";

@@ -3,6 +3,7 @@
 // the rows to its right (dtrsm), then update the trailing matrix by one rank-NB product (dgemm,
 // on the backend's matmul).
 // Row interchanges swap whole rows at once, which is where dgetrf's dlaswp calls leave them.
+import { ShapeError } from "../../core/errors.js";
 import { type FloatArray, allocLike, checkStack, eachInPlace } from "./common.js";
 import { subtractProduct } from "./subtract-product.js";
 
@@ -107,4 +108,27 @@ function rowUpdate(w: Float64Array, o: number, n: number, i: number, p0: number,
     const l = w[ri + p], u = o + p * n;
     for (let c = c0; c < n; c++) w[ri + c] -= l * w[u + c];
   }
+}
+
+/**
+ * The permutation (A[permutation] = L U) that LAPACK-style `pivots` ([batch, k], 0-based
+ * interchanges) describe for matrices of m rows, as jax.lax.linalg.lu_pivots_to_permutation.
+ * Pivots outside 0..m-1 are a ShapeError.
+ */
+export function pivotsToPermutation(pivots: Int32Array, batch: number, m: number): Int32Array {
+  const k = batch === 0 ? 0 : pivots.length / batch;
+  checkStack("pivotsToPermutation", "pivots", pivots, batch, [k]);
+  const out = new Int32Array(batch * m);
+  for (let t = 0; t < batch; t++) {
+    const perm = out.subarray(t * m, (t + 1) * m);
+    for (let i = 0; i < m; i++) perm[i] = i;
+    for (let i = 0; i < k; i++) {
+      const p = pivots[t * k + i];
+      if (!(p >= 0 && p < m) || i >= m) throw new ShapeError(`pivotsToPermutation: pivot ${p} at position ${i} is outside 0..${m - 1}`);
+      const q = perm[i];
+      perm[i] = perm[p];
+      perm[p] = q;
+    }
+  }
+  return out;
 }

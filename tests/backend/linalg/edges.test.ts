@@ -6,7 +6,7 @@ import { guardTraceState } from "../../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
 import { DTypeError, ShapeError } from "../../../src/core/errors.js";
-import { type FloatArray, cholesky, det, eigh, inverse, lu, luSolve, qr, slogdet, solve, svd, triangularSolve } from "../../../src/backend/linalg/index.js";
+import { type FloatArray, cholesky, det, eigh, inverse, lu, luSolve, pivotsToPermutation, qr, slogdet, solve, svd, triangularSolve } from "../../../src/backend/linalg/index.js";
 import { bidiagonalQr } from "../../../src/backend/linalg/svd.js";
 import { norm2 } from "../../../src/backend/linalg/common.js";
 import { throwsWith } from "../../helpers.js";
@@ -261,6 +261,10 @@ test("bad sizes are ShapeErrors naming the operand; mixed element types are DTyp
   throwsWith(() => slogdet(new Float64Array(3), 1, 2), ShapeError, ["slogdet"]);
   throwsWith(() => eigh(new Float64Array(3), 1, 2), ShapeError, ["eigh"]);
   throwsWith(() => svd(new Float64Array(3), 1, 2, 2), ShapeError, ["svd"]);
+  throwsWith(() => pivotsToPermutation(Int32Array.of(0, 2), 1, 2), ShapeError, ["pivot 2 at position 1", "outside 0..1"]);
+  throwsWith(() => pivotsToPermutation(Int32Array.of(0, 1, 1), 1, 2), ShapeError, ["position 2"]);
+  throwsWith(() => pivotsToPermutation(Int32Array.of(0, 1, 1), 2, 2), ShapeError, ["pivotsToPermutation", "non-negative integers"]);
+  assert.is(pivotsToPermutation(new Int32Array(0), 0, 3).length, 0);
 });
 
 test.run();

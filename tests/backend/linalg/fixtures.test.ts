@@ -4,7 +4,7 @@ import { test } from "uvu";
 import { guardTraceState } from "../../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
-import { type FloatArray, cholesky, det, eigh, inverse, lu, luSolve, qr, slogdet, solve, svd, triangularSolve } from "../../../src/backend/linalg/index.js";
+import { type FloatArray, cholesky, det, eigh, inverse, lu, luSolve, pivotsToPermutation, qr, slogdet, solve, svd, triangularSolve } from "../../../src/backend/linalg/index.js";
 import { dims, fixColumnSigns, fixRowSigns, flat, loadFixture, matmul, near, orthogonalityError } from "./util.js";
 
 const fx = loadFixture();
@@ -45,6 +45,7 @@ for (const f32 of [false, true]) {
       near(r.lu, flat(c.lu), tol, `lu ${c.name}`);
       assert.equal(Array.from(r.pivots), flat(c.pivots), `pivots ${c.name}`);
       assert.equal(Array.from(r.permutation), flat(c.permutation), `permutation ${c.name}`);
+      assert.equal(Array.from(pivotsToPermutation(r.pivots, batch, m)), flat(c.permutation), `pivotsToPermutation ${c.name}`);
     }
   });
 
