@@ -50,7 +50,7 @@ export function factor(w: Float64Array, o: number, m: number, n: number, piv: In
   }
 }
 
-/** Unblocked pivoted elimination of columns j0..j1-1, touching only those columns below row j0. */
+/** Unblocked pivoted elimination of columns j0..j1-1 below row j0 (an interchange swaps whole rows). */
 function panel(w: Float64Array, o: number, m: number, n: number, j0: number, j1: number, piv: Int32Array, perm: Int32Array): void {
   for (let j = j0; j < j1; j++) {
     // First index of the largest magnitude, as idamax (a NaN pivot is kept, not skipped).
