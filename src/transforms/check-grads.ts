@@ -83,12 +83,12 @@ function callFlat(f: Fn, def: TreeDef, xs: Tensor[]): [Tensor[], TreeDef] {
 }
 
 function maxAbs(xs: Tensor[]): number {
-  let m = 0;
+  let largest = 0;
   for (const x of xs) {
     if (!isFloat(x.dtype)) continue;
-    for (const v of f64Of(x)) if (Math.abs(v) > m) m = Math.abs(v);
+    for (const v of f64Of(x)) if (Math.abs(v) > largest) largest = Math.abs(v);
   }
-  return m;
+  return largest;
 }
 
 function describeValues(a: ArrayLike<number>): string {
@@ -100,7 +100,7 @@ function describeValues(a: ArrayLike<number>): string {
 
 class Checker {
   private seed = 0;
-  constructor(private readonly s: Settings) {}
+  constructor(private readonly settings: Settings) {}
 
   private rand(): () => number {
     return seeded(0x5eed + 7919 * this.seed++);
@@ -110,13 +110,13 @@ class Checker {
   private low = false;
 
   private tolerances(dtypes: DType[]): [number, number] {
-    const d = this.low || dtypes.includes("float32") ? DEFAULT_TOL.float32 : DEFAULT_TOL.float64;
-    return [this.s.atol ?? d, this.s.rtol ?? d];
+    const tol = this.low || dtypes.includes("float32") ? DEFAULT_TOL.float32 : DEFAULT_TOL.float64;
+    return [this.settings.atol ?? tol, this.settings.rtol ?? tol];
   }
 
   private step(xs: Tensor[], outs: Tensor[]): number {
     const low = this.low || [...xs, ...outs].some((x) => x.dtype === "float32");
-    return (this.s.eps ?? (low ? EPS_F32 : EPS_F64)) * Math.max(1, maxAbs(xs));
+    return (this.settings.eps ?? (low ? EPS_F32 : EPS_F64)) * Math.max(1, maxAbs(xs));
   }
 
   /**
@@ -203,7 +203,7 @@ class Checker {
     const [ys, yDef] = flatten(yOut) as [Tensor[], TreeDef];
     this.checkPrimal(label, f, def, xs, ys, yDef, "vjp");
     const dirs = randomLike(xs, this.rand());
-    const jv = this.numericalJvp(f, def, xs, dirs, this.step(xs, ys));
+    const numeric = this.numericalJvp(f, def, xs, dirs, this.step(xs, ys));
     const cts = randomLike(ys, this.rand());
     const ctIn = flatten(back(unflatten(yDef, tensorsLike(cts, ys))))[0] as Tensor[];
     if (ctIn.length !== xs.length) this.fail(label, `the vjp function returned ${ctIn.length} cotangent leaves for ${xs.length} inputs`, "");
@@ -218,7 +218,7 @@ class Checker {
       for (let k = 0; k < c.length; k++) got += c[k] * d[k];
     });
     ys.forEach((y, i) => {
-      const e = jv[i];
+      const e = numeric[i];
       if (e === null) return;
       dtypes.add(y.dtype);
       const c = cts[i];
@@ -240,7 +240,7 @@ class Checker {
         this.low = outer;
       }
     };
-    if (this.s.modes.has("fwd")) {
+    if (this.settings.modes.has("fwd")) {
       this.checkJvp(f, args, label("JVP"));
       if (order > 1) {
         const [xs, def] = flatArgs(args);
@@ -249,7 +249,7 @@ class Checker {
         nested(() => this.run(fJvp, [unflatten(def, xs), unflatten(def, ts)], order - 1, ["JVP", ...path]));
       }
     }
-    if (this.s.modes.has("rev")) {
+    if (this.settings.modes.has("rev")) {
       this.checkVjp(f, args, label("VJP"));
       if (order > 1) {
         const [xs, def] = flatArgs(args);
@@ -258,8 +258,8 @@ class Checker {
         const cts = randomLike(ys, this.rand());
         const fVjp = (...ps: unknown[]) => {
           const [out, back] = vjp(f, ps);
-          const [os, odef] = flatten(out) as [Tensor[], TreeDef];
-          return back(unflatten(odef, cts.map((c, i) => makeTensor(c, os[i].shape, os[i].dtype))));
+          const [outLeaves, outDef] = flatten(out) as [Tensor[], TreeDef];
+          return back(unflatten(outDef, cts.map((c, i) => makeTensor(c, outLeaves[i].shape, outLeaves[i].dtype))));
         };
         nested(() => this.run(fVjp, args, order - 1, ["VJP", ...path]));
       }
