@@ -26,3 +26,5 @@ export { random } from "./random/index.js";
 export { InternalError, OptionsError } from "./core/errors.js";
 export { GradCheckError } from "./transforms/check-grads.js";
 export { scipy } from "./scipy/index.js";
+export { debug } from "./debug.js";
+export { config } from "./core/config.js";

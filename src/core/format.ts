@@ -29,11 +29,11 @@ function kindOf(dtype: string): Kind {
 }
 
 /**
- * The array's body as `np.array2string(a, prefix=prefix, suffix=suffix, separator=", ")` prints
- * it: the prefix and suffix are not included, their lengths only indent continuation lines and
- * shorten them.
+ * The array's body as `np.array2string(a, prefix=prefix, suffix=suffix, separator=separator)`
+ * prints it (", " as repr does; " " gives `str`): the prefix and suffix are not included, their
+ * lengths only indent continuation lines and shorten them.
  */
-export function formatBody(shape: readonly number[], dtype: string, at: ValueAt, prefix = "", suffix = ""): string {
+export function formatBody(shape: readonly number[], dtype: string, at: ValueAt, prefix = "", suffix = "", separator = SEPARATOR): string {
   const kind = kindOf(dtype);
   const strides = rowMajorStrides(shape);
   const size = shape.reduce((a, b) => a * b, 1);
@@ -42,7 +42,7 @@ export function formatBody(shape: readonly number[], dtype: string, at: ValueAt,
   // The elements shown are those the formatting (widths, notation) is chosen from, as NumPy does.
   const shown = shownOffsets(shape, strides, summarize).map(at);
   const fmt = elementFormatter(kind, shown, shape.length === 0);
-  return layout(shape, strides, (i) => fmt(at(i)), summarize, " " + " ".repeat(prefix.length), LINE_WIDTH - suffix.length);
+  return layout(shape, strides, (i) => fmt(at(i)), summarize, " " + " ".repeat(prefix.length), LINE_WIDTH - suffix.length, separator);
 }
 
 /** `Array([1.5, nan, inf], dtype=float64)`: a concrete array as JAX's `repr` prints it. */
@@ -106,9 +106,10 @@ function layout(
   summarize: boolean,
   nextLinePrefix: string,
   lineWidth: number,
+  separator: string,
 ): string {
   const ndim = shape.length;
-  const sepTrimmed = SEPARATOR.trimEnd();
+  const sepTrimmed = separator.trimEnd();
   const recurse = (axis: number, offset: number, hanging: string, width: number): string => {
     if (axis === ndim) return fmt(offset);
     const child = (i: number) => recurse(axis + 1, offset + i * strides[axis], hanging + " ", width - 1);
@@ -131,15 +132,15 @@ function layout(
       };
       for (let i = 0; i < lead; i++) {
         extend(child(i));
-        line += SEPARATOR;
+        line += separator;
       }
       if (summary) {
         extend("...");
-        line += SEPARATOR;
+        line += separator;
       }
       for (let i = trail; i > 1; i--) {
         extend(child(n - i));
-        line += SEPARATOR;
+        line += separator;
       }
       extend(child(n - 1));
       s += line;

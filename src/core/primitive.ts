@@ -90,6 +90,11 @@ export interface PrimitiveRules<P extends Params> {
    * trace's `processCustomJvpCall` / `processCustomVjpCall` instead of `processPrimitive`.
    */
   customCall?: "jvp" | "vjp";
+  /**
+   * Has an effect beyond its outputs (debug callbacks): dead-code elimination keeps its equations
+   * even when nothing reads their outputs.
+   */
+  effectful?: boolean;
 }
 
 export interface Primitive<P extends Params = Params> extends Omit<PrimitiveRules<P>, "linear" | "differentiable" | "cost"> {

@@ -8,7 +8,7 @@ export interface DceResult {
 
 /**
  * Dead-code elimination: drops the equations no output needs (the outputs flagged in `used`, all by
- * default), with a backward loop. The binders stay as they are; `free` tells which are still read.
+ * default) and that have no effect, with a backward loop. The binders stay as they are; `free` tells which are still read.
  */
 export function dce(j: Jaxpr, used?: readonly boolean[]): DceResult {
   const outs = used === undefined ? j.outs : j.outs.filter((_, i) => used[i]);
@@ -21,7 +21,7 @@ export function dce(j: Jaxpr, used?: readonly boolean[]): DceResult {
     // A variable is defined once: after its equation it can leave the set, which then holds only
     // the values live at this point (a handful for a long chain, not a million).
     for (const v of e.outBinders) if (live.delete(v)) needed = true;
-    if (!needed) continue;
+    if (!needed && e.primitive.effectful !== true) continue;
     kept.push(e);
     for (const a of e.inputs) if (a instanceof Var) live.add(a);
   }

@@ -2,6 +2,7 @@
 // run a compiled program (elementwise chains fused into single loops); calls on tracers evaluate
 // the jaxpr equation by equation through bind, so jit composes with every other transformation.
 import type { Arr } from "../backend/ndarray-view.js";
+import { config } from "../core/config.js";
 import { JacobiError } from "../core/errors.js";
 import { ArrayTensor, type Tensor, Tracer } from "../core/tensor.js";
 import { type TreeDef, unflatten } from "../core/tree.js";
@@ -20,6 +21,14 @@ interface Entry {
   closed: ClosedJaxpr;
   outDef: TreeDef;
   compiled: CompiledJaxpr | null;
+  /** The user function's name and the traced arguments' avals, for config "logCompiles". */
+  name: string;
+  signature: string;
+}
+
+/** With config "logCompiles", says on stderr what was traced or compiled, for which signature, in how long. */
+function logCompile(what: string, entry: Entry, eqns: number, ms: number): void {
+  if (config.read("logCompiles")) console.warn(`jacobi: jit ${what} ${entry.name}(${entry.signature}): ${eqns} equations in ${ms.toFixed(1)} ms`);
 }
 
 // Per user function (so two jit wrappers of one function share traces), then per signature.
@@ -77,6 +86,7 @@ function prepare(f: Fn, statics: number[], args: unknown[]): [Entry, Tensor[]] {
   if (hit !== undefined) return [hit, leaves];
 
   let outDef: TreeDef | undefined;
+  const traceStart = performance.now();
   const closed = traceToJaxpr(
     "jit",
     leaves.map((l) => l.aval),
@@ -89,7 +99,9 @@ function prepare(f: Fn, statics: number[], args: unknown[]): [Entry, Tensor[]] {
       return outs;
     },
   );
-  const entry: Entry = { closed, outDef: outDef as TreeDef, compiled: null };
+  const signature = leaves.map((l) => `${l.aval.str()}${l.aval.weakType ? "{weak}" : ""}`).join(", ");
+  const entry: Entry = { closed, outDef: outDef as TreeDef, compiled: null, name: f.name || "anonymous", signature };
+  logCompile("traced", entry, closed.jaxpr.eqns.length, performance.now() - traceStart);
   // A closed-over tracer of an enclosing transformation is only valid during this call: such a
   // staging is used once and not kept.
   if (!closed.consts.some((c) => c instanceof Tracer)) cache.set(key, entry);
@@ -100,7 +112,11 @@ function runEntry(entry: Entry, leaves: Tensor[]): Tensor[] {
   const { closed } = entry;
   const concrete = leaves.every((l) => l instanceof ArrayTensor) && closed.consts.every((c) => c instanceof ArrayTensor);
   if (!concrete) return evalJaxpr(closed.jaxpr, closed.consts, leaves);
-  entry.compiled ??= new CompiledJaxpr(closed.jaxpr);
+  if (entry.compiled === null) {
+    const compileStart = performance.now();
+    entry.compiled = new CompiledJaxpr(closed.jaxpr);
+    logCompile("compiled", entry, closed.jaxpr.eqns.length, performance.now() - compileStart);
+  }
   const outs = entry.compiled.run(
     closed.consts.map((c) => (c as ArrayTensor).arr),
     leaves.map((l) => (l as ArrayTensor).arr),

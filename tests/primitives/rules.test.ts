@@ -273,6 +273,8 @@ const sinScale = (shape: number[]): Params => ({
   bwd: new Label((res: Tensor[], cts: Tensor[]) => [np.multiply(np.sin(res[0]), cts[0])], "sin_scale_bwd"),
   outAvals: avalsLabel([new ShapedArray(shape, "float64")]),
 });
+// debug_callback has no outputs: its batch rule runs the callback once per example (tests/debug.test.ts checks the values).
+batchCases.debug_callback = [{ params: { callback: new Label(() => undefined, "noop") }, args: [f([2, 3]), f([])] }];
 batchCases.custom_lin = [
   { params: sinScale([2, 3]), args: [f([2, 3]), f([2, 3])] },
   { params: sinScale([]), args: [f([]), f([])] },
