@@ -1,10 +1,11 @@
 // Elementwise activations, as jax.nn defines them, composed from np functions (no primitives of
 // their own). Kinks use `where` on the side JAX takes, so derivatives there match JAX's.
-import { JacobiError, ShapeError, fmtShape } from "../core/errors.js";
+import { ShapeError, fmtShape } from "../core/errors.js";
 import type { Tensor, TensorLike } from "../core/tensor.js";
 import { np } from "../numpy/index.js";
 import { T, toFloat } from "../numpy/promote.js";
 import { normAxes } from "../numpy/reductions.js";
+import { erfc } from "../scipy/special.js";
 import { checkBoolean, checkOptions } from "../optim/options.js";
 
 /** max(x, 0), with derivative 0 at 0 (as JAX); NaN stays NaN, as max(NaN, 0) is NaN. */
@@ -64,14 +65,13 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 /**
  * The Gaussian error linear unit. `approximate` (the default, as JAX's) is the tanh form
- * x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); the exact form x/2 erfc(-x/sqrt 2) needs erf,
- * which jacobi does not have yet.
+ * x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); otherwise the exact x/2 erfc(-x/sqrt 2).
  */
 export function gelu(x: TensorLike, opts: { approximate?: boolean } = {}): Tensor {
   checkOptions("nn.gelu", opts, ["approximate"]);
   const approximate = checkBoolean("nn.gelu", "approximate", opts.approximate ?? true);
-  if (!approximate) throw new JacobiError("nn.gelu: the exact form ({ approximate: false }) needs erf, which jacobi does not provide yet; use the default tanh approximation");
   const t = toFloat(T(x, "nn.gelu: argument 0"));
+  if (!approximate) return np.multiply(np.multiply(0.5, t), erfc(np.multiply(np.negative(t), Math.SQRT1_2)));
   const inner = np.multiply(SQRT_2_OVER_PI, np.add(t, np.multiply(0.044715, np.power(t, 3))));
   return np.multiply(t, np.multiply(0.5, np.add(1, np.tanh(inner))));
 }

@@ -22,6 +22,7 @@ const fns: Record<string, (x: Tensor) => Tensor> = {
   softSign: nn.softSign,
   silu: nn.silu,
   geluTanh: (x) => nn.gelu(x),
+  geluErf: (x) => nn.gelu(x, { approximate: false }),
   elu: (x) => nn.elu(x),
   "elu0.5": (x) => nn.elu(x, 0.5),
   celu: (x) => nn.celu(x),
@@ -52,7 +53,7 @@ test("every activation's values and derivatives match torch float64", () => {
 
 test("checkGrads in forward and reverse mode, orders 1 and 2, away from the kinks", () => {
   const x = np.array([-2.3, -0.7, 0.4, 1.9, 4.6]);
-  const smooth = ["logSigmoid", "silu", "geluTanh", "elu", "celu2", "selu", "mish", "softplus", "sigmoid", "squareplus", "softSign", "leakyRelu", "relu6", "hardTanh", "hardSigmoid"];
+  const smooth = ["logSigmoid", "silu", "geluTanh", "geluErf", "elu", "celu2", "selu", "mish", "softplus", "sigmoid", "squareplus", "softSign", "leakyRelu", "relu6", "hardTanh", "hardSigmoid"];
   for (const name of smooth) assert.is(checkGrads(fns[name], [x], { modes: ["fwd", "rev"] }), undefined, name);
   assert.is(checkGrads(nn.log1mexp, [np.array([0.2, 0.6, 0.8, 3])]), undefined, "log1mexp");
   assert.is(checkGrads(nn.sparsePlus, [x]), undefined, "sparsePlus");
@@ -119,8 +120,11 @@ test("vmap and jit of activations agree with a loop over rows", () => {
   }
 });
 
-test("gelu options: exact gelu is not available yet; unknown options are errors", () => {
-  throwsWith(() => nn.gelu(1, { approximate: false }), JacobiError, ["nn.gelu", "erf", "not provide"]);
+test("gelu: the exact form through erfc, float32 kept; unknown options are errors", () => {
+  // gelu(x) = x Phi(x): Phi(1) = 0.8413447460685429, Phi(-2) = 0.022750131948179195.
+  close(nn.gelu(np.array([1, -2]), { approximate: false }), [0.8413447460685429, -2 * 0.022750131948179195], 1e-15);
+  assert.is(nn.gelu(np.array([1], "float32"), { approximate: false }).dtype, "float32");
+  close(vmap((x: Tensor) => nn.gelu(x, { approximate: false }))(np.array([[0.5], [-3]])), [[0.5 * 0.6914624612740131], [-3 * 0.0013498980316300946]], 1e-14);
   throwsWith(() => nn.gelu(1, { aproximate: true } as never), JacobiError, ["nn.gelu", '"aproximate"']);
   throwsWith(() => nn.gelu(1, { approximate: "yes" } as never), JacobiError, ["approximate", "true or false"]);
 });
