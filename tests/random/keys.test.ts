@@ -137,6 +137,29 @@ test("the same key always gives the same numbers; different keys do not", () => 
   assert.not.equal(random.normal(random.key(6), [5]).tolist(), random.normal(k, [5]).tolist());
 });
 
+test("split and foldIn streams are uncorrelated", () => {
+  const n = 20000;
+  const corr = (a: number[], b: number[]) => {
+    const ma = a.reduce((x, y) => x + y) / n, mb = b.reduce((x, y) => x + y) / n;
+    let sab = 0, saa = 0, sbb = 0;
+    for (let i = 0; i < n; i++) {
+      sab += (a[i] - ma) * (b[i] - mb);
+      saa += (a[i] - ma) ** 2;
+      sbb += (b[i] - mb) ** 2;
+    }
+    return sab / Math.sqrt(saa * sbb);
+  };
+  const ks = random.split(random.key(40), 3).tolist() as number[][];
+  const draws = ks.map((k) => random.normal(u32(k), [n]).tolist() as number[]);
+  const folded = [1, 2].map((i) => random.uniform(random.foldIn(random.key(40), i + 100), [n]).tolist() as number[]);
+  // Under independence the sample correlation has standard error 1 / sqrt(n).
+  for (const [a, b] of [[draws[0], draws[1]], [draws[1], draws[2]], [draws[0], draws[2]], folded]) {
+    assert.ok(Math.abs(corr(a, b)) < 5 / Math.sqrt(n), `correlation ${corr(a, b)}`);
+  }
+  // Neighbouring elements of one stream too.
+  assert.ok(Math.abs(corr(draws[0].slice(0, n - 1).concat([0]), draws[0].slice(1).concat([0]))) < 5 / Math.sqrt(n));
+});
+
 test("bad keys and shapes are typed errors", () => {
   throwsWith(() => random.split(np.array([0, 0])), DTypeError, ["random.split", "uint32", "float64"]);
   throwsWith(() => random.bits(u32([1, 2, 3])), ShapeError, ["random.bits", "shape [2]"]);
