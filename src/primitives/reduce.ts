@@ -88,21 +88,22 @@ function prodTangent(x: Tensor, t: Tensor, axes: number[]): Tensor {
   const n = axes.reduce((s, a) => s * x.shape[a], 1);
   if (n === 0) return zerosLike({ aval: new ShapedArray(rest, x.dtype) });
   const flat = (v: Tensor) => reshape(transpose(v, [...axes, ...kept]), [n, ...rest]);
-  let p = flat(x), d = flat(t);
+  // Halve the factors each round: products of pairs, and their tangents by the product rule.
+  let products = flat(x), tangents = flat(t);
   const zeros = rest.map(() => 0);
-  while (p.shape[0] > 1) {
-    let m = p.shape[0];
-    if (m % 2 === 1) {
-      p = pad(p, 1, [0, ...zeros], [1, ...zeros]);
-      d = pad(d, 0, [0, ...zeros], [1, ...zeros]);
-      m += 1;
+  while (products.shape[0] > 1) {
+    let count = products.shape[0];
+    if (count % 2 === 1) {
+      products = pad(products, 1, [0, ...zeros], [1, ...zeros]);
+      tangents = pad(tangents, 0, [0, ...zeros], [1, ...zeros]);
+      count += 1;
     }
-    const lo = (v: Tensor) => slice(v, [0, ...zeros], [m / 2, ...rest]);
-    const hi = (v: Tensor) => slice(v, [m / 2, ...zeros], [m, ...rest]);
-    d = add(mul(lo(d), hi(p)), mul(lo(p), hi(d)));
-    p = mul(lo(p), hi(p));
+    const lo = (v: Tensor) => slice(v, [0, ...zeros], [count / 2, ...rest]);
+    const hi = (v: Tensor) => slice(v, [count / 2, ...zeros], [count, ...rest]);
+    tangents = add(mul(lo(tangents), hi(products)), mul(lo(products), hi(tangents)));
+    products = mul(lo(products), hi(products));
   }
-  return reshape(d, rest);
+  return reshape(tangents, rest);
 }
 
 type ArgParams = { axis: number };

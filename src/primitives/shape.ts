@@ -14,8 +14,8 @@ import { checkSameDTypes, zerosLike } from "./util.js";
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 // ---- broadcast_in_dim ----
-type BidParams = { shape: number[]; broadcastDimensions: number[] };
-export const broadcastInDimP: Primitive<BidParams> = definePrimitive("broadcast_in_dim", (self) => ({
+type BroadcastInDimParams = { shape: number[]; broadcastDimensions: number[] };
+export const broadcastInDimP: Primitive<BroadcastInDimParams> = definePrimitive("broadcast_in_dim", (self) => ({
   impl: ([x], { shape, broadcastDimensions }) => [broadcastInDimView(x, shape, broadcastDimensions)],
   abstractEval: ([x], { shape, broadcastDimensions: dims }) => {
     const ok =
@@ -112,12 +112,12 @@ export const squeeze = (x: Tensor, dimensions: number[]): Tensor => (dimensions.
 type SliceParams = { startIndices: number[]; limitIndices: number[]; strides: number[] };
 export const sliceP: Primitive<SliceParams> = definePrimitive("slice", (self) => ({
   impl: ([x], { startIndices, limitIndices, strides }) => [sliceView(x, startIndices, limitIndices, strides)],
-  abstractEval: ([x], { startIndices: s, limitIndices: l, strides: st }) => {
+  abstractEval: ([x], { startIndices: start, limitIndices: limit, strides }) => {
     const ok =
-      s.length === x.ndim && l.length === x.ndim && st.length === x.ndim &&
-      x.shape.every((n, i) => Number.isInteger(s[i]) && Number.isInteger(l[i]) && 0 <= s[i] && s[i] <= l[i] && l[i] <= n && st[i] >= 1);
-    if (!ok) throw new ShapeError(`slice: start ${fmtShape(s)}, limit ${fmtShape(l)}, strides ${fmtShape(st)} do not fit shape ${fmtShape(x.shape)}`);
-    return [new ShapedArray(x.shape.map((_, i) => Math.max(0, Math.ceil((l[i] - s[i]) / st[i]))), x.dtype, x.weakType)];
+      start.length === x.ndim && limit.length === x.ndim && strides.length === x.ndim &&
+      x.shape.every((n, i) => Number.isInteger(start[i]) && Number.isInteger(limit[i]) && 0 <= start[i] && start[i] <= limit[i] && limit[i] <= n && strides[i] >= 1);
+    if (!ok) throw new ShapeError(`slice: start ${fmtShape(start)}, limit ${fmtShape(limit)}, strides ${fmtShape(strides)} do not fit shape ${fmtShape(x.shape)}`);
+    return [new ShapedArray(x.shape.map((_, i) => Math.max(0, Math.ceil((limit[i] - start[i]) / strides[i]))), x.dtype, x.weakType)];
   },
   jvp: linearJvp(self),
   transpose: linearTranspose((ct, [x], { startIndices, strides }) => {
