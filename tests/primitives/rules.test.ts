@@ -406,6 +406,20 @@ test("a primitive declared not differentiable has zero tangents, from its batch 
   assert.ok(checked >= 10, `only ${checked} cases checked`);
 });
 
+test("every primitive's cost and notation give sensible answers on its batch cases", () => {
+  for (const p of allPrimitives) {
+    for (const c of batchCases[p.name] ?? []) {
+      const ins = c.args.map((gen) => gen().aval);
+      const outs = p.abstractEval(ins, c.params);
+      const { flops, transcendentals } = p.cost(ins, outs, c.params);
+      const where = `${p.name} ${JSON.stringify(ins.map((a) => a.shape))}`;
+      assert.ok(Number.isInteger(flops) && Number.isInteger(transcendentals) && 0 <= transcendentals && transcendentals <= flops, `${where}: cost ${flops} / ${transcendentals}`);
+      const written = p.notation?.(ins.map((_, i) => `v${i}`), c.params, ins) ?? null;
+      if (written !== null) for (let i = 0; i < ins.length; i++) assert.ok(written.includes(`v${i}`), `${where}: notation ${written} omits operand ${i}`);
+    }
+  }
+});
+
 test("every batch case names a registered primitive", () => {
   const unknown = Object.keys(batchCases).filter((n) => prim(n) === undefined);
   assert.equal(unknown, []);
