@@ -1,7 +1,7 @@
 import ndarray from "ndarray";
 import { type Arr, contiguous, readFlat, toFlatCopy, view } from "../backend/ndarray-view.js";
 import { type DType, type TypedArray, dtypeOfTypedArray } from "./dtype.js";
-import { ConcretizationError, ShapeError, escapedTracerError, fmtShape } from "./errors.js";
+import { ConcretizationError, InternalError, ShapeError, escapedTracerError, fmtShape } from "./errors.js";
 import { formatArray, formatTraced, inspectSymbol } from "./format.js";
 import { ShapedArray } from "./shaped-array.js";
 import type { MainTrace } from "./trace.js";
@@ -59,8 +59,8 @@ let fluent: FluentOps | null = null;
 export function installFluentOps(ops: FluentOps): void {
   fluent = ops;
 }
-function F(): FluentOps {
-  if (!fluent) throw new Error("jacobi: import from the package root so that Tensor methods are installed");
+function ops(): FluentOps {
+  if (!fluent) throw new InternalError("import jacobi from the package root so that Tensor methods are installed");
   return fluent;
 }
 
@@ -143,44 +143,44 @@ export abstract class Tensor {
     return this.tolist();
   }
 
-  add(o: TensorLike): Tensor { return F().add(this, o); }
-  sub(o: TensorLike): Tensor { return F().subtract(this, o); }
-  mul(o: TensorLike): Tensor { return F().multiply(this, o); }
-  div(o: TensorLike): Tensor { return F().divide(this, o); }
-  pow(o: TensorLike): Tensor { return F().power(this, o); }
-  neg(): Tensor { return F().negative(this); }
-  exp(): Tensor { return F().exp(this); }
-  log(): Tensor { return F().log(this); }
-  sin(): Tensor { return F().sin(this); }
-  cos(): Tensor { return F().cos(this); }
-  tanh(): Tensor { return F().tanh(this); }
-  sqrt(): Tensor { return F().sqrt(this); }
-  abs(): Tensor { return F().abs(this); }
-  square(): Tensor { return F().square(this); }
-  sum(axis?: Axis, opts?: ReduceOpts): Tensor { return F().sum(this, axis, opts); }
-  mean(axis?: Axis, opts?: ReduceOpts): Tensor { return F().mean(this, axis, opts); }
-  max(axis?: Axis, opts?: ReduceOpts): Tensor { return F().max(this, axis, opts); }
-  min(axis?: Axis, opts?: ReduceOpts): Tensor { return F().min(this, axis, opts); }
-  prod(axis?: Axis, opts?: ReduceOpts): Tensor { return F().prod(this, axis, opts); }
-  argmax(axis?: number): Tensor { return F().argmax(this, axis); }
-  argmin(axis?: number): Tensor { return F().argmin(this, axis); }
-  reshape(shape: number[]): Tensor { return F().reshape(this, shape); }
-  transpose(axes?: number[]): Tensor { return F().transpose(this, axes); }
-  get T(): Tensor { return F().transpose(this); }
-  matmul(o: TensorLike): Tensor { return F().matmul(this, o); }
-  dot(o: TensorLike): Tensor { return F().dot(this, o); }
-  lt(o: TensorLike): Tensor { return F().less(this, o); }
-  le(o: TensorLike): Tensor { return F().lessEqual(this, o); }
-  gt(o: TensorLike): Tensor { return F().greater(this, o); }
-  ge(o: TensorLike): Tensor { return F().greaterEqual(this, o); }
-  eq(o: TensorLike): Tensor { return F().equal(this, o); }
-  ne(o: TensorLike): Tensor { return F().notEqual(this, o); }
-  astype(dtype: DType): Tensor { return F().astype(this, dtype); }
-  slice(...specs: SliceSpec[]): Tensor { return F().slice(this, ...specs); }
-  take(indices: TensorLike, axis?: number): Tensor { return F().take(this, indices, axis); }
-  squeeze(axis?: Axis): Tensor { return F().squeeze(this, axis); }
-  expandDims(axis: number | number[]): Tensor { return F().expandDims(this, axis); }
-  flatten(): Tensor { return F().flatten(this); }
+  add(o: TensorLike): Tensor { return ops().add(this, o); }
+  sub(o: TensorLike): Tensor { return ops().subtract(this, o); }
+  mul(o: TensorLike): Tensor { return ops().multiply(this, o); }
+  div(o: TensorLike): Tensor { return ops().divide(this, o); }
+  pow(o: TensorLike): Tensor { return ops().power(this, o); }
+  neg(): Tensor { return ops().negative(this); }
+  exp(): Tensor { return ops().exp(this); }
+  log(): Tensor { return ops().log(this); }
+  sin(): Tensor { return ops().sin(this); }
+  cos(): Tensor { return ops().cos(this); }
+  tanh(): Tensor { return ops().tanh(this); }
+  sqrt(): Tensor { return ops().sqrt(this); }
+  abs(): Tensor { return ops().abs(this); }
+  square(): Tensor { return ops().square(this); }
+  sum(axis?: Axis, opts?: ReduceOpts): Tensor { return ops().sum(this, axis, opts); }
+  mean(axis?: Axis, opts?: ReduceOpts): Tensor { return ops().mean(this, axis, opts); }
+  max(axis?: Axis, opts?: ReduceOpts): Tensor { return ops().max(this, axis, opts); }
+  min(axis?: Axis, opts?: ReduceOpts): Tensor { return ops().min(this, axis, opts); }
+  prod(axis?: Axis, opts?: ReduceOpts): Tensor { return ops().prod(this, axis, opts); }
+  argmax(axis?: number): Tensor { return ops().argmax(this, axis); }
+  argmin(axis?: number): Tensor { return ops().argmin(this, axis); }
+  reshape(shape: number[]): Tensor { return ops().reshape(this, shape); }
+  transpose(axes?: number[]): Tensor { return ops().transpose(this, axes); }
+  get T(): Tensor { return ops().transpose(this); }
+  matmul(o: TensorLike): Tensor { return ops().matmul(this, o); }
+  dot(o: TensorLike): Tensor { return ops().dot(this, o); }
+  lt(o: TensorLike): Tensor { return ops().less(this, o); }
+  le(o: TensorLike): Tensor { return ops().lessEqual(this, o); }
+  gt(o: TensorLike): Tensor { return ops().greater(this, o); }
+  ge(o: TensorLike): Tensor { return ops().greaterEqual(this, o); }
+  eq(o: TensorLike): Tensor { return ops().equal(this, o); }
+  ne(o: TensorLike): Tensor { return ops().notEqual(this, o); }
+  astype(dtype: DType): Tensor { return ops().astype(this, dtype); }
+  slice(...specs: SliceSpec[]): Tensor { return ops().slice(this, ...specs); }
+  take(indices: TensorLike, axis?: number): Tensor { return ops().take(this, indices, axis); }
+  squeeze(axis?: Axis): Tensor { return ops().squeeze(this, axis); }
+  expandDims(axis: number | number[]): Tensor { return ops().expandDims(this, axis); }
+  flatten(): Tensor { return ops().flatten(this); }
 }
 
 /** A concrete value: an ndarray view over a typed-array buffer that nothing ever writes to. */
