@@ -4,6 +4,7 @@
 // scalar-broadcast operands run as a single flat loop.
 import { type DType, type TypedArray, allocate } from "../core/dtype.js";
 import { type Arr, isSingleElement, sizeOf, view } from "./ndarray-view.js";
+import { codegen, compileExpr, interpretedMap } from "./no-eval.js";
 
 /**
  * The hot loop alone: one row of `L` elements, operand i read from `d_i` starting at `p_i` with
@@ -77,6 +78,10 @@ function driver(nIn: number): Driver {
 type ScalarFn = (x0: number, x1: number, x2: number) => number;
 const scalarCache = new Map<string, ScalarFn>();
 function compileScalar(expr: string): ScalarFn {
+  if (!codegen.enabled) {
+    const ev = compileExpr(expr);
+    return (x0, x1, x2) => ev([x0, x1, x2]);
+  }
   let f = scalarCache.get(expr);
   if (!f) {
     f = new Function("x0", "x1", "x2", `return ${expr};`) as ScalarFn;
@@ -173,7 +178,9 @@ export function mapN(expr: string, args: Arr[], dtype: DType): Arr {
     const [cs, cst] = collapse(shape, args.map((a) => a.stride));
     const rank0 = shape.length > 0 && cs.length === 0;
     const datas = args.map((a) => a.data);
-    driver(args.length)(rowLoop(args.length, expr, datas, out), datas, args.map((a) => a.offset), rank0 ? cst.map(() => [0]) : cst, out, rank0 ? [1] : cs);
+    const [offsets, strides, rows] = [args.map((a) => a.offset), rank0 ? cst.map(() => [0]) : cst, rank0 ? [1] : cs];
+    if (!codegen.enabled) interpretedMap(compileExpr(expr), datas, offsets, strides, out, rows);
+    else driver(args.length)(rowLoop(args.length, expr, datas, out), datas, offsets, strides, out, rows);
   }
   return view(out, shape);
 }

@@ -1,8 +1,10 @@
 // ndarray views over typed arrays and the layout operations the kernels share (stride tricks for
 // transpose, slice and broadcast; row-major copies when a layout cannot be kept).
 import ndarray from "ndarray";
-import ops from "ndarray-ops";
 import { type DType, type TypedArray, allocate } from "../core/dtype.js";
+import { codegen } from "./no-eval.js";
+import { PlainNdarray } from "./plain-ndarray.js";
+import { stridedAssign } from "./strided-assign.js";
 
 export type Arr = ndarray.NdArray<TypedArray>;
 
@@ -11,6 +13,8 @@ export type Arr = ndarray.NdArray<TypedArray>;
 const zeroDim = new Map<unknown, new (data: TypedArray, offset: number) => Arr>();
 
 export function view(data: TypedArray, shape: readonly number[], stride?: readonly number[], offset = 0): Arr {
+  // ndarray compiles its view classes with new Function: without code generation, plain views.
+  if (!codegen.enabled) return new PlainNdarray(data, [...shape], stride ? [...stride] : rowMajorStrides(shape), offset) as unknown as Arr;
   if (shape.length === 0) {
     let C = zeroDim.get(data.constructor);
     if (C === undefined) {
@@ -71,7 +75,7 @@ export function contiguous(a: Arr): Arr {
   const out = view(allocate(dtypeOf(a), sizeOf(a.shape)), a.shape);
   if (out.size > 0) {
     if (a.shape.length === 0) out.data[0] = a.data[a.offset];
-    else ops.assign(out, a);
+    else stridedAssign(out, a);
   }
   return out;
 }
@@ -168,5 +172,5 @@ export function sliceView(a: Arr, start: readonly number[], limit: readonly numb
 export function assignInto(dstView: Arr, src: Arr): void {
   if (dstView.size === 0) return;
   if (dstView.shape.length === 0) dstView.data[dstView.offset] = src.data[src.offset];
-  else ops.assign(dstView, src);
+  else stridedAssign(dstView, src);
 }

@@ -5,6 +5,7 @@
 // each output's block in index order, since "first occurrence" is defined by index.
 import { type DType, type TypedArray, allocate } from "../core/dtype.js";
 import { type Arr, sizeOf, transposeView, view } from "./ndarray-view.js";
+import { codegen, interpretedArg, interpretedFold } from "./no-eval.js";
 
 export type ReduceKind = "sum" | "max" | "min" | "prod" | "argmax" | "argmin";
 type FoldKind = "sum" | "max" | "min" | "prod";
@@ -33,6 +34,7 @@ type FoldKernel = (data: TypedArray, off: number, n: number[], si: number[], so:
 const foldCache = new Map<FoldKind, FoldKernel>();
 
 function compileFold(kind: FoldKind): FoldKernel {
+  if (!codegen.enabled) return interpretedFold(kind);
   let k = foldCache.get(kind);
   if (k) return k;
   const src = `
@@ -99,6 +101,7 @@ type ArgKernel = (data: TypedArray, off: number, outShape: number[], outStr: num
 const argCache = new Map<"argmax" | "argmin", ArgKernel>();
 
 function compileArg(kind: "argmax" | "argmin"): ArgKernel {
+  if (!codegen.enabled) return interpretedArg(kind);
   let k = argCache.get(kind);
   if (k) return k;
   const cmp = kind === "argmax" ? ">" : "<";

@@ -1,0 +1,181 @@
+// Kernels without code generation (a Content-Security-Policy without 'unsafe-eval'): the
+// expression interpreter agrees with the generated code bit for bit, every public operation gives
+// the same bits with code generation switched off, and the views and copies that replace
+// ndarray's and ndarray-ops' generated code behave as theirs do.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import ndarray from "ndarray";
+import { codegen, compileExpr, setCodegen } from "../../src/backend/no-eval.js";
+import { PlainNdarray } from "../../src/backend/plain-ndarray.js";
+import { stridedAssign } from "../../src/backend/strided-assign.js";
+import { view } from "../../src/backend/ndarray-view.js";
+import { allPrimitives } from "../../src/core/primitive.js";
+import type { DType } from "../../src/core/dtype.js";
+import { InternalError, grad, jit, lax, nn, np, random, vmap, type Tensor } from "../../src/index.js";
+import { guardTraceState } from "../guard.js";
+import { throwsWith } from "../helpers.js";
+
+guardTraceState(test);
+
+/** Runs `f` with generated kernels switched off, restoring them afterwards. */
+function withoutCodegen<T>(f: () => T): T {
+  setCodegen(false);
+  try {
+    return f();
+  } finally {
+    setCodegen(true);
+  }
+}
+
+const VALUES = [0, -0, 1, -1, 2.5, -2.5, 0.5, -0.5, 1.5, 3, 7, 1e-300, -1e300, 2 ** 31, 4294967295, -2147483648, NaN, Infinity, -Infinity];
+
+/** The bits of a number (so NaN equals NaN and -0 differs from 0). */
+const bits = (v: unknown): string => (typeof v === "number" ? (Object.is(v, -0) ? "-0" : String(v)) : `${typeof v}:${String(v)}`);
+
+function agrees(expr: string): void {
+  const generated = new Function("x0", "x1", "x2", `return ${expr};`) as (a: number, b: number, c: number) => unknown;
+  const interpreted = compileExpr(expr);
+  for (const a of VALUES) for (const b of [0, -1, 2.5, 3, NaN, -Infinity, 31, 32]) {
+    const c = a === b ? 1 : -7;
+    assert.is(bits(interpreted([a, b, c])), bits(generated(a, b, c)), `${expr} at (${a}, ${b}, ${c})`);
+  }
+}
+
+test("the interpreter agrees with generated code on every operator, precedence and Math function", () => {
+  for (const expr of [
+    "x0 + x1 * x2", "(x0 + x1) * x2", "x0 - x1 - x2", "x0 / x1 / x2", "x0 % x1", "x0 ** x1 ** 0.5", "(-x0) ** 2 === 0 ? 1 : 0",
+    "2 ** -x1", "-x0", "+x0", "!x0", "~x0", "!!x0 + 1", "x0 & x1", "x0 | x1", "x0 ^ x1 | x2 & 6", "x0 << x1", "x0 >> x1", "x0 >>> x1",
+    "x0 < x1", "x0 > x1", "x0 <= x1", "x0 >= x1", "x0 == x1", "x0 != x1", "x0 === x1", "x0 !== x0", "x0 && x1", "x0 || x1",
+    "x0 > 0 ? 1 : x0 < 0 ? -1 : x0", "(x0 > x1 || x0 !== x0) ? x0 : x1", "x0 !== 0 ? x1 : x2", "Math.imul(x0, x1) >>> 0",
+    "Math.abs(x0 % 1) === 0.5 ? 2 * Math.round(x0 / 2) : Math.round(x0)", "Math.atan2(x0, x1)", "Math.max(x0, x1, x2)", "Math.hypot(x0, x1, x2, 1)",
+    "1 / Math.sqrt(x0)", "Math.fround(x0 * Math.PI)", "x0 * Math.E + .5e1 - 1.5e-3", "Infinity - x0", "NaN", "Math.trunc(x0 / x1)", "((x0) | 0)", "1",
+  ]) agrees(expr);
+});
+
+test("every expression a primitive declares, for every dtype, interprets as it compiles", () => {
+  let checked = 0;
+  for (const p of allPrimitives) {
+    if (p.elementwiseExpr === undefined) continue;
+    for (const dtype of ["float64", "float32", "int32", "uint32", "bool"] as DType[]) {
+      for (const params of [{}, { y: 3 }, { y: -2 }, { y: 0 }, { y: 20 }, { newDtype: "bool" }, { newDtype: "float64" }]) {
+        let expr: string;
+        try {
+          expr = p.elementwiseExpr(params as never, dtype);
+        } catch {
+          continue;
+        }
+        agrees(expr);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked >= 100, `${checked} expressions checked`);
+});
+
+test("expressions outside the subset are internal errors naming the expression", () => {
+  throwsWith(() => compileExpr("foo(x0)"), InternalError, ["foo(x0)", 'unknown name "foo"']);
+  throwsWith(() => compileExpr("Math.nope(x0)"), InternalError, ["Math.nope"]);
+  throwsWith(() => compileExpr("Math."), InternalError, ["unknown Math."]);
+  throwsWith(() => compileExpr("x0 # 1"), InternalError, ['unexpected "#"']);
+  throwsWith(() => compileExpr("(x0 + 1"), InternalError, ['expected ")"']);
+  throwsWith(() => compileExpr("x0 1"), InternalError, ['unexpected "1"']);
+  throwsWith(() => compileExpr("x0 +"), InternalError, ["unexpected end"]);
+  throwsWith(() => compileExpr("Math.max(x0 x1)"), InternalError, ['expected "," or ")"']);
+  throwsWith(() => compileExpr("x0 ? 1 2"), InternalError, ['expected ":"']);
+  assert.is(compileExpr("x0 + 1  ")([1]), 2);
+});
+
+/** A pytree of Tensors as the bits of every element. */
+function snapshot(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(snapshot).join("; ")}]`;
+  const t = x as Tensor;
+  return `${t.dtype}${JSON.stringify(t.shape)}:${Array.from(t.toTypedArray() as ArrayLike<number>, bits).join(",")}`;
+}
+
+const key = random.key(7);
+const u = random.uniform(key, [4, 5]).mul(6).sub(3);
+const v = random.normal(random.foldIn(key, 1), [5]);
+const withNaN = np.array([[1, NaN, -0, Infinity, -2.5], [3, 3, -Infinity, 0, 0.5]]);
+const ints = np.astype(np.array([[1, -2, 3, 7, -8], [0, 5, -5, 2147483647, -2147483648]]), "int32");
+const uints = random.bits(key, [2, 5]);
+const f32 = np.astype(u, "float32");
+
+const CASES: [string, () => unknown][] = [
+  ["elementwise float64", () => [np.sin(u), np.log(np.abs(u)), np.tanh(u).mul(u.T.T), np.power(np.abs(u), v), np.arctan2(u, v), np.round(u.mul(2))]],
+  ["broadcast and transposed", () => [u.T.add(np.reshape(v, [5, 1])), np.maximum(u, 0), np.where(u.gt(0), u, v), np.clip(u.T, -1, 1)]],
+  ["NaN, infinities, -0", () => [withNaN.mul(-0), np.maximum(withNaN, 1), np.minimum(withNaN, withNaN.T.T), np.sign(withNaN), np.sqrt(withNaN)]],
+  ["float32", () => [np.exp(f32), f32.mul(f32).sum(1), np.astype(f32, "float64").div(3), np.divide(f32, 7)]],
+  ["int32", () => [ints.add(ints), ints.mul(ints), np.bitwiseAnd(ints, 6), np.leftShift(ints, 3), np.rightShift(ints, 1), np.bitwiseNot(ints), ints.neg(), np.abs(ints), ints.div(2)]],
+  ["uint32 and bits", () => [uints.mul(uints), random.split(key, 3), random.bits(random.foldIn(key, 9), [7]), random.uniform(key, [3]), random.normal(key, [2, 2])]],
+  ["bool", () => [u.gt(0), np.equal(ints, 3), np.astype(u, "bool")]],
+  ["reductions", () => [u.sum(), u.sum(0), u.T.sum(1), u.max(1), u.min(0), np.prod(u, 1), np.argmax(u, 1), np.argmin(u.T, 0), np.argmax(withNaN, 1), withNaN.max(1), np.mean(ints)]],
+  ["scalars", () => [np.add(np.log(2), np.multiply(2, 5)).sub(np.sin(5)), np.array(3).pow(2), np.array(-0).mul(1)]],
+  ["shapes and copies", () => [np.transpose(u).reshape([2, 10]), np.concatenate([u, u.mul(2)], 1), u.slice(null, [4, 0, -2]), np.stack([v, v.neg()]), np.take(u, np.astype(np.array([2, 0]), "int32"), 1)]],
+  ["derivatives", () => [grad((x: Tensor) => np.sum(np.sin(x).mul(x)))(u), vmap(grad((x: Tensor) => nn.logsumexp(x)))(u), grad((x: Tensor) => np.sum(nn.softplus(x)))(v)]],
+  ["jit: fused chains and reductions", () => {
+    const f = jit((x: Tensor, y: Tensor) => [np.tanh(x.mul(2).add(y)).sub(x), np.sum(np.exp(x).mul(y), 1), np.max(x.mul(y), 0)]);
+    return [f(u, v), f(u.T.T, v.mul(-1)), f(np.astype(u, "float32"), np.astype(v, "float32"))];
+  }],
+  ["control flow, matmul, special functions", () => [lax.scan((c: Tensor, x: Tensor) => [c.add(x), c.mul(x)], 0, v), np.matmul(u, u.T), np.outer(v, v), lax.erf(u), lax.lgamma(np.abs(u)), lax.digamma(np.abs(u))]],
+];
+
+test("every case gives the same bits with code generation switched off", () => {
+  assert.ok(codegen.enabled, "code generation is available under Node");
+  for (const [what, run] of CASES) {
+    const generated = snapshot(run());
+    const interpreted = withoutCodegen(() => snapshot(run()));
+    assert.ok(codegen.enabled, "switched back on");
+    assert.is(interpreted, generated, what);
+  }
+});
+
+test("without code generation views are PlainNdarrays with ndarray's interface", () => {
+  const t = withoutCodegen(() => np.arange(6).reshape([2, 3]).toNdarray());
+  assert.ok(t instanceof PlainNdarray);
+  assert.ok(!(np.arange(2).toNdarray() instanceof PlainNdarray), "ndarray's own views otherwise");
+  const data = Float64Array.from({ length: 24 }, (_, i) => i * 1.5);
+  const mine = new PlainNdarray(data, [2, 3, 4], [12, 4, 1], 0);
+  const theirs = ndarray(data, [2, 3, 4], [12, 4, 1], 0);
+  const same = (a: { shape: number[]; stride: number[]; offset: number }, b: { shape: number[]; stride: number[]; offset: number }, what: string) =>
+    assert.equal([a.shape, a.stride, a.offset], [b.shape, b.stride, b.offset], what);
+  assert.is(mine.dtype, theirs.dtype);
+  assert.is(mine.size, theirs.size);
+  assert.is(mine.dimension, theirs.dimension);
+  assert.equal(mine.transpose(2, 0, 1).order, theirs.transpose(2, 0, 1).order);
+  assert.is(mine.get(1, 2, 3), theirs.get(1, 2, 3));
+  assert.is(mine.index(1, 0, 2), theirs.index(1, 0, 2));
+  same(mine.lo(1, -1, 2), theirs.lo(1, -1, 2), "lo");
+  same(mine.hi(1, -1, 2), theirs.hi(1, -1, 2), "hi");
+  same(mine.step(1, -2, 3), theirs.step(1, -2, 3), "step");
+  same(mine.step(-1, 2), theirs.step(-1, 2), "step backwards");
+  same(mine.transpose(1), theirs.transpose(1), "transpose");
+  same(mine.T, theirs.transpose(2, 1, 0), "T");
+  same(mine.pick(1, null, 2), theirs.pick(1, null as unknown as number, 2), "pick");
+  same(mine.pick(-1, 1), theirs.pick(-1, 1), "pick negative");
+  assert.is(mine.set(0, 1, 1, 99), 99);
+  assert.is(theirs.get(0, 1, 1), 99);
+  const names = [new Float32Array(1), new Int32Array(1), new Uint32Array(1), new Uint8Array(1)].map((d) => new PlainNdarray(d, [1], [1], 0).dtype);
+  assert.equal(names, ["float32", "int32", "uint32", "uint8"]);
+  assert.is(new PlainNdarray(new Uint8ClampedArray(1) as unknown as Uint8Array, [1], [1], 0).dtype, "generic");
+});
+
+test("stridedAssign copies any layout into any layout", () => {
+  const src = view(Float64Array.from({ length: 60 }, (_, i) => i - 30), [3, 4, 5]);
+  for (const perm of [[0, 1, 2], [2, 0, 1], [1, 2, 0], [2, 1, 0]]) {
+    const t = { data: src.data, shape: perm.map((p) => src.shape[p]), stride: perm.map((p) => src.stride[p]), offset: 0 };
+    const out = view(new Float64Array(60), t.shape);
+    stridedAssign(out, t);
+    const want = ndarray(new Float64Array(60), t.shape);
+    for (let i = 0; i < t.shape[0]; i++) for (let j = 0; j < t.shape[1]; j++) for (let k = 0; k < t.shape[2]; k++) want.set(i, j, k, t.data[t.stride[0] * i + t.stride[1] * j + t.stride[2] * k]);
+    assert.equal(Array.from(out.data), Array.from(want.data), `perm ${perm}`);
+  }
+  // Into a strided region of a larger buffer, from a broadcast; a size-0 copy writes nothing.
+  const big = new Float64Array(12).fill(-1);
+  stridedAssign({ data: big, shape: [2, 3], stride: [6, 2], offset: 1 }, { data: Float64Array.of(7, 8, 9), shape: [2, 3], stride: [0, 1], offset: 0 });
+  assert.equal(Array.from(big), [-1, 7, -1, 8, -1, 9, -1, 7, -1, 8, -1, 9]);
+  stridedAssign({ data: big, shape: [0, 3], stride: [3, 1], offset: 0 }, { data: big, shape: [0, 3], stride: [3, 1], offset: 0 });
+  stridedAssign({ data: big, shape: [1, 1], stride: [1, 1], offset: 0 }, { data: Float64Array.of(5), shape: [1, 1], stride: [0, 0], offset: 0 });
+  assert.is(big[0], 5);
+});
+
+test.run();
