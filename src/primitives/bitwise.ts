@@ -11,6 +11,7 @@ import type { Tensor, TensorLike } from "../core/tensor.js";
 import { asTensor } from "../core/convert.js";
 import { bind1 } from "../core/trace.js";
 import { vectorizedBatch } from "./batching.js";
+import { infix, prefix } from "./metadata.js";
 import { naryAval } from "./util.js";
 
 type Expr = (dtype: DType) => string;
@@ -23,7 +24,7 @@ function checkKinds(name: string, avals: ShapedArray[], allowBool: boolean): voi
   }
 }
 
-function bitwise(name: string, expr: Expr, allowBool: boolean): Primitive {
+function bitwise(name: string, expr: Expr, allowBool: boolean, notation: (operands: string[]) => string): Primitive {
   return definePrimitive(name, (self) => ({
     impl: (args, _p, [out]) => [mapN(expr(out.dtype), args, out.dtype)],
     elementwiseExpr: (_p, d) => expr(d),
@@ -33,18 +34,19 @@ function bitwise(name: string, expr: Expr, allowBool: boolean): Primitive {
     },
     differentiable: false,
     batch: vectorizedBatch(self),
+    notation,
   }));
 }
 
-export const andP = bitwise("and", () => "x0 & x1", true);
-export const orP = bitwise("or", () => "x0 | x1", true);
-export const xorP = bitwise("xor", () => "x0 ^ x1", true);
+export const andP = bitwise("and", () => "x0 & x1", true, infix("&"));
+export const orP = bitwise("or", () => "x0 | x1", true, infix("|"));
+export const xorP = bitwise("xor", () => "x0 ^ x1", true, infix("^"));
 // ~ on a bool's 0/1 would give -1/-2, both truthy: flip the one bit instead.
-export const notP = bitwise("not", (d) => (d === "bool" ? "x0 ^ 1" : "~x0"), true);
-export const shiftLeftP = bitwise("shift_left", () => "(x1 >>> 0) >= 32 ? 0 : x0 << x1", false);
-export const shiftRightLogicalP = bitwise("shift_right_logical", () => "(x1 >>> 0) >= 32 ? 0 : x0 >>> x1", false);
+export const notP = bitwise("not", (d) => (d === "bool" ? "x0 ^ 1" : "~x0"), true, prefix("~"));
+export const shiftLeftP = bitwise("shift_left", () => "(x1 >>> 0) >= 32 ? 0 : x0 << x1", false, infix("<<"));
+export const shiftRightLogicalP = bitwise("shift_right_logical", () => "(x1 >>> 0) >= 32 ? 0 : x0 >>> x1", false, infix(">>>"));
 // On the bit pattern: the top bit fills in (a uint32 operand is shifted as its int32 reinterpretation).
-export const shiftRightArithmeticP = bitwise("shift_right_arithmetic", () => "x0 >> ((x1 >>> 0) >= 32 ? 31 : x1)", false);
+export const shiftRightArithmeticP = bitwise("shift_right_arithmetic", () => "x0 >> ((x1 >>> 0) >= 32 ? 31 : x1)", false, infix(">>"));
 
 export const bitwiseAnd = (a: Tensor, b: Tensor): Tensor => bind1(andP, [a, b]);
 export const bitwiseOr = (a: Tensor, b: Tensor): Tensor => bind1(orP, [a, b]);

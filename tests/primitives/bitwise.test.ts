@@ -72,6 +72,12 @@ test("jit, vmap and jvp: same values, zero tangents", () => {
   for (const n of ["shift_left", "shift_right_logical", "or", "xor"]) assert.ok(j.includes(n), j);
 });
 
+test("notation in the teaching tables", () => {
+  const n = (p: { notation?: (o: string[], params: never, ins: never) => string | null }, ops: string[]) => p.notation!(ops, {} as never, [] as never);
+  assert.equal([n(B.andP, ["a", "b"]), n(B.orP, ["a", "b"]), n(B.xorP, ["a", "b"]), n(B.notP, ["a"])], ["a & b", "a | b", "a ^ b", "~ a"]);
+  assert.equal([n(B.shiftLeftP, ["a", "b"]), n(B.shiftRightLogicalP, ["a", "b"]), n(B.shiftRightArithmeticP, ["a", "b"])], ["a << b", "a >>> b", "a >> b"]);
+});
+
 test("lax's shifts", () => {
   assert.equal(lax.shiftLeft(u32([1, 3]), u32([31, 1])).tolist(), [0x80000000, 6]);
   assert.equal(lax.shiftRightLogical(i32([-8, 8]), i32([1, 1])).tolist(), [0x7ffffffc, 4]);
