@@ -12,7 +12,7 @@ import { availableParallelism } from "node:os";
 import { GENERATED_PATH, WAT_PATH, compileWat, generatedModule } from "../../scripts/build-wasm.mjs";
 import { type Arr, view } from "../../src/backend/ndarray-view.js";
 import { batchMatmul } from "../../src/backend/structural.js";
-import { defaultThreads, keptInstance, loadKernels, runRows, setWasmGemm, wasmBatchMatmul, wasmGemmEnabled, wasmGemmLimits } from "../../src/backend/wasm/gemm.js";
+import { type Job, defaultThreads, keptInstance, threadsFor, loadKernels, runRows, setWasmGemm, wasmBatchMatmul, wasmGemmEnabled, wasmGemmLimits } from "../../src/backend/wasm/gemm.js";
 import { throwsWith } from "../helpers.js";
 import type { DType } from "../../src/core/dtype.js";
 import { np } from "../../src/index.js";
@@ -22,7 +22,7 @@ const defaults = { ...wasmGemmLimits };
 /** Runs `fn` with the WebAssembly kernel on (for every size) or off, restoring the settings. */
 function withKernel<T>(wasm: boolean, fn: () => T, limits: Partial<typeof defaults> = {}): T {
   const was = setWasmGemm(wasm);
-  Object.assign(wasmGemmLimits, defaults, { minWork: 1 }, limits);
+  Object.assign(wasmGemmLimits, defaults, { minWork: 1, load: () => 0 }, limits);
   try {
     return fn();
   } finally {
@@ -213,15 +213,27 @@ test("worker threads split products by rows of C and change no bits", () => {
     for (const [nb, m, k, n] of [[1, 64, 300, 50], [3, 37, 20, 9], [1, 9, 5, 130], [2, 8, 3, 3]] as const) {
       const a = operand(nb, m, k, "transposed", d, m), b = operand(nb, k, n, "row-major", d, n);
       const one = Array.from(withKernel(true, () => batchMatmul(a, b, d), { threads: 1 }).data);
-      for (const threads of [2, 3, 5]) {
+      for (const threads of [2, 4]) {
         const many = Array.from(withKernel(true, () => batchMatmul(a, b, d), { threads, threadMinWork: 1 }).data);
-        assert.equal(many, one, `${d} [${nb}] ${m}x${k}x${n} on ${threads} threads`);
+        assert.equal(many, one, `${d} [${nb}] ${m}x${k}x${n} on up to ${threads} threads`);
       }
     }
   }
   // A product that needs an instance of its own stays on one thread.
   const a = operand(1, 64, 70, "row-major", "float64", 1), b = operand(1, 70, 40, "row-major", "float64", 2);
   checkClose(withKernel(true, () => batchMatmul(a, b, "float64"), { keepBytes: 0, threads: 2, threadMinWork: 1 }).data, naive(a, b), 1e-14, "own instance");
+});
+
+test("threads: only for large products with rows to share, and no more than the idle cores", () => {
+  const cores = availableParallelism();
+  const at = (load: number, work: number, m: number, threads = 4) => withKernel(true, () => threadsFor(work, m), { load: () => load, threads, threadMinWork: 1000 });
+  assert.is(at(0, 999, 64), 1, "small product");
+  assert.is(at(0, 1e6, 7), 1, "too few rows");
+  assert.is(at(0, 1e6, 64, 1), 1, "one thread configured");
+  assert.is(at(0, 1e6, 64), Math.min(4, cores), "no more threads than cores");
+  assert.is(at(0, 1e6, 8), Math.min(2, cores), "two tiles of rows");
+  assert.is(at(cores - 1, 1e6, 64), Math.min(2, cores), "one idle core besides ours");
+  assert.is(at(cores + 3, 1e6, 64), 1, "busy machine");
 });
 
 test("JACOBI_GEMM_THREADS sets the thread count; anything but a positive integer means the machine's", () => {
@@ -233,11 +245,12 @@ test("JACOBI_GEMM_THREADS sets the thread count; anything but a positive integer
 
 test("a worker whose kernel traps is reported, and the pool keeps working", () => {
   const inst = keptInstance();
-  if (inst.memory.buffer.byteLength < 1 << 20) inst.memory.grow(16);
-  const bytes = inst.memory.buffer.byteLength;
-  // Rows 0-3 (this thread) read inside the memory, rows 4-7 (the worker) past its end.
-  const sam = Math.floor(bytes / 8 / 3.5);
-  throwsWith(() => runRows(inst, [0, 1, 0, sam, 1, 0, 0, 1, 1, 0, 0, 0, 8, 1, 1, 4096, 8192], [[4096, 8192], [65536, 131072]]), Error, ["matmul worker thread failed"]);
+  const past = inst.memory.buffer.byteLength + 4096;
+  // Every chunk reads A past the end of the memory; the workers alone run them.
+  const job: Job = [0, 1, past, 10, 1, 0, 0, 1, 1, 0, 0, 0, 64, 10, 1];
+  throwsWith(() => runRows(inst, job, [[0, 0], [4096, 65536], [8192, 131072]], false), Error, ["matmul worker thread failed"]);
+  // On this thread the trap itself is thrown, after the workers have stopped.
+  throwsWith(() => runRows(inst, job, [[4096, 65536], [8192, 131072]]), WebAssembly.RuntimeError, ["out of bounds"]);
   const x = operand(1, 16, 50, "row-major", "float64", 3), y = operand(1, 50, 12, "row-major", "float64", 4);
   checkClose(withKernel(true, () => batchMatmul(x, y, "float64"), { threads: 2, threadMinWork: 1 }).data, naive(x, y), 1e-14, "after a failure");
 });

@@ -3,7 +3,7 @@
 // (same order of operations as the JavaScript kernel, so the same bits), float32 in f32x4 lanes.
 // Large products are split by rows of C across worker threads that share the module's memory; each
 // element is still summed in the same order, so threads change no bits.
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { TypedArray } from "../../core/dtype.js";
 import type { Arr } from "../ndarray-view.js";
@@ -50,7 +50,22 @@ export const wasmGemmLimits = {
   /** Threads (this one and workers) that share a product of at least threadMinWork multiply-adds, split by rows of C. */
   threads: defaultThreads(),
   threadMinWork: 1 << 21,
+  /** Runnable threads on the machine besides ours (the 1-minute load average counts this thread too). */
+  load: (): number => loadavg()[0],
 };
+
+/**
+ * Threads for a product of `work` multiply-adds with m rows: at most `threads`, only for large
+ * products, and no more than the cores that other processes leave idle: on a machine that is
+ * already busy, a worker waits for a core while this thread waits for the worker (measured on a
+ * 2-vCPU machine: 1.4x faster with two threads at load 6 of other agents, none at load 12).
+ */
+export function threadsFor(work: number, m: number): number {
+  const lim = wasmGemmLimits;
+  if (work < lim.threadMinWork || m < 8 || lim.threads <= 1) return 1;
+  const cores = availableParallelism();
+  return Math.max(1, Math.min(lim.threads, cores, Math.floor(cores - lim.load()) + 1, m >> 2));
+}
 
 let module: WebAssembly.Module | null | undefined;
 let shared: Instance | null = null;
@@ -145,21 +160,36 @@ function instantiate(): Instance {
   return { ...exports, memory };
 }
 
-// Worker threads that run rows of a product on the kept instance's memory. Each waits on its
-// control words: JOB slots describe the product and its rows, state goes idle -> posted -> done
-// (or failed), and the main thread blocks in Atomics.wait until every posted part is done.
-const IDLE = 0, POSTED = 1, DONE = 2, FAILED = 3;
+// Worker threads that run rows of a product on the kept instance's memory. The product is cut
+// into chunks of rows that every thread, this one included, claims one at a time from a shared
+// counter: a worker that the OS does not schedule (on a busy machine) then costs at most the
+// chunk it holds, not a fixed half of the product. Each worker waits on its control words:
+// [state, pa, pb], state going idle -> posted -> running -> done (or failed); a posted job that no
+// worker has started when this thread has claimed every chunk is taken back.
+const IDLE = 0, POSTED = 1, RUNNING = 2, DONE = 3, FAILED = 4;
+// Job words: [next chunk, chunks, rows per chunk, f32, nb, a, sam, sak, sab, b, sbk, sbn, sbb, c, scb, m, k, n].
+const JOB_WORDS = 18;
+// One source for the chunk loop on both sides: the workers get it as text, this thread evaluates it.
+const CHUNKS = `(e, job, pa, pb) => {
+  const [, chunks, rows, f32, nb, a, sam, sak, sab, b, sbk, sbn, sbb, c, scb, m, k, n] = job;
+  const kernel = f32 ? e.gemm_f32 : e.gemm_f64, size = f32 ? 4 : 8;
+  for (let i = Atomics.add(job, 0, 1); i < chunks; i = Atomics.add(job, 0, 1)) {
+    const r0 = i * rows, h = Math.min(rows, m - r0);
+    for (let t = 0; t < nb; t++) kernel(a + t * sab + r0 * sam * size, sam, sak, b + t * sbb, sbk, sbn, c + t * scb + r0 * n * size, h, k, n, pa, pb);
+  }
+}`;
+const runChunks = new Function(`return ${CHUNKS}`)() as (e: Exports, job: Int32Array, pa: number, pb: number) => void;
 const WORKER = `
 const { workerData } = require("node:worker_threads");
-const { module, memory, ctrl } = workerData;
+const { module, memory, ctrl, job } = workerData;
 const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const runChunks = ${CHUNKS};
 for (;;) {
   Atomics.wait(ctrl, 0, ${IDLE});
+  if (Atomics.compareExchange(ctrl, 0, ${POSTED}, ${RUNNING}) !== ${POSTED}) continue;
   let state = ${DONE};
   try {
-    const [, f32, nb, a, sam, sak, sab, b, sbk, sbn, sbb, c, scb, m, k, n, pa, pb] = ctrl;
-    const kernel = f32 ? e.gemm_f32 : e.gemm_f64;
-    for (let t = 0; t < nb; t++) kernel(a + t * sab, sam, sak, b + t * sbb, sbk, sbn, c + t * scb, m, k, n, pa, pb);
+    runChunks(e, job, ctrl[1], ctrl[2]);
   } catch {
     state = ${FAILED};
   }
@@ -167,48 +197,55 @@ for (;;) {
   Atomics.notify(ctrl, 0);
   Atomics.wait(ctrl, 0, state);
 }`;
+const job = new Int32Array(new SharedArrayBuffer(JOB_WORDS * 4));
 const pool: Int32Array[] = [];
 
 function workers(count: number, inst: Instance): Int32Array[] {
   while (pool.length < count) {
-    const ctrl = new Int32Array(new SharedArrayBuffer(18 * 4));
-    new Worker(WORKER, { eval: true, workerData: { module: compiled(), memory: inst.memory, ctrl } }).unref();
+    const ctrl = new Int32Array(new SharedArrayBuffer(3 * 4));
+    new Worker(WORKER, { eval: true, workerData: { module: compiled(), memory: inst.memory, ctrl, job } }).unref();
     pool.push(ctrl);
   }
   return pool;
 }
 
-/** One product on the kernels: addresses in bytes, strides in elements, rows [0, m) of C. */
-export type Job = [f32: number, nb: number, a: number, sam: number, sak: number, sab: number, b: number, sbk: number, sbn: number, sbb: number, c: number, scb: number, m: number, k: number, n: number, pa: number, pb: number];
+/** One product on the kernels: addresses in bytes, strides in elements (batch strides in bytes). */
+export type Job = [f32: number, nb: number, a: number, sam: number, sak: number, sab: number, b: number, sbk: number, sbn: number, sbb: number, c: number, scb: number, m: number, k: number, n: number];
 
 /**
- * Runs `job` split by rows of C into `parts.length` pieces: the first on this thread, the others
- * on worker threads, each with its own packing areas `parts[i]` = [pa, pb]. Throws when a worker
- * failed (a kernel trapped: a bug, never bad input).
+ * Runs `product` on `inst`: on this thread alone when `areas` (one [pa, pb] pair of packing areas
+ * per thread) has one entry, else in chunks of rows shared with `areas.length - 1` workers (which
+ * run on the kept instance's memory). `selfWork = false` leaves every chunk to the workers (tests
+ * use it). Throws when a kernel trapped (a bug, never bad input), after every worker has stopped.
  */
-export function runRows(inst: Instance, job: Job, parts: [number, number][]): void {
-  const [f32, nb, a, sam, sak, sab, b, sbk, sbn, sbb, c, scb, m, k, n] = job;
-  const kernel = f32 ? inst.gemm_f32 : inst.gemm_f64;
-  const size = f32 ? 4 : 8;
-  // Rows per part, a multiple of the tile height so that only the last part has an edge tile.
-  const rows = Math.ceil(m / parts.length / 4) * 4;
-  const posted: Int32Array[] = [];
-  const ctrls = parts.length > 1 ? workers(parts.length - 1, inst) : [];
-  for (let p = 1; p < parts.length && p * rows < m; p++) {
-    const r0 = p * rows, ctrl = ctrls[p - 1];
-    ctrl.set([f32, nb, a + r0 * sam * size, sam, sak, sab, b, sbk, sbn, sbb, c + r0 * n * size, scb, Math.min(rows, m - r0), k, n, ...parts[p]], 1);
+export function runRows(inst: Instance, product: Job, areas: [number, number][], selfWork = true): void {
+  const [f32, nb, a, sam, sak, sab, b, sbk, sbn, sbb, c, scb, m, k, n] = product;
+  if (areas.length === 1) {
+    const kernel = f32 ? inst.gemm_f32 : inst.gemm_f64;
+    for (let t = 0; t < nb; t++) kernel(a + t * sab, sam, sak, b + t * sbb, sbk, sbn, c + t * scb, m, k, n, areas[0][0], areas[0][1]);
+    return;
+  }
+  // About four chunks per thread, whole tiles high: each chunk repacks the block of B it needs.
+  const rows = Math.max(8, Math.ceil(m / (4 * areas.length) / 4) * 4);
+  job.set([0, Math.ceil(m / rows), rows, ...product]);
+  const ctrls = workers(areas.length - 1, inst).slice(0, areas.length - 1);
+  ctrls.forEach((ctrl, i) => {
+    ctrl.set(areas[i + 1], 1);
     Atomics.store(ctrl, 0, POSTED);
     Atomics.notify(ctrl, 0);
-    posted.push(ctrl);
-  }
-  const [pa, pb] = parts[0];
-  for (let t = 0; t < nb; t++) kernel(a + t * sab, sam, sak, b + t * sbb, sbk, sbn, c + t * scb, Math.min(rows, m), k, n, pa, pb);
+  });
   let failed = false;
-  for (const ctrl of posted) {
-    Atomics.wait(ctrl, 0, POSTED);
-    failed ||= Atomics.load(ctrl, 0) === FAILED;
-    Atomics.store(ctrl, 0, IDLE);
-    Atomics.notify(ctrl, 0);
+  try {
+    if (selfWork) runChunks(inst, job, areas[0][0], areas[0][1]);
+  } finally {
+    for (const ctrl of ctrls) {
+      if (selfWork && Atomics.compareExchange(ctrl, 0, POSTED, IDLE) === POSTED) continue; // never started
+      // Workers notify only when they finish, so a wait on "posted" also ends then.
+      for (let st = Atomics.load(ctrl, 0); st === POSTED || st === RUNNING; st = Atomics.load(ctrl, 0)) Atomics.wait(ctrl, 0, st);
+      failed ||= Atomics.load(ctrl, 0) === FAILED;
+      Atomics.store(ctrl, 0, IDLE);
+      Atomics.notify(ctrl, 0);
+    }
   }
   if (failed) throw new Error("jacobi: a matmul worker thread failed");
 }
@@ -237,7 +274,7 @@ export function wasmBatchMatmul(a: Arr, b: Arr, dtype: "float64" | "float32"): F
   const cBytes = align(nb * m * n * size);
   const paBytes = align(SCRATCH + MC * KC * size), pbBytes = align(KC * (Math.min(n, NC) + NR) * size);
   const fixed = cAt + cBytes;
-  const threads = work >= lim.threadMinWork && m >= 8 ? Math.max(1, Math.min(lim.threads, m >> 2)) : 1;
+  const threads = threadsFor(work, m);
   let total = fixed + threads * (paBytes + pbBytes);
   let inst: Instance, parts = threads;
   if (total <= lim.keepBytes) inst = keptInstance();
@@ -262,6 +299,6 @@ export function wasmBatchMatmul(a: Arr, b: Arr, dtype: "float64" | "float32"): F
   heap.fill(0, cAt / size, (cAt + cBytes) / size);
   const [sab, sam, sak] = A.stride, [sbb, sbk, sbn] = B.stride;
   const areas = Array.from({ length: parts }, (_, i): [number, number] => [fixed + i * (paBytes + pbBytes), fixed + i * (paBytes + pbBytes) + paBytes]);
-  runRows(inst, [size === 4 ? 1 : 0, nb, A.base, sam, sak, sab * size, B.base, sbk, sbn, sbb * size, cAt, m * n * size, m, k, n, 0, 0], areas);
+  runRows(inst, [size === 4 ? 1 : 0, nb, A.base, sam, sak, sab * size, B.base, sbk, sbn, sbb * size, cAt, m * n * size, m, k, n], areas);
   return heap.slice(cAt / size, cAt / size + nb * m * n);
 }
