@@ -1,15 +1,16 @@
 // Checking the options objects of optim and nn: an unknown key is a mistake (a misspelt `momentun`
-// would otherwise be ignored silently), so it is an error naming the key and the keys allowed.
+// would otherwise be ignored silently). Keys are checked by core/validate.ts, so the error is the
+// project's OptionsError listing every unknown key; values are checked where they are read.
+import * as E from "fp-ts/lib/Either.js";
 import { describe } from "../core/convert.js";
 import { JacobiError } from "../core/errors.js";
+import { type Validator, checkOptions as checkSpec } from "../core/validate.js";
 
-/** Throws unless `opts` is undefined or a plain object whose keys are all in `allowed`. */
+const present: Validator<unknown> = (v) => E.right(v);
+
+/** Throws an OptionsError unless `opts` is undefined or a plain object whose keys are all in `allowed`. */
 export function checkOptions(where: string, opts: unknown, allowed: readonly string[]): void {
-  if (opts === undefined) return;
-  if (opts === null || typeof opts !== "object" || Array.isArray(opts)) throw new JacobiError(`${where}: options must be an object, got ${describe(opts)}`);
-  for (const k of Object.keys(opts)) {
-    if (!allowed.includes(k)) throw new JacobiError(`${where}: unknown option ${JSON.stringify(k)} (known options: ${allowed.join(", ")})`);
-  }
+  checkSpec(where, opts, Object.fromEntries(allowed.map((k) => [k, present])));
 }
 
 /** A finite JS number (a hyperparameter), or a clear error naming it. */

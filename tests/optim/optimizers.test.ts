@@ -2,7 +2,7 @@
 // plain JS on flat number arrays (one array per leaf), step by step.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { JacobiError, type Tensor, TreeError, grad, jit, np, optim, tree, vmap } from "../../src/index.js";
+import { JacobiError, OptionsError, type Tensor, TreeError, grad, jit, np, optim, tree, vmap } from "../../src/index.js";
 import type { GradientTransformation, OptState } from "../../src/optim/index.js";
 import { guardTraceState } from "../guard.js";
 import { close, flat, throwsWith } from "../helpers.js";
@@ -378,7 +378,9 @@ test("nothing passed in is mutated; applyUpdates keeps each param's dtype", () =
 });
 
 test("errors: unknown options, bad hyperparameters, missing params, mismatched trees, foreign states", () => {
-  throwsWith(() => optim.sgd(0.1, { momentun: 0.9 } as never), JacobiError, ["optim.sgd", '"momentun"', "momentum, nesterov"]);
+  throwsWith(() => optim.sgd(0.1, { momentun: 0.9 } as never), OptionsError, ["optim.sgd", '"momentun"', "momentum, nesterov"]);
+  // Every unknown key is named at once.
+  throwsWith(() => optim.adam(0.1, { beta1: 0.9, beta2: 0.99 } as never), OptionsError, ['"beta1"', '"beta2"']);
   throwsWith(() => optim.adam(0.1, { beta1: 0.9 } as never), JacobiError, ["optim.adam", '"beta1"']);
   throwsWith(() => optim.adamw(0.1, { decay: 1 } as never), JacobiError, ["optim.adamw", '"decay"']);
   throwsWith(() => optim.rmsprop(0.1, { rho: 1 } as never), JacobiError, ["optim.rmsprop", '"rho"']);
@@ -386,7 +388,7 @@ test("errors: unknown options, bad hyperparameters, missing params, mismatched t
   throwsWith(() => optim.lamb(0.1, { x: 1 } as never), JacobiError, ["optim.lamb", '"x"']);
   throwsWith(() => optim.scaleByLearningRate(0.1, { flip: true } as never), JacobiError, ['"flip"']);
   throwsWith(() => optim.scaleByTrustRatio({ min: 1 } as never), JacobiError, ['"min"']);
-  throwsWith(() => optim.sgd(0.1, 3 as never), JacobiError, ["options must be an object"]);
+  throwsWith(() => optim.sgd(0.1, 3 as never), OptionsError, ["optim.sgd", "options must be a plain object"]);
   throwsWith(() => optim.adam("0.1" as never), JacobiError, ["optim.adam", "learningRate", "finite number"]);
   throwsWith(() => optim.sgd(NaN), JacobiError, ["learningRate", "NaN"]);
   throwsWith(() => optim.sgd(0.1, { nesterov: 1 } as never), JacobiError, ["nesterov", "true or false"]);
