@@ -4,9 +4,9 @@
 // only on the key and its own index.
 import { view } from "../backend/ndarray-view.js";
 import { fromArr } from "../core/convert.js";
-import { allocate, checkAllocation } from "../core/dtype.js";
+import { allocate, checkAllocation, isInteger } from "../core/dtype.js";
 import { DTypeError, JacobiError, ShapeError, fmtShape } from "../core/errors.js";
-import type { Tensor, TensorLike } from "../core/tensor.js";
+import { Tensor, type TensorLike } from "../core/tensor.js";
 import { bitwiseXor } from "../primitives/bitwise.js";
 import { convertElementType } from "../primitives/elementwise.js";
 import { threefry2x32 } from "../primitives/random-bits.js";
@@ -36,9 +36,14 @@ export function checkShapeArg(shape: unknown, where: string): number[] {
 /**
  * `random.key(seed)`: uint32[2] holding the seed as a 64-bit two's-complement integer, high word
  * first, as JAX's threefry_seed with jax_enable_x64 (for 0 <= seed < 2^32 that is [0, seed],
- * which JAX's default 32-bit mode gives too).
+ * which JAX's default 32-bit mode gives too). A Tensor seed (an int32 or uint32 scalar, possibly
+ * traced, e.g. under vmap) is a 32-bit integer: [0, seed mod 2^32], as JAX does for int32 seeds.
  */
-export function key(seed: number): Tensor {
+export function key(seed: number | Tensor): Tensor {
+  if (seed instanceof Tensor) {
+    if (seed.ndim !== 0 || !isInteger(seed.dtype)) throw new DTypeError(`random.key: a Tensor seed must be an integer scalar, got ${seed.aval.str()}`);
+    return concatenate([full([1], 0, "uint32"), reshape(convertElementType(seed, "uint32"), [1])], 0);
+  }
   if (typeof seed !== "number" || !Number.isSafeInteger(seed)) throw new JacobiError(`random.key: seed must be a safe integer, got ${typeof seed === "number" ? seed : typeof seed}`);
   const s = BigInt.asUintN(64, BigInt(seed));
   const d = allocate("uint32", 2);

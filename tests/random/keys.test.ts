@@ -28,6 +28,12 @@ test("key(seed): the seed as a 64-bit integer, high word first", () => {
   throwsWith(() => random.key(1.5), JacobiError, ["random.key", "safe integer"]);
   throwsWith(() => random.key(2 ** 60), JacobiError, ["random.key"]);
   throwsWith(() => random.key("1" as never), JacobiError, ["random.key", "string"]);
+  // Tensor seeds are 32-bit integers, and may be traced.
+  assert.equal(random.key(np.array(7, "int32")).tolist(), [0, 7]);
+  assert.equal(random.key(np.array(-1, "int32")).tolist(), [0, 4294967295]);
+  assert.equal(vmap((s: Tensor) => random.key(s))(np.array([1, 2], "int32")).tolist(), [[0, 1], [0, 2]]);
+  assert.equal(jit((s: Tensor) => random.uniform(random.key(s)))(np.array(3, "uint32")).item(), random.uniform(random.key(3)).item());
+  throwsWith(() => random.key(np.array(1.5)), DTypeError, ["random.key", "integer scalar"]);
 });
 
 test("split: JAX's values for key(0)", () => {
