@@ -47,10 +47,10 @@ export const wasmGemmLimits = {
   keepBytes: 64 << 20,
   /** Beyond this a product stays on the JavaScript kernel (wasm32 memories end at 4 GiB). */
   maxBytes: 2 ** 31,
-  /** Threads (this one and workers) that share a product of at least threadMinWork multiply-adds, split by rows of C. */
+  /** At most this many threads (this one and workers) share a product of at least threadMinWork multiply-adds, by rows of C. */
   threads: defaultThreads(),
   threadMinWork: 1 << 21,
-  /** Runnable threads on the machine besides ours (the 1-minute load average counts this thread too). */
+  /** Runnable threads on the machine, this one included: the 1-minute load average. */
   load: (): number => loadavg()[0],
 };
 
@@ -169,16 +169,17 @@ function instantiate(): Instance {
 const IDLE = 0, POSTED = 1, RUNNING = 2, DONE = 3, FAILED = 4;
 // Job words: [next chunk, chunks, rows per chunk, f32, nb, a, sam, sak, sab, b, sbk, sbn, sbb, c, scb, m, k, n].
 const JOB_WORDS = 18;
-// One source for the chunk loop on both sides: the workers get it as text, this thread evaluates it.
-const CHUNKS = `(e, job, pa, pb) => {
+// One source for the chunk loop on both sides: this thread calls it, the workers get its text (a
+// function turned into text, not text evaluated: a CSP without 'unsafe-eval' forbids new Function).
+const runChunks = (e: Exports, job: Int32Array, pa: number, pb: number): void => {
   const [, chunks, rows, f32, nb, a, sam, sak, sab, b, sbk, sbn, sbb, c, scb, m, k, n] = job;
   const kernel = f32 ? e.gemm_f32 : e.gemm_f64, size = f32 ? 4 : 8;
   for (let i = Atomics.add(job, 0, 1); i < chunks; i = Atomics.add(job, 0, 1)) {
     const r0 = i * rows, h = Math.min(rows, m - r0);
     for (let t = 0; t < nb; t++) kernel(a + t * sab + r0 * sam * size, sam, sak, b + t * sbb, sbk, sbn, c + t * scb + r0 * n * size, h, k, n, pa, pb);
   }
-}`;
-const runChunks = new Function(`return ${CHUNKS}`)() as (e: Exports, job: Int32Array, pa: number, pb: number) => void;
+};
+const CHUNKS = runChunks.toString();
 const WORKER = `
 const { workerData } = require("node:worker_threads");
 const { module, memory, ctrl, job } = workerData;
