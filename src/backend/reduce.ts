@@ -8,9 +8,9 @@ import { type Arr, sizeOf, transposeView, view } from "./ndarray-view.js";
 import { codegen, interpretedArg, interpretedFold } from "./no-eval.js";
 
 export type ReduceKind = "sum" | "max" | "min" | "prod" | "argmax" | "argmin";
-type FoldKind = "sum" | "max" | "min" | "prod";
+export type FoldKind = "sum" | "max" | "min" | "prod";
 
-const INIT: Record<ReduceKind, number> = {
+export const INIT: Record<ReduceKind, number> = {
   sum: 0,
   prod: 1,
   max: -Infinity,
@@ -19,7 +19,8 @@ const INIT: Record<ReduceKind, number> = {
   argmin: Infinity,
 };
 // NaN wins max/min (it propagates, as in NumPy): once the accumulator is NaN no comparison moves it.
-const FOLD: Record<FoldKind, string> = {
+// Fused loops (fusion.ts) fold with the same statements, so their results are the same bits.
+export const FOLD: Record<FoldKind, string> = {
   sum: "acc += x;",
   prod: "acc *= x;",
   max: "if (x > acc || x !== x) acc = x;",

@@ -1,7 +1,9 @@
 // Compiles a jaxpr into a program over buffers: maximal chains of elementwise equations of one
-// shape become a single generated loop (backend/fusion.ts); every other equation calls its
-// primitive's impl directly. Both compute exactly what evalJaxpr computes on concrete inputs.
-import { FusedKernel, type FusedOp } from "../backend/fusion.js";
+// shape, with the reductions (sum, max, min, prod) of their values, become a single generated
+// loop (backend/fusion.ts); every other equation calls its primitive's impl directly. Both compute
+// exactly what evalJaxpr computes on concrete inputs.
+import { type FusedChain, FusedKernel, type FusedOp, type FusedReduction } from "../backend/fusion.js";
+import type { FoldKind } from "../backend/reduce.js";
 import type { Arr } from "../backend/ndarray-view.js";
 import { scalar } from "../core/convert.js";
 import type { Params, Primitive } from "../core/primitive.js";
@@ -16,6 +18,8 @@ export interface JitStats {
   fusedEqns: number;
   /** Buffers those loops write: the chains' live outputs. */
   fusedBuffers: number;
+  /** Reductions folded into those loops (their inputs are never written). */
+  fusedReductions: number;
   /** Equations run one by one through their impl. */
   eqnSteps: number;
 }
@@ -37,6 +41,10 @@ interface FusedStep {
   ins: number[];
   outs: number[];
   frees: number[];
+  /** The chain's equations one by one, for inputs whose layout the loop cannot reduce as eager does. */
+  eqns: EqnStep[];
+  /** Slots the equations define that the loop keeps local: cleared after they run. */
+  locals: number[];
 }
 type Step = EqnStep | FusedStep;
 
@@ -55,8 +63,12 @@ export const MAX_CHAIN = 256;
 const fusable = (e: Eqn): boolean =>
   e.primitive.elementwiseExpr !== undefined && e.outBinders.length === 1 && e.inputs.every((a) => sameShape(a.aval.shape, e.outBinders[0].aval.shape));
 
+const REDUCTIONS: Record<string, FoldKind> = { reduce_sum: "sum", reduce_max: "max", reduce_min: "min", reduce_prod: "prod" };
+/** The fold of a reduction equation that can join the chain producing its input. */
+const reductionOf = (e: Eqn): FoldKind | undefined => (Object.hasOwn(REDUCTIONS, e.primitive.name) ? REDUCTIONS[e.primitive.name] : undefined);
+
 export class CompiledJaxpr {
-  readonly stats: JitStats = { loops: 0, fusedEqns: 0, fusedBuffers: 0, eqnSteps: 0 };
+  readonly stats: JitStats = { loops: 0, fusedEqns: 0, fusedBuffers: 0, fusedReductions: 0, eqnSteps: 0 };
   private readonly steps: Step[] = [];
   private readonly nSlots: number;
   private readonly constSlots: number[];
@@ -86,30 +98,39 @@ export class CompiledJaxpr {
     this.constSlots = jaxpr.constBinders.map(slot);
     this.argSlots = jaxpr.inBinders.map(slot);
 
-    // Grouping, in program order. One open chain per shape; an equation that reads a value of an
-    // open chain closes it first, so every chain runs after all it reads and before its readers.
+    // Grouping, in program order. One open chain per shape; a reduction joins the chain of its
+    // input's shape. An equation that reads a value of an open chain it does not join (or a
+    // reduction's result, which the loop only has at its end) closes that chain first, so every
+    // chain runs after all it reads and before its readers.
     const order: (Eqn | Group)[] = [];
     const open = new Map<string, Group>();
     const groupOf = new Map<Var, Group>();
+    const reduced = new Set<Var>();
+    const isOpen = (g: Group): boolean => open.get(g.shape.join(",")) === g;
     const close = (g: Group): void => {
       open.delete(g.shape.join(","));
       order.push(g);
     };
     for (const e of jaxpr.eqns) {
-      if (fusable(e)) {
-        const key = e.outBinders[0].aval.shape.join(",");
-        let g = open.get(key);
-        if (g === undefined) open.set(key, (g = { eqns: [], shape: e.outBinders[0].aval.shape }));
-        g.eqns.push(e);
-        groupOf.set(e.outBinders[0], g);
-        if (g.eqns.length === MAX_CHAIN) close(g);
-      } else {
-        for (const a of e.inputs) {
-          const g = a instanceof Var ? groupOf.get(a) : undefined;
-          if (g !== undefined && open.get(g.shape.join(",")) === g) close(g);
-        }
-        order.push(e);
+      const red = reductionOf(e);
+      const joins = red !== undefined || fusable(e);
+      // An equation without outputs (debug_callback) has no shape to fuse on.
+      const shape = red !== undefined ? e.inputs[0].aval.shape : (e.outBinders[0]?.aval.shape ?? []);
+      const key = shape.join(",");
+      for (const a of e.inputs) {
+        const g = a instanceof Var ? groupOf.get(a) : undefined;
+        if (g !== undefined && isOpen(g) && (!joins || g.shape.join(",") !== key || reduced.has(a as Var))) close(g);
       }
+      if (!joins) {
+        order.push(e);
+        continue;
+      }
+      let g = open.get(key);
+      if (g === undefined) open.set(key, (g = { eqns: [], shape }));
+      g.eqns.push(e);
+      groupOf.set(e.outBinders[0], g);
+      if (red !== undefined) reduced.add(e.outBinders[0]);
+      if (g.eqns.length === MAX_CHAIN) close(g);
     }
     for (const g of [...open.values()]) close(g);
 
@@ -122,20 +143,20 @@ export class CompiledJaxpr {
       for (const a of e.inputs) if (a instanceof Var && groupOf.has(a) && groupOf.get(a) !== mine) liveOut.add(a);
     }
 
+    const eqnStep = (e: Eqn): EqnStep => ({
+      kind: "eqn",
+      prim: e.primitive,
+      params: e.params,
+      outAvals: e.outBinders.map((v) => v.aval),
+      ins: e.inputs.map(atomSlot),
+      outs: e.outBinders.map(slot),
+      frees: [],
+    });
     for (const item of order) {
       if (item instanceof Eqn || item.eqns.length === 1) {
         // A lone elementwise equation gains nothing from a generated loop; its impl (mapN) also
         // keeps broadcast results at stride 0.
-        const e = item instanceof Eqn ? item : item.eqns[0];
-        this.steps.push({
-          kind: "eqn",
-          prim: e.primitive,
-          params: e.params,
-          outAvals: e.outBinders.map((v) => v.aval),
-          ins: e.inputs.map(atomSlot),
-          outs: e.outBinders.map(slot),
-          frees: [],
-        });
+        this.steps.push(eqnStep(item instanceof Eqn ? item : item.eqns[0]));
         this.stats.eqnSteps++;
         continue;
       }
@@ -145,8 +166,11 @@ export class CompiledJaxpr {
       const inDtypes: ShapedArray[] = [];
       const local = new Map<Var, number>();
       const ops: FusedOp[] = [];
+      const reductions: FusedReduction[] = [];
       const outs: number[] = [];
       const outSlots: number[] = [];
+      const reducedSlots: number[] = [];
+      const locals: number[] = [];
       for (const e of g.eqns) {
         const args = e.inputs.map((a) => {
           if (a instanceof Var && local.has(a)) return local.get(a) as number;
@@ -160,27 +184,40 @@ export class CompiledJaxpr {
           return -1 - k;
         });
         const out = e.outBinders[0];
+        const red = reductionOf(e);
+        if (red !== undefined) {
+          reductions.push({ kind: red, arg: args[0], axes: (e.params as { axes: number[] }).axes, dtype: out.aval.dtype });
+          reducedSlots.push(slot(out));
+          continue;
+        }
         local.set(out, ops.length);
         ops.push({ expr: (e.primitive.elementwiseExpr as NonNullable<Primitive["elementwiseExpr"]>)(e.params, out.aval.dtype), args, dtype: out.aval.dtype });
         if (liveOut.has(out)) {
           outs.push(ops.length - 1);
           outSlots.push(slot(out));
-        }
+        } else locals.push(slot(out));
       }
       // Value indices were provisional (inputs negative) because inputs keep being discovered.
       const nIn = external.length;
-      for (const op of ops) op.args = op.args.map((a) => (a < 0 ? -1 - a : nIn + a));
+      const fix = (a: number): number => (a < 0 ? -1 - a : nIn + a);
+      for (const op of ops) op.args = op.args.map(fix);
+      for (const r of reductions) r.arg = fix(r.arg);
+      const chain: FusedChain = { inDtypes: inDtypes.map((a) => a.dtype), ops, outs };
+      if (reductions.length > 0) chain.reductions = reductions;
       this.steps.push({
         kind: "fused",
-        kernel: new FusedKernel({ inDtypes: inDtypes.map((a) => a.dtype), ops, outs }),
+        kernel: new FusedKernel(chain),
         shape: g.shape,
         ins: external,
-        outs: outSlots,
+        outs: [...outSlots, ...reducedSlots],
         frees: [],
+        eqns: g.eqns.map(eqnStep),
+        locals,
       });
       this.stats.loops++;
-      this.stats.fusedEqns += ops.length;
+      this.stats.fusedEqns += g.eqns.length;
       this.stats.fusedBuffers += outs.length;
+      this.stats.fusedReductions += reductions.length;
     }
     this.outSlots = jaxpr.outs.map(atomSlot);
     this.nSlots = nSlots;
@@ -194,7 +231,7 @@ export class CompiledJaxpr {
 
   /** The generated loops with row-major inputs, for inspection. */
   sources(): string[] {
-    return this.steps.flatMap((st) => (st.kind === "fused" ? [st.kernel.source("c".repeat(st.ins.length))] : []));
+    return this.steps.flatMap((st) => (st.kind === "fused" ? [st.kernel.sourceFor(st.shape)] : []));
   }
 
   run(consts: Arr[], args: Arr[]): Arr[] {
@@ -206,9 +243,25 @@ export class CompiledJaxpr {
       const ins = new Array<Arr>(st.ins.length);
       for (let i = 0; i < ins.length; i++) ins[i] = env[st.ins[i]] as Arr;
       const outs = st.kind === "eqn" ? st.prim.impl(ins, st.params, st.outAvals) : st.kernel.run(ins, st.shape);
+      if (outs === null) {
+        // The loop cannot reduce in eager's order for these layouts: the equations run one by one.
+        runEqns((st as FusedStep).eqns, env);
+        for (const s of (st as FusedStep).locals) env[s] = undefined;
+      }
       for (const s of st.frees) env[s] = undefined;
-      for (let i = 0; i < outs.length; i++) env[st.outs[i]] = outs[i];
+      if (outs !== null) for (let i = 0; i < outs.length; i++) env[st.outs[i]] = outs[i];
     }
     return this.outSlots.map((s) => env[s] as Arr);
+  }
+}
+
+function runEqns(steps: EqnStep[], env: (Arr | undefined)[]): void {
+  for (const st of steps) {
+    const outs = st.prim.impl(
+      st.ins.map((s) => env[s] as Arr),
+      st.params,
+      st.outAvals,
+    );
+    for (let i = 0; i < outs.length; i++) env[st.outs[i]] = outs[i];
   }
 }
