@@ -5,7 +5,7 @@
 // The eigenvectors are kept as the rows of Z = V^T while iterating, so that every rotation
 // combines two contiguous rows instead of two strided columns; V is transposed out at the end.
 import { type FloatArray, allocLike, checkStack, normalizeRows, storeInto, workCopy } from "./common.js";
-import { makeReflector } from "./qr.js";
+import { borderedQt, makeReflector } from "./qr.js";
 
 const EPS = 2.220446049250313e-16;
 
@@ -44,7 +44,8 @@ export function eigh<T extends FloatArray>(a: T, batch: number, n: number, vecto
       continue;
     }
     tridiagonalize(x, n, d, e, tau, p, vk);
-    const z = vectors ? transposedQ(x, n, tau, vk) : null;
+    // Q^T from the reflectors left in column k below the subdiagonal.
+    const z = vectors ? borderedQt((i, k) => x[i * n + k], n, tau) : null;
     tql(d, e, n, z);
     if (z) normalizeRows(z, n, n);
     const order = Array.from(d.keys()).sort((i, j) => d[i] - d[j]);
@@ -94,30 +95,6 @@ function tridiagonalize(x: Float64Array, n: number, d: Float64Array, e: Float64A
     d[i] = x[i * n + i];
     e[i] = i + 1 < n ? x[(i + 1) * n + i] : 0;
   }
-}
-
-/** Q^T, where Q = H_0 H_1 ... H_{n-3} from the reflectors left in `x` by tridiagonalize. */
-function transposedQ(x: Float64Array, n: number, tau: Float64Array, v: Float64Array): Float64Array {
-  // Q^T = H_{n-3} ... H_0 (each H is symmetric): applied to the identity's columns from the
-  // right, each H_k mixes only columns k+1.. of the rows k+1.., whose earlier columns are zero.
-  const z = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) z[i * n + i] = 1;
-  for (let k = n - 3; k >= 0; k--) {
-    const tk = tau[k];
-    if (tk === 0) continue;
-    // Rows of Z^T = Q are updated as Q[k+1:, k+1:] = H_k Q[k+1:, k+1:]; in Z's row-major layout
-    // that is Z[k+1:, k+1:] := Z[k+1:, k+1:] H_k, one row at a time: z_r -= tau (z_r . v) v.
-    v[k + 1] = 1;
-    for (let i = k + 2; i < n; i++) v[i] = x[i * n + k];
-    for (let r = k + 1; r < n; r++) {
-      const zr = r * n;
-      let s = 0;
-      for (let j = k + 1; j < n; j++) s += z[zr + j] * v[j];
-      s *= tk;
-      for (let j = k + 1; j < n; j++) z[zr + j] -= s * v[j];
-    }
-  }
-  return z;
 }
 
 /**

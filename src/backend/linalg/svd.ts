@@ -10,7 +10,7 @@
 // singular vectors are kept as rows (U^T, V^T) while iterating, so every rotation combines two
 // contiguous rows.
 import { type FloatArray, allocLike, checkStack, normalizeRows } from "./common.js";
-import { applyReflector, formQ, makeReflector } from "./qr.js";
+import { applyReflector, borderedQt, formQ, makeReflector } from "./qr.js";
 
 const EPS = 2.220446049250313e-16;
 // Below this a diagonal or superdiagonal entry counts as zero whatever its neighbours (dsvdc's tiny).
@@ -66,7 +66,8 @@ export function svd<T extends FloatArray>(a: T, batch: number, m: number, n: num
       const { tauq, taup } = bidiagonalize(x, M, N, d, e);
       if (uv) {
         left = leftRows(x, M, N, tauq, full ? M : N);
-        right = rightRows(x, N, taup);
+        // V_B^T from the right reflectors, stored in row j right of the superdiagonal.
+        right = borderedQt((i, j) => x[j * N + i], N, taup);
       }
       ok = bidiagonalQr(d, e, N, left, M, right, 30 * N * N + 30);
       if (left && right) {
@@ -143,28 +144,6 @@ function leftRows(x: Float64Array, M: number, N: number, tauq: Float64Array, cou
   const rows = new Float64Array(count * M);
   for (let i = 0; i < M; i++) for (let c = 0; c < count; c++) rows[c * M + i] = q[i * count + c];
   return rows;
-}
-
-/** V_B^T (N x N) = G_{N-3} ... G_0, where G_j reflects indices j+1.. with v = [1, X[j, j+2:]]. */
-function rightRows(x: Float64Array, N: number, taup: Float64Array): Float64Array {
-  const z = new Float64Array(N * N);
-  for (let i = 0; i < N; i++) z[i * N + i] = 1;
-  const v = new Float64Array(N);
-  for (let j = N - 3; j >= 0; j--) {
-    const tj = taup[j];
-    if (tj === 0) continue;
-    v[j + 1] = 1;
-    for (let c = j + 2; c < N; c++) v[c] = x[j * N + c];
-    // Z := Z G_j; rows before j + 1 are still zero in columns j + 1.. .
-    for (let r = j + 1; r < N; r++) {
-      const zr = r * N;
-      let dot = 0;
-      for (let c = j + 1; c < N; c++) dot += z[zr + c] * v[c];
-      dot *= tj;
-      for (let c = j + 1; c < N; c++) z[zr + c] -= dot * v[c];
-    }
-  }
-  return z;
 }
 
 /** Rows i and j of `z` (length len) := (c row_i + s row_j, -s row_i + c row_j). */

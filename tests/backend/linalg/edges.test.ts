@@ -171,6 +171,24 @@ test("blocked paths with ragged panels: Cholesky n = 131, LU 101 x 75 and 75 x 1
     const back = leftSide ? matmul(op, x, t, t, rhs) : matmul(x, op, rhs, t, t);
     assert.ok(relDiff(back, b) < 1e-13, `triangularSolve ${JSON.stringify({ leftSide, lower, transposeA, unitDiagonal })}: ${relDiff(back, b)}`);
   }
+  // Blocked QR, and the blocked Q formation under SVD and eigh, on tall and wide shapes.
+  for (const [m, k] of [[101, 75], [75, 101]]) {
+    const x = randomMatrix(m * k, 55);
+    for (const mode of ["reduced", "complete"] as const) {
+      const { q, r } = qr(x, 1, m, k, mode);
+      const qc = mode === "complete" ? m : Math.min(m, k);
+      assert.ok(relDiff(matmul(q as FloatArray, r, m, qc, k), x) < 1e-14 && orthogonalityError(q as FloatArray, m, qc) < 1e-13, `qr ${m}x${k} ${mode}`);
+    }
+    const { u, s, vt } = svd(x, 1, m, k);
+    const r = Math.min(m, k);
+    const us = new Float64Array(m * r);
+    for (let i = 0; i < m; i++) for (let j = 0; j < r; j++) us[i * r + j] = (u as FloatArray)[i * m + j] * s[j];
+    assert.ok(relDiff(matmul(us, (vt as FloatArray).subarray(0, r * k), m, r, k), x) < 1e-14, `svd ${m}x${k}`);
+    assert.ok(orthogonalityError(u as FloatArray, m, m) < 1e-13 && orthogonalityError((vt as FloatArray).map((_, i) => (vt as FloatArray)[(i % k) * k + Math.floor(i / k)]), k, k) < 1e-13, `svd ${m}x${k} orthogonality`);
+  }
+  const sym = randomMatrix(70 * 70, 56);
+  const ev = eigh(sym, 1, 70);
+  assert.ok(orthogonalityError(ev.v as FloatArray, 70, 70) < 1e-13, "eigh 70");
   // Tall and wide SVD with full matrices: orthonormal completions.
   for (const [m, k] of [[9, 4], [4, 9]]) {
     const x = randomMatrix(m * k, 52);
