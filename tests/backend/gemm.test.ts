@@ -7,6 +7,7 @@ import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { GENERATED_PATH, WAT_PATH, compileWat, generatedModule } from "../../scripts/build-wasm.mjs";
@@ -216,6 +217,9 @@ test("worker threads split products by rows of C and change no bits", () => {
       for (const threads of [2, 4]) {
         const many = Array.from(withKernel(true, () => batchMatmul(a, b, d), { threads, threadMinWork: 1 }).data);
         assert.equal(many, one, `${d} [${nb}] ${m}x${k}x${n} on up to ${threads} threads`);
+        // The workers' copy of the chunk loop alone.
+        const workersOnly = Array.from(withKernel(true, () => batchMatmul(a, b, d), { threads, threadMinWork: 1, selfWork: false }).data);
+        assert.equal(workersOnly, one, `${d} [${nb}] ${m}x${k}x${n} on workers only`);
       }
     }
   }
@@ -248,11 +252,16 @@ test("a worker whose kernel traps is reported, and the pool keeps working", () =
   const past = inst.memory.buffer.byteLength + 4096;
   // Every chunk reads A past the end of the memory; the workers alone run them.
   const job: Job = [0, 1, past, 10, 1, 0, 0, 1, 1, 0, 0, 0, 64, 10, 1];
-  throwsWith(() => runRows(inst, job, [[0, 0], [4096, 65536], [8192, 131072]], false), Error, ["matmul worker thread failed"]);
+  throwsWith(() => withKernel(true, () => runRows(inst, job, [[0, 0], [4096, 65536], [8192, 131072]]), { selfWork: false }), Error, ["matmul worker thread failed"]);
   // On this thread the trap itself is thrown, after the workers have stopped.
   throwsWith(() => runRows(inst, job, [[4096, 65536], [8192, 131072]]), WebAssembly.RuntimeError, ["out of bounds"]);
   const x = operand(1, 16, 50, "row-major", "float64", 3), y = operand(1, 50, 12, "row-major", "float64", 4);
   checkClose(withKernel(true, () => batchMatmul(x, y, "float64"), { threads: 2, threadMinWork: 1 }).data, naive(x, y), 1e-14, "after a failure");
+});
+
+test("where code generation from strings is forbidden, the wasm kernels and their workers still run", () => {
+  const out = execFileSync(process.execPath, ["--disallow-code-generation-from-strings", "--import", "tsx", "tests/backend/gemm-no-eval-case.ts"], { encoding: "utf8" });
+  assert.equal(JSON.parse(out), { enabled: true, same: true, n: 64 * 40 });
 });
 
 test("int32 and mixed buffers stay on the JavaScript kernel", () => {

@@ -52,6 +52,8 @@ export const wasmGemmLimits = {
   threadMinWork: 1 << 21,
   /** Runnable threads on the machine, this one included: the 1-minute load average. */
   load: (): number => loadavg()[0],
+  /** Whether this thread claims chunks of a shared product too (false leaves them all to the workers: tests). */
+  selfWork: true,
 };
 
 /**
@@ -223,10 +225,11 @@ export type Job = [f32: number, nb: number, a: number, sam: number, sak: number,
 /**
  * Runs `product` on `inst`: on this thread alone when `areas` (one [pa, pb] pair of packing areas
  * per thread) has one entry, else in chunks of rows shared with `areas.length - 1` workers (which
- * run on the kept instance's memory). `selfWork = false` leaves every chunk to the workers (tests
- * use it). Throws when a kernel trapped (a bug, never bad input), after every worker has stopped.
+ * run on the kept instance's memory). Throws when a kernel trapped (a bug, never bad input), after
+ * every worker has stopped.
  */
-export function runRows(inst: Instance, product: Job, areas: [number, number][], selfWork = true): void {
+export function runRows(inst: Instance, product: Job, areas: [number, number][]): void {
+  const selfWork = wasmGemmLimits.selfWork;
   const [f32, nb, a, sam, sak, sab, b, sbk, sbn, sbb, c, scb, m, k, n] = product;
   if (areas.length === 1) {
     const kernel = f32 ? inst.gemm_f32 : inst.gemm_f64;
