@@ -9,18 +9,17 @@ import type { TypedArray } from "../../core/dtype.js";
 import type { Arr } from "../ndarray-view.js";
 import { GEMM_WASM_BASE64 } from "./gemm-wasm.generated.js";
 
-type Kernel = (
-  a: number, sam: number, sak: number, b: number, sbk: number, sbn: number,
-  c: number, m: number, k: number, n: number, pa: number, pb: number,
-) => void;
+type Kernel = (a: number, sam: number, sak: number, pb: number, c: number, m: number, k: number, n: number, pa: number) => void;
+type PackB = (b: number, sbk: number, sbn: number, k: number, n: number, dst: number) => void;
 interface Exports {
   gemm_f64: Kernel;
   gemm_f32: Kernel;
+  pack_b_f64: PackB;
+  pack_b_f32: PackB;
 }
 
-// The blocking compiled into gemm.wat (MC rows of A, KC terms, NC columns of B; NR = 8 covers
-// both tile widths).
-const MC = 128, KC = 256, NC = 1024, NR = 8;
+// The blocking compiled into gemm.wat: MC rows of A per packed block, KC terms.
+const MC = 128, KC = 256;
 const SCRATCH = 128;
 const PAGE = 65536;
 const MAX_PAGES = 65536;
@@ -166,27 +165,27 @@ function instantiate(): Instance {
 // into chunks of rows that every thread, this one included, claims one at a time from a shared
 // counter: a worker that the OS does not schedule (on a busy machine) then costs at most the
 // chunk it holds, not a fixed half of the product. Each worker waits on its control words:
-// [state, pa, pb], state going idle -> posted -> running -> done (or failed); a posted job that no
+// [state, pa], state going idle -> posted -> running -> done (or failed); a posted job that no
 // worker has started when this thread has claimed every chunk is taken back.
 const IDLE = 0, POSTED = 1, RUNNING = 2, DONE = 3, FAILED = 4;
-// Job words: [next chunk, chunks, rows per chunk, f32, nb, a, sam, sak, sab, b, sbk, sbn, sbb, c, scb, m, k, n].
-const JOB_WORDS = 18;
+// Job words: [next chunk, chunks, rows per chunk, f32, nb, a, sam, sak, sab, pb, spb, c, scb, m, k, n].
+const JOB_WORDS = 16;
 // The chunk loop, once as text for the workers and once as code here (no `new Function`, so that
 // matmul runs where code generation from strings is forbidden); tests run each side alone.
-const CHUNKS = `(e, job, pa, pb) => {
-  const [, chunks, rows, f32, nb, a, sam, sak, sab, b, sbk, sbn, sbb, c, scb, m, k, n] = job;
+const CHUNKS = `(e, job, pa) => {
+  const [, chunks, rows, f32, nb, a, sam, sak, sab, pb, spb, c, scb, m, k, n] = job;
   const kernel = f32 ? e.gemm_f32 : e.gemm_f64, size = f32 ? 4 : 8;
   for (let i = Atomics.add(job, 0, 1); i < chunks; i = Atomics.add(job, 0, 1)) {
     const r0 = i * rows, h = Math.min(rows, m - r0);
-    for (let t = 0; t < nb; t++) kernel(a + t * sab + r0 * sam * size, sam, sak, b + t * sbb, sbk, sbn, c + t * scb + r0 * n * size, h, k, n, pa, pb);
+    for (let t = 0; t < nb; t++) kernel(a + t * sab + r0 * sam * size, sam, sak, pb + t * spb, c + t * scb + r0 * n * size, h, k, n, pa);
   }
 }`;
-function runChunks(e: Exports, job: Int32Array, pa: number, pb: number): void {
-  const [, chunks, rows, f32, nb, a, sam, sak, sab, b, sbk, sbn, sbb, c, scb, m, k, n] = job;
+function runChunks(e: Exports, job: Int32Array, pa: number): void {
+  const [, chunks, rows, f32, nb, a, sam, sak, sab, pb, spb, c, scb, m, k, n] = job;
   const kernel = f32 ? e.gemm_f32 : e.gemm_f64, size = f32 ? 4 : 8;
   for (let i = Atomics.add(job, 0, 1); i < chunks; i = Atomics.add(job, 0, 1)) {
     const r0 = i * rows, h = Math.min(rows, m - r0);
-    for (let t = 0; t < nb; t++) kernel(a + t * sab + r0 * sam * size, sam, sak, b + t * sbb, sbk, sbn, c + t * scb + r0 * n * size, h, k, n, pa, pb);
+    for (let t = 0; t < nb; t++) kernel(a + t * sab + r0 * sam * size, sam, sak, pb + t * spb, c + t * scb + r0 * n * size, h, k, n, pa);
   }
 }
 const WORKER = `
@@ -199,7 +198,7 @@ for (;;) {
   if (Atomics.compareExchange(ctrl, 0, ${POSTED}, ${RUNNING}) !== ${POSTED}) continue;
   let state = ${DONE};
   try {
-    runChunks(e, job, ctrl[1], ctrl[2]);
+    runChunks(e, job, ctrl[1]);
   } catch {
     state = ${FAILED};
   }
@@ -212,42 +211,45 @@ const pool: Int32Array[] = [];
 
 function workers(count: number, inst: Instance): Int32Array[] {
   while (pool.length < count) {
-    const ctrl = new Int32Array(new SharedArrayBuffer(3 * 4));
+    const ctrl = new Int32Array(new SharedArrayBuffer(2 * 4));
     new Worker(WORKER, { eval: true, workerData: { module: compiled(), memory: inst.memory, ctrl, job } }).unref();
     pool.push(ctrl);
   }
   return pool;
 }
 
-/** One product on the kernels: addresses in bytes, strides in elements (batch strides in bytes). */
-export type Job = [f32: number, nb: number, a: number, sam: number, sak: number, sab: number, b: number, sbk: number, sbn: number, sbb: number, c: number, scb: number, m: number, k: number, n: number];
+/**
+ * One product on the kernels: addresses in bytes, A's strides in elements, batch strides in bytes;
+ * B packed by pack_b at pb (spb bytes apart per batch).
+ */
+export type Job = [f32: number, nb: number, a: number, sam: number, sak: number, sab: number, pb: number, spb: number, c: number, scb: number, m: number, k: number, n: number];
 
 /**
- * Runs `product` on `inst`: on this thread alone when `areas` (one [pa, pb] pair of packing areas
- * per thread) has one entry, else in chunks of rows shared with `areas.length - 1` workers (which
- * run on the kept instance's memory). Throws when a kernel trapped (a bug, never bad input), after
- * every worker has stopped.
+ * Runs `product` on `inst`: on this thread alone when `areas` (one packing area for A per thread)
+ * has one entry, else in chunks of rows shared with `areas.length - 1` workers (which run on the
+ * kept instance's memory). Throws when a kernel trapped (a bug, never bad input), after every
+ * worker has stopped.
  */
-export function runRows(inst: Instance, product: Job, areas: [number, number][]): void {
+export function runRows(inst: Instance, product: Job, areas: number[]): void {
   const selfWork = wasmGemmLimits.selfWork;
-  const [f32, nb, a, sam, sak, sab, b, sbk, sbn, sbb, c, scb, m, k, n] = product;
+  const [f32, nb, a, sam, sak, sab, pb, spb, c, scb, m, k, n] = product;
   if (areas.length === 1) {
     const kernel = f32 ? inst.gemm_f32 : inst.gemm_f64;
-    for (let t = 0; t < nb; t++) kernel(a + t * sab, sam, sak, b + t * sbb, sbk, sbn, c + t * scb, m, k, n, areas[0][0], areas[0][1]);
+    for (let t = 0; t < nb; t++) kernel(a + t * sab, sam, sak, pb + t * spb, c + t * scb, m, k, n, areas[0]);
     return;
   }
-  // About four chunks per thread, whole tiles high: each chunk repacks the block of B it needs.
+  // About four chunks per thread, whole tiles high.
   const rows = Math.max(8, Math.ceil(m / (4 * areas.length) / 4) * 4);
   job.set([0, Math.ceil(m / rows), rows, ...product]);
   const ctrls = workers(areas.length - 1, inst).slice(0, areas.length - 1);
   ctrls.forEach((ctrl, i) => {
-    ctrl.set(areas[i + 1], 1);
+    ctrl[1] = areas[i + 1];
     Atomics.store(ctrl, 0, POSTED);
     Atomics.notify(ctrl, 0);
   });
   let failed = false;
   try {
-    if (selfWork) runChunks(inst, job, areas[0][0], areas[0][1]);
+    if (selfWork) runChunks(inst, job, areas[0]);
   } finally {
     for (const ctrl of ctrls) {
       if (selfWork && Atomics.compareExchange(ctrl, 0, POSTED, IDLE) === POSTED) continue; // never started
@@ -277,22 +279,24 @@ export function wasmBatchMatmul(a: Arr, b: Arr, dtype: "float64" | "float32"): F
   const [nb, m, k] = a.shape;
   const n = b.shape[2];
   const size = dtype === "float64" ? 8 : 4;
-  const work = nb * m * n * k;
+  const nr = dtype === "float64" ? 4 : 8;
   const lim = wasmGemmLimits;
   const A = place(a, 0, size);
   const B = place(b, A.bytes, size);
   const cAt = A.bytes + B.bytes;
   const cBytes = align(nb * m * n * size);
-  const paBytes = align(SCRATCH + MC * KC * size), pbBytes = align(KC * (Math.min(n, NC) + NR) * size);
-  const fixed = cAt + cBytes;
-  const threads = threadsFor(work, m);
-  let total = fixed + threads * (paBytes + pbBytes);
+  // B packed per batch, or once when every batch shares it (a broadcast operand).
+  const pbAt = cAt + cBytes, spb = B.stride[0] === 0 ? 0 : align(k * Math.ceil(n / nr) * nr * size);
+  const paAt = pbAt + (spb === 0 ? align(k * Math.ceil(n / nr) * nr * size) : nb * spb);
+  const paBytes = align(SCRATCH + MC * KC * size);
+  const threads = threadsFor(nb * m * n * k, m);
+  let total = paAt + threads * paBytes;
   let inst: Instance, parts = threads;
   if (total <= lim.keepBytes) inst = keptInstance();
   else {
     // A product that runs on an instance of its own stays on this thread.
     parts = 1;
-    total = fixed + paBytes + pbBytes;
+    total = paAt + paBytes;
     if (total > lim.maxBytes) return null;
     inst = instantiate();
   }
@@ -309,7 +313,9 @@ export function wasmBatchMatmul(a: Arr, b: Arr, dtype: "float64" | "float32"): F
   B.copy(heap);
   heap.fill(0, cAt / size, (cAt + cBytes) / size);
   const [sab, sam, sak] = A.stride, [sbb, sbk, sbn] = B.stride;
-  const areas = Array.from({ length: parts }, (_, i): [number, number] => [fixed + i * (paBytes + pbBytes), fixed + i * (paBytes + pbBytes) + paBytes]);
-  runRows(inst, [size === 4 ? 1 : 0, nb, A.base, sam, sak, sab * size, B.base, sbk, sbn, sbb * size, cAt, m * n * size, m, k, n], areas);
+  const packB = dtype === "float64" ? inst.pack_b_f64 : inst.pack_b_f32;
+  for (let t = 0; t < (spb === 0 ? 1 : nb); t++) packB(B.base + t * sbb * size, sbk, sbn, k, n, pbAt + t * spb);
+  const areas = Array.from({ length: parts }, (_, i) => paAt + i * paBytes);
+  runRows(inst, [size === 4 ? 1 : 0, nb, A.base, sam, sak, sab * size, pbAt, spb, cAt, m * n * size, m, k, n], areas);
   return heap.slice(cAt / size, cAt / size + nb * m * n);
 }

@@ -1,8 +1,8 @@
 ;; GEMM kernels for jacobi's matmul: C[m, n] += A[m, k] B[k, n] on 128-bit SIMD lanes, in the
-;; BLIS layout. A KC x NC block of B is packed into NR-column panels (kc rows of NR values), an
-;; MC x KC block of A into MR-row panels (kc rows of MR values, so one row of the panel is one
-;; value per row of the tile), and each MR x NR tile of C accumulates in registers over the block's
-;; kc products before it is added to C.
+;; BLIS layout. B is packed once, before any thread starts, into NR-column panels per block of KC
+;; rows (kc rows of NR values); each MC x KC block of A into MR-row panels (kc rows of MR values, so
+;; one row of the panel is one value per row of the tile), and each MR x NR tile of C accumulates
+;; in registers over the block's kc products before it is added to C.
 ;;
 ;; float64: 4 x 4 tiles on f64x2 lanes (8 accumulators); float32: 4 x 8 tiles on f32x4 lanes.
 ;; Products and sums stay separate (no fused multiply-add), each lane sums p in increasing order
@@ -12,8 +12,8 @@
 ;; Operands live in the imported memory where the caller copied them, addressed in bytes, with
 ;; strides in elements (any sign). C is row-major with n columns and must hold zeros (or values to
 ;; add to) on entry. The memory is shared so that worker threads can run the same kernels on other
-;; rows of C at once: everything a call writes besides its rows of C is in its own pa and pb areas
-;; (edge tiles spill to the first 128 bytes of pa).
+;; rows of C at once, sharing the packed B: everything a call writes besides its rows of C is in
+;; its own pa area (edge tiles spill to its first 128 bytes).
 (module
   (memory (import "env" "memory") 1 65536 shared)
 
@@ -205,144 +205,159 @@
         (v128.store offset=112 (local.get $s) (local.get $c31))
         (call $add_edge_f32 (local.get $s) (local.get $c) (local.get $ldc) (local.get $h) (local.get $w)))))
 
-  ;; C[m, n] += A[m, k] B[k, n] in float64. a, b, c: byte addresses of A[0, 0], B[0, 0], C[0, 0];
-  ;; strides in elements; pa: 128 bytes of scratch, then room for MC x KC packed values; pb: room
-  ;; for KC x NC packed values (NC rounded up to NR).
-  ;; Requires m, n, k >= 1.
+  ;; Packs B[k, n] (f64; b: byte address of B[0, 0], strides in elements) at dst for gemm_f64: for
+  ;; each block of KC = 256 rows, its NR = 4-column panels (kc rows of 4 values, zeros past n), the
+  ;; blocks one after another. Takes k * ceil(n / 4) * 4 values.
+  (func (export "pack_b_f64") (param $b i32) (param $sbk i32) (param $sbn i32) (param $k i32) (param $n i32) (param $dst i32)
+    (local $pc i32) (local $kc i32) (local $jr i32)
+    (local.set $sbk (i32.shl (local.get $sbk) (i32.const 3)))
+    (local.set $sbn (i32.shl (local.get $sbn) (i32.const 3)))
+    (loop $pcs
+      (local.set $kc (select (i32.sub (local.get $k) (local.get $pc)) (i32.const 256)
+        (i32.lt_u (i32.sub (local.get $k) (local.get $pc)) (i32.const 256))))
+      (local.set $jr (i32.const 0))
+      (loop $panels
+        (call $pack_f64
+          (i32.add (local.get $b) (i32.add (i32.mul (local.get $pc) (local.get $sbk)) (i32.mul (local.get $jr) (local.get $sbn))))
+          (local.get $sbn) (local.get $sbk) (local.get $dst)
+          (select (i32.sub (local.get $n) (local.get $jr)) (i32.const 4) (i32.lt_u (i32.sub (local.get $n) (local.get $jr)) (i32.const 4)))
+          (i32.const 4) (local.get $kc))
+        (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $kc) (i32.const 32))))
+        (local.set $jr (i32.add (local.get $jr) (i32.const 4)))
+        (br_if $panels (i32.lt_u (local.get $jr) (local.get $n))))
+      (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
+      (br_if $pcs (i32.lt_u (local.get $pc) (local.get $k)))))
+
+  ;; C[m, n] += A[m, k] B[k, n] in f64, with B packed by pack_b_f64 at pb. a, c: byte addresses of
+  ;; A[0, 0] and C[0, 0] (C row-major, n columns); A's strides in elements; pa: 128 bytes of scratch,
+  ;; then room for MC x KC = 128 x 256 packed values. Requires m, n, k >= 1.
   (func (export "gemm_f64")
-    (param $a i32) (param $sam i32) (param $sak i32)
-    (param $b i32) (param $sbk i32) (param $sbn i32)
-    (param $c i32) (param $m i32) (param $k i32) (param $n i32) (param $pa i32) (param $pb i32)
-    (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32)
-    (local $jr i32) (local $ir i32) (local $ldc i32) (local $s i32)
+    (param $a i32) (param $sam i32) (param $sak i32) (param $pb i32)
+    (param $c i32) (param $m i32) (param $k i32) (param $n i32) (param $pa i32)
+    (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)
+    (local $ldc i32) (local $s i32) (local $bblock i32) (local $nr i32)
     (local.set $s (local.get $pa))
     (local.set $pa (i32.add (local.get $pa) (i32.const 128)))
     (local.set $ldc (i32.shl (local.get $n) (i32.const 3)))
-    ;; element strides to byte strides
     (local.set $sam (i32.shl (local.get $sam) (i32.const 3)))
     (local.set $sak (i32.shl (local.get $sak) (i32.const 3)))
-    (local.set $sbk (i32.shl (local.get $sbk) (i32.const 3)))
-    (local.set $sbn (i32.shl (local.get $sbn) (i32.const 3)))
-    (loop $jcs ;; NC = 1024 columns of B and C
-      (local.set $nc (select (i32.sub (local.get $n) (local.get $jc)) (i32.const 1024)
-        (i32.lt_u (i32.sub (local.get $n) (local.get $jc)) (i32.const 1024))))
-      (local.set $pc (i32.const 0))
-      (loop $pcs ;; KC = 256 terms of the sum
-        (local.set $kc (select (i32.sub (local.get $k) (local.get $pc)) (i32.const 256)
-          (i32.lt_u (i32.sub (local.get $k) (local.get $pc)) (i32.const 256))))
-        (local.set $jr (i32.const 0))
-        (loop $packb
+    ;; n rounded up to whole panels: a block of kc rows of packed B holds kc * nr values
+    (local.set $nr (i32.and (i32.add (local.get $n) (i32.const 3)) (i32.const -4)))
+    (loop $pcs ;; KC = 256 terms of the sum
+      (local.set $kc (select (i32.sub (local.get $k) (local.get $pc)) (i32.const 256)
+        (i32.lt_u (i32.sub (local.get $k) (local.get $pc)) (i32.const 256))))
+      (local.set $bblock (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $pc) (local.get $nr)) (i32.const 3))))
+      (local.set $ic (i32.const 0))
+      (loop $ics ;; MC = 128 rows of A and C
+        (local.set $mc (select (i32.sub (local.get $m) (local.get $ic)) (i32.const 128)
+          (i32.lt_u (i32.sub (local.get $m) (local.get $ic)) (i32.const 128))))
+        (local.set $ir (i32.const 0))
+        (loop $packa
           (call $pack_f64
-            (i32.add (local.get $b) (i32.add (i32.mul (local.get $pc) (local.get $sbk)) (i32.mul (i32.add (local.get $jc) (local.get $jr)) (local.get $sbn))))
-            (local.get $sbn) (local.get $sbk)
-            (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 3)))
-            (select (i32.sub (local.get $nc) (local.get $jr)) (i32.const 4) (i32.lt_u (i32.sub (local.get $nc) (local.get $jr)) (i32.const 4)))
+            (i32.add (local.get $a) (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $sam)) (i32.mul (local.get $pc) (local.get $sak))))
+            (local.get $sam) (local.get $sak)
+            (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 3)))
+            (select (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4) (i32.lt_u (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4)))
             (i32.const 4) (local.get $kc))
-          (local.set $jr (i32.add (local.get $jr) (i32.const 4)))
-          (br_if $packb (i32.lt_u (local.get $jr) (local.get $nc))))
-        (local.set $ic (i32.const 0))
-        (loop $ics ;; MC = 128 rows of A and C
-          (local.set $mc (select (i32.sub (local.get $m) (local.get $ic)) (i32.const 128)
-            (i32.lt_u (i32.sub (local.get $m) (local.get $ic)) (i32.const 128))))
+          (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
+          (br_if $packa (i32.lt_u (local.get $ir) (local.get $mc))))
+        (local.set $jr (i32.const 0))
+        (loop $jrs
           (local.set $ir (i32.const 0))
-          (loop $packa
-            (call $pack_f64
-              (i32.add (local.get $a) (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $sam)) (i32.mul (local.get $pc) (local.get $sak))))
-              (local.get $sam) (local.get $sak)
+          (loop $irs
+            (call $tile_f64 (local.get $s) (local.get $kc)
               (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 3)))
+              (i32.add (local.get $bblock) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 3)))
+              (i32.add (local.get $c) (i32.add
+                (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc))
+                (i32.shl (local.get $jr) (i32.const 3))))
+              (local.get $ldc)
               (select (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4) (i32.lt_u (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4)))
-              (i32.const 4) (local.get $kc))
+              (select (i32.sub (local.get $n) (local.get $jr)) (i32.const 4) (i32.lt_u (i32.sub (local.get $n) (local.get $jr)) (i32.const 4))))
             (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
-            (br_if $packa (i32.lt_u (local.get $ir) (local.get $mc))))
-          (local.set $jr (i32.const 0))
-          (loop $jrs
-            (local.set $ir (i32.const 0))
-            (loop $irs
-              (call $tile_f64 (local.get $s) (local.get $kc)
-                (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 3)))
-                (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 3)))
-                (i32.add (local.get $c) (i32.add
-                  (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc))
-                  (i32.shl (i32.add (local.get $jc) (local.get $jr)) (i32.const 3))))
-                (local.get $ldc)
-                (select (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4) (i32.lt_u (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4)))
-                (select (i32.sub (local.get $nc) (local.get $jr)) (i32.const 4) (i32.lt_u (i32.sub (local.get $nc) (local.get $jr)) (i32.const 4))))
-              (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
-              (br_if $irs (i32.lt_u (local.get $ir) (local.get $mc))))
-            (local.set $jr (i32.add (local.get $jr) (i32.const 4)))
-            (br_if $jrs (i32.lt_u (local.get $jr) (local.get $nc))))
-          (local.set $ic (i32.add (local.get $ic) (i32.const 128)))
-          (br_if $ics (i32.lt_u (local.get $ic) (local.get $m))))
-        (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
-        (br_if $pcs (i32.lt_u (local.get $pc) (local.get $k))))
-      (local.set $jc (i32.add (local.get $jc) (i32.const 1024)))
-      (br_if $jcs (i32.lt_u (local.get $jc) (local.get $n)))))
+            (br_if $irs (i32.lt_u (local.get $ir) (local.get $mc))))
+          (local.set $jr (i32.add (local.get $jr) (i32.const 4)))
+          (br_if $jrs (i32.lt_u (local.get $jr) (local.get $n))))
+        (local.set $ic (i32.add (local.get $ic) (i32.const 128)))
+        (br_if $ics (i32.lt_u (local.get $ic) (local.get $m))))
+      (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
+      (br_if $pcs (i32.lt_u (local.get $pc) (local.get $k)))))
 
-  ;; C[m, n] += A[m, k] B[k, n] in float32, as gemm_f64 with 4 x 8 tiles.
+  ;; Packs B[k, n] (f32; b: byte address of B[0, 0], strides in elements) at dst for gemm_f32: for
+  ;; each block of KC = 256 rows, its NR = 8-column panels (kc rows of 8 values, zeros past n), the
+  ;; blocks one after another. Takes k * ceil(n / 8) * 8 values.
+  (func (export "pack_b_f32") (param $b i32) (param $sbk i32) (param $sbn i32) (param $k i32) (param $n i32) (param $dst i32)
+    (local $pc i32) (local $kc i32) (local $jr i32)
+    (local.set $sbk (i32.shl (local.get $sbk) (i32.const 2)))
+    (local.set $sbn (i32.shl (local.get $sbn) (i32.const 2)))
+    (loop $pcs
+      (local.set $kc (select (i32.sub (local.get $k) (local.get $pc)) (i32.const 256)
+        (i32.lt_u (i32.sub (local.get $k) (local.get $pc)) (i32.const 256))))
+      (local.set $jr (i32.const 0))
+      (loop $panels
+        (call $pack_f32
+          (i32.add (local.get $b) (i32.add (i32.mul (local.get $pc) (local.get $sbk)) (i32.mul (local.get $jr) (local.get $sbn))))
+          (local.get $sbn) (local.get $sbk) (local.get $dst)
+          (select (i32.sub (local.get $n) (local.get $jr)) (i32.const 8) (i32.lt_u (i32.sub (local.get $n) (local.get $jr)) (i32.const 8)))
+          (i32.const 8) (local.get $kc))
+        (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $kc) (i32.const 32))))
+        (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
+        (br_if $panels (i32.lt_u (local.get $jr) (local.get $n))))
+      (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
+      (br_if $pcs (i32.lt_u (local.get $pc) (local.get $k)))))
+
+  ;; C[m, n] += A[m, k] B[k, n] in f32, with B packed by pack_b_f32 at pb. a, c: byte addresses of
+  ;; A[0, 0] and C[0, 0] (C row-major, n columns); A's strides in elements; pa: 128 bytes of scratch,
+  ;; then room for MC x KC = 128 x 256 packed values. Requires m, n, k >= 1.
   (func (export "gemm_f32")
-    (param $a i32) (param $sam i32) (param $sak i32)
-    (param $b i32) (param $sbk i32) (param $sbn i32)
-    (param $c i32) (param $m i32) (param $k i32) (param $n i32) (param $pa i32) (param $pb i32)
-    (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32)
-    (local $jr i32) (local $ir i32) (local $ldc i32) (local $s i32)
+    (param $a i32) (param $sam i32) (param $sak i32) (param $pb i32)
+    (param $c i32) (param $m i32) (param $k i32) (param $n i32) (param $pa i32)
+    (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)
+    (local $ldc i32) (local $s i32) (local $bblock i32) (local $nr i32)
     (local.set $s (local.get $pa))
     (local.set $pa (i32.add (local.get $pa) (i32.const 128)))
     (local.set $ldc (i32.shl (local.get $n) (i32.const 2)))
     (local.set $sam (i32.shl (local.get $sam) (i32.const 2)))
     (local.set $sak (i32.shl (local.get $sak) (i32.const 2)))
-    (local.set $sbk (i32.shl (local.get $sbk) (i32.const 2)))
-    (local.set $sbn (i32.shl (local.get $sbn) (i32.const 2)))
-    (loop $jcs
-      (local.set $nc (select (i32.sub (local.get $n) (local.get $jc)) (i32.const 1024)
-        (i32.lt_u (i32.sub (local.get $n) (local.get $jc)) (i32.const 1024))))
-      (local.set $pc (i32.const 0))
-      (loop $pcs
-        (local.set $kc (select (i32.sub (local.get $k) (local.get $pc)) (i32.const 256)
-          (i32.lt_u (i32.sub (local.get $k) (local.get $pc)) (i32.const 256))))
-        (local.set $jr (i32.const 0))
-        (loop $packb
+    ;; n rounded up to whole panels: a block of kc rows of packed B holds kc * nr values
+    (local.set $nr (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8)))
+    (loop $pcs ;; KC = 256 terms of the sum
+      (local.set $kc (select (i32.sub (local.get $k) (local.get $pc)) (i32.const 256)
+        (i32.lt_u (i32.sub (local.get $k) (local.get $pc)) (i32.const 256))))
+      (local.set $bblock (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $pc) (local.get $nr)) (i32.const 2))))
+      (local.set $ic (i32.const 0))
+      (loop $ics ;; MC = 128 rows of A and C
+        (local.set $mc (select (i32.sub (local.get $m) (local.get $ic)) (i32.const 128)
+          (i32.lt_u (i32.sub (local.get $m) (local.get $ic)) (i32.const 128))))
+        (local.set $ir (i32.const 0))
+        (loop $packa
           (call $pack_f32
-            (i32.add (local.get $b) (i32.add (i32.mul (local.get $pc) (local.get $sbk)) (i32.mul (i32.add (local.get $jc) (local.get $jr)) (local.get $sbn))))
-            (local.get $sbn) (local.get $sbk)
-            (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 2)))
-            (select (i32.sub (local.get $nc) (local.get $jr)) (i32.const 8) (i32.lt_u (i32.sub (local.get $nc) (local.get $jr)) (i32.const 8)))
-            (i32.const 8) (local.get $kc))
-          (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
-          (br_if $packb (i32.lt_u (local.get $jr) (local.get $nc))))
-        (local.set $ic (i32.const 0))
-        (loop $ics
-          (local.set $mc (select (i32.sub (local.get $m) (local.get $ic)) (i32.const 128)
-            (i32.lt_u (i32.sub (local.get $m) (local.get $ic)) (i32.const 128))))
+            (i32.add (local.get $a) (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $sam)) (i32.mul (local.get $pc) (local.get $sak))))
+            (local.get $sam) (local.get $sak)
+            (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 2)))
+            (select (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4) (i32.lt_u (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4)))
+            (i32.const 4) (local.get $kc))
+          (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
+          (br_if $packa (i32.lt_u (local.get $ir) (local.get $mc))))
+        (local.set $jr (i32.const 0))
+        (loop $jrs
           (local.set $ir (i32.const 0))
-          (loop $packa
-            (call $pack_f32
-              (i32.add (local.get $a) (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $sam)) (i32.mul (local.get $pc) (local.get $sak))))
-              (local.get $sam) (local.get $sak)
+          (loop $irs
+            (call $tile_f32 (local.get $s) (local.get $kc)
               (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 2)))
+              (i32.add (local.get $bblock) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 2)))
+              (i32.add (local.get $c) (i32.add
+                (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc))
+                (i32.shl (local.get $jr) (i32.const 2))))
+              (local.get $ldc)
               (select (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4) (i32.lt_u (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4)))
-              (i32.const 4) (local.get $kc))
+              (select (i32.sub (local.get $n) (local.get $jr)) (i32.const 8) (i32.lt_u (i32.sub (local.get $n) (local.get $jr)) (i32.const 8))))
             (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
-            (br_if $packa (i32.lt_u (local.get $ir) (local.get $mc))))
-          (local.set $jr (i32.const 0))
-          (loop $jrs
-            (local.set $ir (i32.const 0))
-            (loop $irs
-              (call $tile_f32 (local.get $s) (local.get $kc)
-                (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 2)))
-                (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 2)))
-                (i32.add (local.get $c) (i32.add
-                  (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc))
-                  (i32.shl (i32.add (local.get $jc) (local.get $jr)) (i32.const 2))))
-                (local.get $ldc)
-                (select (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4) (i32.lt_u (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4)))
-                (select (i32.sub (local.get $nc) (local.get $jr)) (i32.const 8) (i32.lt_u (i32.sub (local.get $nc) (local.get $jr)) (i32.const 8))))
-              (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
-              (br_if $irs (i32.lt_u (local.get $ir) (local.get $mc))))
-            (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
-            (br_if $jrs (i32.lt_u (local.get $jr) (local.get $nc))))
-          (local.set $ic (i32.add (local.get $ic) (i32.const 128)))
-          (br_if $ics (i32.lt_u (local.get $ic) (local.get $m))))
-        (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
-        (br_if $pcs (i32.lt_u (local.get $pc) (local.get $k))))
-      (local.set $jc (i32.add (local.get $jc) (i32.const 1024)))
-      (br_if $jcs (i32.lt_u (local.get $jc) (local.get $n))))))
+            (br_if $irs (i32.lt_u (local.get $ir) (local.get $mc))))
+          (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
+          (br_if $jrs (i32.lt_u (local.get $jr) (local.get $n))))
+        (local.set $ic (i32.add (local.get $ic) (i32.const 128)))
+        (br_if $ics (i32.lt_u (local.get $ic) (local.get $m))))
+      (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
+      (br_if $pcs (i32.lt_u (local.get $pc) (local.get $k)))))
+)
