@@ -18,6 +18,7 @@ import { whileP } from "./primitives/control-flow/while.js";
 import { add, convertElementType, lt, ne } from "./primitives/elementwise.js";
 import { laxShifts } from "./primitives/bitwise.js";
 import { laxSpecial } from "./primitives/special.js";
+import { laxConv } from "./lax/conv.js";
 import { full } from "./primitives/util.js";
 import { Recorded, inputLeaves, outputLeaves } from "./transforms/common.js";
 
@@ -294,4 +295,4 @@ function foriLoop(lower: unknown, upper: unknown, bodyFn: unknown, init: unknown
   return x;
 }
 
-export const lax = { cond, switch: switchBranches, whileLoop, foriLoop, scan, ...laxSpecial, ...laxShifts };
+export const lax = { cond, switch: switchBranches, whileLoop, foriLoop, scan, ...laxSpecial, ...laxShifts, ...laxConv };
