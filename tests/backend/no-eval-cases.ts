@@ -39,7 +39,7 @@ export const CASES: [string, () => unknown][] = [
     const f = jit((x: Tensor, y: Tensor) => [np.tanh(x.mul(2).add(y)).sub(x), np.sum(np.exp(x).mul(y), 1), np.max(x.mul(y), 0)]);
     return [f(u, v), f(u.T.T, v.mul(-1)), f(np.astype(u, "float32"), np.astype(v, "float32"))];
   }],
-  ["control flow, matmul, special functions", () => [lax.scan((c: Tensor, x: Tensor) => [c.add(x), c.mul(x)], 0, v), np.matmul(u, u.T), np.outer(v, v), lax.erf(u), lax.lgamma(np.abs(u)), lax.digamma(np.abs(u))]],
+  ["control flow, matmul, special functions", () => [lax.scan((c: Tensor, x: Tensor) => [c.add(x), c.mul(x)], np.zeros([]), v), np.matmul(u, u.T), np.outer(v, v), lax.erf(u), lax.lgamma(np.abs(u)), lax.digamma(np.abs(u))]],
 ];
 
 /** Every case's snapshot, by name. */
