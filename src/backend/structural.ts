@@ -16,6 +16,9 @@ const SMALL = 16384;
  * (transposed or broadcast views). Large float products run on the WebAssembly SIMD kernels
  * (float32 in float32); the rest, and everything where WebAssembly SIMD is missing or switched
  * off, on the JavaScript kernels below, which accumulate in float64 and read operands in place.
+ * In float64 the wasm kernel sums in the JavaScript kernel's order, blocks of KC terms, so the
+ * two agree bit for bit wherever the JavaScript kernel blocks too (k <= KC, or above SMALL); the
+ * row-update and dot-product kernels sum k > KC terms in one run, which differs in rounding only.
  */
 export function batchMatmul(a: Arr, b: Arr, dtype: DType): Arr {
   const [nb, m, k] = a.shape;
