@@ -385,6 +385,22 @@ for (const c of cases) {
   });
 }
 
+// ---- convolution and windows (tests/primitives/conv.test.ts has the torch fixtures) ----
+cases.push({ prim: "conv_general_dilated", name: "lax.conv 1-d, padded", f: (x, w) => lax.conv(x, w, [1], [[1, 0]]), configs: [[plain([2, 3, 5]), plain([4, 3, 2])]], doms: [uni(-2, 2), uni(-2, 2)] });
+cases.push({
+  prim: "conv_general_dilated",
+  name: "lax.convGeneralDilated 2-d, strides, dilations, groups",
+  f: (x, w) => lax.convGeneralDilated(x, w, [2, 1], [[1, 0], [0, 1]], { lhsDilation: [1, 2], rhsDilation: [2, 1], featureGroupCount: 2 }),
+  configs: [[plain([1, 4, 5, 3]), plain([2, 2, 2, 2])]],
+  doms: [uni(-2, 2), uni(-2, 2)],
+});
+const windowParams = { window: [2, 2], strides: [1, 2], padding: [[0, 1], [1, 0]], baseDilation: [1, 1], windowDilation: [1, 1] };
+const windowPrim = (name: string) => allPrimitives.find((q) => q.name === name) as (typeof allPrimitives)[number];
+unaryCase("reduce_window_sum", "lax.reduceWindow sum", (x) => lax.reduceWindow(x, 0, "sum", [2, 2], [1, 2], [[0, 1], [1, 0]]), uni(-2, 2), [[plain([3, 4])], [transposed([3, 4])]]);
+unaryCase("reduce_window_max", "lax.reduceWindow max", (x) => lax.reduceWindow(x, -Infinity, "max", [2, 2], [1, 2], [[0, 1], [1, 0]]), uni(-2, 2), [[plain([3, 4])], [sliced([3, 4])]]);
+cases.push({ prim: "select_and_gather_add", name: "select_and_gather_add (primitive)", f: (t, x) => bind(windowPrim("select_and_gather_add"), [t, x], windowParams)[0], configs: [[plain([3, 4]), plain([3, 4])]], doms: [uni(-2, 2), uni(-2, 2)] });
+cases.push({ prim: "select_and_scatter_add", name: "select_and_scatter_add (primitive)", f: (c, x) => bind(windowPrim("select_and_scatter_add"), [c, x], windowParams)[0], configs: [[plain([3, 2]), plain([3, 4])]], doms: [uni(-2, 2), uni(-2, 2)] });
+
 // ---- coverage of the primitive set ----
 // Every primitive not declared `differentiable: false` (bool or integer results, piecewise constant
 // functions, stop_gradient: derivatives zero by declaration, checked in tests/primitives/rules.test.ts)

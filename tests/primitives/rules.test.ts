@@ -300,6 +300,22 @@ batchCases.sort = [
   { params: { dimension: 0 }, args: [f([4]), b8([4])] },
 ];
 
+const convParams = (groups: Partial<Record<"featureGroupCount" | "batchGroupCount", number>> = {}): Params => ({
+  windowStrides: [2], padding: [[1, 0]], lhsDilation: [1], rhsDilation: [1], lhsSpec: [0, 1, 2], rhsSpec: [0, 1, 2], outSpec: [0, 1, 2],
+  featureGroupCount: 1, batchGroupCount: 1, ...groups,
+});
+batchCases.conv_general_dilated = [
+  { params: convParams(), args: [f([2, 3, 5]), f([4, 3, 2])] },
+  { params: convParams({ featureGroupCount: 2 }), args: [f([2, 4, 5]), f([4, 2, 2])] },
+  { params: convParams({ batchGroupCount: 2 }), args: [f([4, 2, 5]), f([4, 2, 2])] },
+  { params: { ...convParams(), lhsSpec: [0, 2, 1], rhsSpec: [2, 1, 0], outSpec: [1, 0, 2] }, args: [f([2, 5, 3]), f([2, 3, 4])] },
+];
+const windowParams: Params = { window: [2, 2], strides: [1, 2], padding: [[0, 1], [1, 0]], baseDilation: [1, 1], windowDilation: [1, 1] };
+batchCases.reduce_window_sum = [{ params: windowParams, args: [f([3, 4])] }];
+batchCases.reduce_window_max = [{ params: windowParams, args: [f([3, 4])] }];
+batchCases.select_and_gather_add = [{ params: windowParams, args: [f([3, 4]), f([3, 4])] }];
+batchCases.select_and_scatter_add = [{ params: windowParams, args: [f([3, 2]), f([3, 4])] }];
+
 const B = 3;
 
 function sameValues(got: Tensor, want: Tensor, where: string): void {
