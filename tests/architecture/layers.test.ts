@@ -22,7 +22,7 @@ const LAYERS: [string, RegExp][] = [
   ["primitives", /^primitives\//],
   ["transforms", /^transforms\//],
   ["numpy", /^numpy\//],
-  ["user-level modules", /^(lax\.ts|nn\.ts|nn\/|random\/|optim\/|scipy\/|linalg\/|teaching\/)/],
+  ["user-level modules", /^(lax\.ts|lax\/|debug\.ts|nn\/|random\/|optim\/|scipy\/|linalg\/|teaching\/)/],
   ["public surface", /^index\.ts$/],
 ];
 
