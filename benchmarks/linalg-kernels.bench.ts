@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { cholesky, slogdet, solve } from "../src/backend/linalg/index.js";
 import { fmtMs, fmtRatio, machine, markdownTable, pairedRatio, randomArray, timeTogether } from "./timing.js";
 
-const ROUNDS = 9;
+const ROUNDS = 15;
 
 function spdStack(batch: number, n: number, seed: number): Float64Array {
   const g = randomArray(batch * n * n, -1, 1, seed);
