@@ -2,9 +2,11 @@
 import * as a from "./activations.js";
 import { dotProductAttention } from "./attention.js";
 import * as n from "./normalizers.js";
+import { avgPool, maxPool } from "./pooling.js";
 
 export type { LogsumexpOptions } from "./normalizers.js";
 export type { AttentionOptions } from "./attention.js";
+export type { AvgPoolOptions } from "./pooling.js";
 
 export const nn = {
   relu: a.relu,
@@ -34,4 +36,6 @@ export const nn = {
   standardize: n.standardize,
   oneHot: n.oneHot,
   dotProductAttention,
+  maxPool,
+  avgPool,
 };

@@ -5,6 +5,7 @@ import * as linalg from "./linalg.js";
 import * as math from "./math.js";
 import * as red from "./reductions.js";
 import * as shape from "./shape.js";
+import { convolve } from "./convolve.js";
 
 /** NumPy names in camelCase, with NumPy broadcasting and promotion (JS numbers weakly typed). */
 export const np = {
@@ -84,6 +85,7 @@ export const np = {
   invert: bitwise.invert,
   leftShift: bitwise.leftShift,
   rightShift: bitwise.rightShift,
+  convolve,
 };
 
 installFluentOps({
