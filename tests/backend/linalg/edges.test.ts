@@ -81,6 +81,11 @@ test("NaN and Inf inputs propagate: NaN factors, NaN values and vectors", () => 
   const cb = cholesky(batch, 2, 4);
   assert.equal(Array.from(cb.info), [0, 2]);
   assert.ok(!Array.from(cb.l.subarray(0, 16)).some(Number.isNaN) && allNaN(cb.l.subarray(16)));
+  // NaN above the diagonal is never read, by the panels or by the blocked updates.
+  const big = spdMatrix(70, 4), dirty = big.slice();
+  for (let i = 0; i < 70; i++) for (let j = i + 1; j < 70; j++) dirty[i * 70 + j] = NaN;
+  same(cholesky(dirty, 1, 70).l, cholesky(big, 1, 70).l, "cholesky with NaN above the diagonal");
+  same(eigh(dirty, 1, 70).w, eigh(big, 1, 70).w, "eigh with NaN above the diagonal");
   // The scaled norm: NaN, Inf and subnormal entries.
   assert.ok(Number.isNaN(norm2(Float64Array.of(1, NaN, 2), 0, 3, 1)));
   assert.is(norm2(Float64Array.of(1, -Infinity), 0, 2, 1), Infinity);
