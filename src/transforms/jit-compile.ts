@@ -8,7 +8,7 @@ import type { Arr } from "../backend/ndarray-view.js";
 import { scalar } from "../core/convert.js";
 import type { Params, Primitive } from "../core/primitive.js";
 import { type ShapedArray, sameShape } from "../core/shaped-array.js";
-import { Eqn, type Jaxpr, Literal, Var } from "../ir/jaxpr.js";
+import { type Atom, Eqn, type Jaxpr, Literal, Var } from "../ir/jaxpr.js";
 
 /** What compilation did, for tests and benchmarks. */
 export interface JitStats {
@@ -67,7 +67,67 @@ const REDUCTIONS: Record<string, FoldKind> = { reduce_sum: "sum", reduce_max: "m
 /** The fold of a reduction equation that can join the chain producing its input. */
 const reductionOf = (e: Eqn): FoldKind | undefined => (Object.hasOwn(REDUCTIONS, e.primitive.name) ? REDUCTIONS[e.primitive.name] : undefined);
 
+/**
+ * Jaxprs longer than this run their first call equation by equation and compile on the second:
+ * compiling a long chain (grouping, generating and parsing its loops) cost several eager calls,
+ * so a jitted function called once would pay for a program it never reuses.
+ */
+export const INTERPRET_FIRST_CALL = 2000;
+
+/** A jaxpr's compiled program, made at its first call (its second, for long jaxprs). */
 export class CompiledJaxpr {
+  private program: Program | null = null;
+  private calls = 0;
+
+  constructor(private readonly jaxpr: Jaxpr) {}
+
+  /** Whether the program has been made (a long jaxpr's first call runs without one). */
+  get isCompiled(): boolean {
+    return this.program !== null;
+  }
+
+  private compiled(): Program {
+    return (this.program ??= new Program(this.jaxpr));
+  }
+
+  /** What compilation did (compiling now if it has not yet). */
+  get stats(): JitStats {
+    return this.compiled().stats;
+  }
+
+  /** The generated loops with row-major inputs, for inspection. */
+  sources(): string[] {
+    return this.compiled().sources();
+  }
+
+  run(consts: Arr[], args: Arr[]): Arr[] {
+    if (this.calls++ === 0 && this.program === null && this.jaxpr.eqns.length > INTERPRET_FIRST_CALL) return interpret(this.jaxpr, consts, args);
+    return this.compiled().run(consts, args);
+  }
+}
+
+/** The jaxpr evaluated with each primitive's impl in order: what eager evaluation computes. */
+function interpret(j: Jaxpr, consts: Arr[], args: Arr[]): Arr[] {
+  // Each value is dropped after its last reader, so a long chain keeps a few buffers alive.
+  const lastUse = new Map<Var, number>();
+  j.eqns.forEach((e, i) => {
+    for (const a of e.inputs) if (a instanceof Var) lastUse.set(a, i);
+  });
+  for (const a of j.outs) if (a instanceof Var) lastUse.set(a, j.eqns.length);
+  const env = new Map<Var, Arr>();
+  j.constBinders.forEach((v, i) => env.set(v, consts[i]));
+  j.inBinders.forEach((v, i) => env.set(v, args[i]));
+  const read = (a: Atom): Arr => (a instanceof Var ? (env.get(a) as Arr) : scalar(a.value, a.aval.dtype, a.aval.weakType).arr);
+  for (let i = 0; i < j.eqns.length; i++) {
+    const e = j.eqns[i];
+    const outs = e.primitive.impl(e.inputs.map(read), e.params, e.outBinders.map((v) => v.aval));
+    for (const a of e.inputs) if (a instanceof Var && lastUse.get(a) === i) env.delete(a);
+    e.outBinders.forEach((v, k) => env.set(v, outs[k]));
+  }
+  return j.outs.map(read);
+}
+
+class Program {
   readonly stats: JitStats = { loops: 0, fusedEqns: 0, fusedBuffers: 0, fusedReductions: 0, eqnSteps: 0 };
   private readonly steps: Step[] = [];
   private readonly nSlots: number;
@@ -170,7 +230,7 @@ export class CompiledJaxpr {
       const outs: number[] = [];
       const outSlots: number[] = [];
       const reducedSlots: number[] = [];
-      const locals: number[] = [];
+      const locals: Var[] = [];
       for (const e of g.eqns) {
         const args = e.inputs.map((a) => {
           if (a instanceof Var && local.has(a)) return local.get(a) as number;
@@ -195,7 +255,7 @@ export class CompiledJaxpr {
         if (liveOut.has(out)) {
           outs.push(ops.length - 1);
           outSlots.push(slot(out));
-        } else locals.push(slot(out));
+        } else locals.push(out);
       }
       // Value indices were provisional (inputs negative) because inputs keep being discovered.
       const nIn = external.length;
@@ -211,8 +271,9 @@ export class CompiledJaxpr {
         ins: external,
         outs: [...outSlots, ...reducedSlots],
         frees: [],
-        eqns: g.eqns.map(eqnStep),
-        locals,
+        // Only a loop with reductions can decline its inputs' layouts (FusedKernel.run).
+        eqns: reductions.length > 0 ? g.eqns.map(eqnStep) : [],
+        locals: reductions.length > 0 ? locals.map(slot) : [],
       });
       this.stats.loops++;
       this.stats.fusedEqns += g.eqns.length;

@@ -3,10 +3,11 @@
 // (reduce.ts's order of accumulation), whatever the axes, dtypes and layouts of the inputs.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { type Tensor, jit, np, valueAndGrad } from "../../src/index.js";
+import { type Tensor, jit, makeJaxpr, np, valueAndGrad } from "../../src/index.js";
 import { FusedKernel } from "../../src/backend/fusion.js";
 import type { Arr } from "../../src/backend/ndarray-view.js";
 import { jitInspect } from "../../src/transforms/jit.js";
+import { CompiledJaxpr, INTERPRET_FIRST_CALL } from "../../src/transforms/jit-compile.js";
 import { guardTraceState } from "../guard.js";
 import { flat, sameNumbers } from "../helpers.js";
 
@@ -168,6 +169,36 @@ test("empty inputs reduce to the folds' identities", () => {
   want.forEach((w, k) => identical(got[k], w, `output ${k}`));
   const g = (t: Tensor) => np.max(np.sin(t), 1);
   identical(jit(g)(np.zeros([0, 3])), g(np.zeros([0, 3])), "no rows");
+});
+
+test("a long jaxpr runs its first call equation by equation and compiles on the second", () => {
+  const n = INTERPRET_FIRST_CALL + 1;
+  const f = (t: Tensor) => {
+    let y = t;
+    for (let i = 0; i < n; i++) y = i % 3 === 0 ? np.multiply(y, 0.999) : np.sin(y);
+    return [y, np.sum(np.cos(y))];
+  };
+  const x = np.array(rand(9, 13).map((v) => v % 3));
+  const want = f(x);
+  const closed = makeJaxpr(f)(x);
+  const program = new CompiledJaxpr(closed.jaxpr);
+  const consts = closed.consts.map((c) => c.concrete() as Arr);
+  const args = [x.concrete() as Arr];
+  const first = program.run(consts, args);
+  assert.is(program.isCompiled, false);
+  const second = program.run(consts, args);
+  assert.is(program.isCompiled, true);
+  assert.ok(program.stats.loops >= 2);
+  for (const got of [first, second]) {
+    sameNumbers(Array.from(got[0].data), flat(want[0]), "chain");
+    sameNumbers(Array.from(got[1].data), flat(want[1]), "sum");
+  }
+  // A short jaxpr compiles at once; jit gives eager's bits on every call either way.
+  const short = new CompiledJaxpr(makeJaxpr((t: Tensor) => np.sin(t))(x).jaxpr);
+  short.run([], args);
+  assert.is(short.isCompiled, true);
+  const jf = jit(f);
+  for (let k = 0; k < 2; k++) jf(x).forEach((g, i) => identical(g, want[i], `call ${k} output ${i}`));
 });
 
 test.run();
