@@ -3,10 +3,12 @@ import * as a from "./activations.js";
 import { dotProductAttention } from "./attention.js";
 import * as n from "./normalizers.js";
 import { avgPool, maxPool } from "./pooling.js";
+import { initializers } from "./initializers.js";
 
 export type { LogsumexpOptions } from "./normalizers.js";
 export type { AttentionOptions } from "./attention.js";
 export type { AvgPoolOptions } from "./pooling.js";
+export type { Initializer, FanOptions, FanMode, Distribution } from "./initializers.js";
 
 export const nn = {
   relu: a.relu,
@@ -38,4 +40,5 @@ export const nn = {
   dotProductAttention,
   maxPool,
   avgPool,
+  initializers,
 };
