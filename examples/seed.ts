@@ -78,4 +78,4 @@ console.log(`  npx tsx examples/newton.ts            Newton's method with hessia
   npx tsx examples/physics.ts           a pendulum whose equations of motion come from grad of its Hamiltonian
   npx tsx examples/jacfwd-vs-jacrev.ts  the forward/reverse trade-off in more detail
   npx tsx examples/graphs.ts            the computation graph and the gradient graph as Graphviz DOT / SVG
-  traceTable(f, args, { mode })         these tables for your own functions (README, "Teaching and inspection")`);
+  traceTable(f, args, { mode })         these tables for your own functions (README, "The seed chapter, executable")`);
