@@ -1,6 +1,7 @@
 // The `random` namespace: JAX's jax.random with counter-based threefry keys.
 import { bits, foldIn, key, keyData, split } from "./keys.js";
 import * as G from "./gamma.js";
+import { multivariateNormal, orthogonal } from "./multivariate.js";
 import { choice, permutation } from "./permutation.js";
 import { poisson } from "./poisson.js";
 import * as S from "./samplers.js";
@@ -29,4 +30,6 @@ export const random = {
   poisson,
   permutation,
   choice,
+  multivariateNormal,
+  orthogonal,
 };

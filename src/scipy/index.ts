@@ -29,5 +29,6 @@ export const scipy = {
     beta: stats.beta,
     bernoulli: stats.bernoulli,
     poisson: stats.poisson,
+    multivariateNormal: stats.multivariateNormal,
   },
 };

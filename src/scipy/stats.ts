@@ -4,6 +4,8 @@
 import type { Tensor, TensorLike } from "../core/tensor.js";
 import { np } from "../numpy/index.js";
 import { promoteArgs } from "../numpy/promote.js";
+import { ShapeError, fmtShape } from "../core/errors.js";
+import { cholesky, solveLower } from "../random/linalg.js";
 import { gammaln, logNdtr, ndtr, ndtri, xlog1py, xlogy } from "./special.js";
 
 type T = TensorLike;
@@ -136,4 +138,23 @@ export const poisson = {
     return np.where(np.less(y, 0), -Infinity, np.where(np.notEqual(np.floor(y), y), -Infinity, lp));
   },
   pmf: (k: T, mu: T, loc: T = 0): Tensor => np.exp(poisson.logpmf(k, mu, loc)),
+};
+
+export const multivariateNormal = {
+  /** -|L^-1 (x - mean)|^2 / 2 - n log(2 pi) / 2 - sum log diag L, with L = cholesky(cov), as JAX. */
+  logpdf(x: T, mean: T, cov: T): Tensor {
+    const [xt, m] = args("multivariateNormal.logpdf", [x, mean]);
+    const [c] = args("multivariateNormal.logpdf", [cov]);
+    const n = xt.shape[xt.ndim - 1];
+    if (c.ndim < 2 || c.shape[c.ndim - 1] !== n || c.shape[c.ndim - 2] !== n) {
+      throw new ShapeError(`scipy.stats.multivariateNormal.logpdf: cov must have shape [..., ${n}, ${n}] for x of shape ${fmtShape(xt.shape)}, got ${fmtShape(c.shape)}`);
+    }
+    const l = cholesky(c);
+    const d = np.subtract(xt, m);
+    // Batch axes of x and cov broadcast inside the substitution.
+    const y = solveLower(l, d);
+    const logDiag = np.sum(np.log(np.sum(np.multiply(l, np.eye(n)), -1)), -1);
+    return np.subtract(np.subtract(np.multiply(-0.5, np.sum(np.multiply(y, y), -1)), 0.5 * n * LOG_2PI), logDiag);
+  },
+  pdf: (x: T, mean: T, cov: T): Tensor => np.exp(multivariateNormal.logpdf(x, mean, cov)),
 };

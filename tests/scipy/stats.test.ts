@@ -10,7 +10,8 @@ import { scipy } from "../../src/scipy/index.js";
 import type { Tensor } from "../../src/core/tensor.js";
 
 interface Case { dist: string; method: string; args: number[][]; y: (number | string)[] }
-const fx: { cases: Case[] } = JSON.parse(readFileSync(new URL("../fixtures/stats.json", import.meta.url), "utf8"));
+interface Mvn { x: number[] | number[][]; mean: number[]; cov: number[][] | number[][][]; y: number[] }
+const fx: { cases: Case[]; multivariate_normal: Mvn[] } = JSON.parse(readFileSync(new URL("../fixtures/stats.json", import.meta.url), "utf8"));
 const dists = scipy.stats as unknown as Record<string, Record<string, (...a: unknown[]) => Tensor>>;
 
 test("every method against SciPy", () => {
@@ -47,6 +48,20 @@ test("differentiable in the values and the parameters (checkGrads, both modes)",
   // d/dmu of the normal log density is (x - mu) / sigma^2.
   const g = grad((mu: Tensor) => np.sum(S.norm.logpdf(x, mu, 2)))(np.array(0.5)).item();
   assert.ok(Math.abs(g - [-0.7, 0.4, 1.9].reduce((a, v) => a + (v - 0.5) / 4, 0)) < 1e-14);
+});
+
+test("multivariateNormal.logpdf and pdf against SciPy, batched over x and over cov, differentiable", () => {
+  const mvn = scipy.stats.multivariateNormal;
+  for (const c of fx.multivariate_normal) {
+    const got = mvn.logpdf(np.array(c.x), np.array(c.mean), np.array(c.cov)).tolist() as number[];
+    got.forEach((g, i) => assert.ok(Math.abs(g - c.y[i]) <= 1e-13 * Math.abs(c.y[i]), `mvn logpdf ${i}: ${g} vs ${c.y[i]}`));
+  }
+  const c0 = fx.multivariate_normal[0];
+  assert.ok(Math.abs(mvn.pdf(np.array(c0.x[0] as number[]), np.array(c0.mean), np.array(c0.cov)).item() - Math.exp(c0.y[0])) < 1e-15);
+  checkGrads((x: Tensor, m: Tensor, c: Tensor) => mvn.logpdf(x, m, c), [np.array([0.3, -0.2, 1.1]), np.array(c0.mean), np.array(c0.cov)], { order: 1 });
+  // d/dx logpdf = -cov^-1 (x - mean): at the mean it is zero.
+  assert.equal(grad((x: Tensor) => mvn.logpdf(x, np.array(c0.mean), np.array(c0.cov)))(np.array(c0.mean)).tolist().map((v: number) => Math.abs(v) < 1e-15), [true, true, true]);
+  assert.throws(() => mvn.logpdf(np.array([1, 2, 3]), np.zeros([3]), np.eye(2)), /cov must have shape \[\.\.\., 3, 3\]/);
 });
 
 test("parameters broadcast; integers are promoted; jit and vmap agree", () => {
