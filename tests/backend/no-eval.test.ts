@@ -9,6 +9,7 @@ import { codegen, compileExpr, setCodegen } from "../../src/backend/no-eval.js";
 import { PlainNdarray } from "../../src/backend/plain-ndarray.js";
 import { stridedAssign } from "../../src/backend/strided-assign.js";
 import { view } from "../../src/backend/ndarray-view.js";
+import { FusedKernel } from "../../src/backend/fusion.js";
 import { allPrimitives } from "../../src/core/primitive.js";
 import type { DType } from "../../src/core/dtype.js";
 import { execFileSync } from "node:child_process";
@@ -100,6 +101,20 @@ test("with code generation forbidden (as under a CSP), the package imports and e
   const child = JSON.parse(out) as { codegen: boolean; snapshots: Record<string, string> };
   assert.is(child.codegen, false, "new Function detected as forbidden");
   assert.equal(child.snapshots, snapshots());
+});
+
+test("a fused chain without reductions runs eagerly without code generation, to the same bits", () => {
+  const kernel = new FusedKernel({
+    inDtypes: ["float64", "float32"],
+    ops: [{ expr: "Math.sin(x0) * x1", args: [0, 1], dtype: "float32" }, { expr: "x0 + x1", args: [2, 0], dtype: "float64" }],
+    outs: [0, 1],
+  });
+  const a = view(Float64Array.from([0.5, -1, 2, NaN, 1e10, -0]), [2, 3]);
+  const b = view(Float32Array.from([3]), [2, 3], [0, 0]);
+  const run = () => (kernel.run([a, b], [2, 3]) ?? []).map((r) => `${r.data.constructor.name}:${Array.from(r.data as ArrayLike<number>, bits).join(",")}`);
+  const generated = run();
+  assert.equal(withoutCodegen(run), generated);
+  assert.is(generated.length, 2);
 });
 
 test("without code generation views are PlainNdarrays with ndarray's interface", () => {
