@@ -6,9 +6,9 @@ import { asTensor, describe, scalar } from "./core/convert.js";
 import { type DType, promoteTypes } from "./core/dtype.js";
 import { DTypeError, JacobiError, ShapeError, TreeError, fmtShape } from "./core/errors.js";
 import { ShapedArray, sameShape } from "./core/shaped-array.js";
-import type { Tensor } from "./core/tensor.js";
+import type { Tensor, TensorLike } from "./core/tensor.js";
 import { bind } from "./core/trace.js";
-import { type TreeDef, flatten, unflatten } from "./core/tree.js";
+import { type Fixed, type TreeDef, flatten, unflatten } from "./core/tree.js";
 import { traceToJaxpr } from "./interpreters/staging.js";
 import { checked } from "./ir/check-jaxpr.js";
 import { ClosedJaxpr, Jaxpr, Var } from "./ir/jaxpr.js";
@@ -20,9 +20,20 @@ import { laxShifts } from "./primitives/bitwise.js";
 import { laxSpecial } from "./primitives/special.js";
 import { laxConv } from "./lax/conv.js";
 import { full } from "./primitives/util.js";
-import { Recorded, inputLeaves, outputLeaves } from "./transforms/common.js";
+import { type LooseLeaves, type Output, type TensorArgs, type TensorTree, Recorded, inputLeaves, outputLeaves } from "./transforms/common.js";
 
 type Fn = (...args: any[]) => any;
+
+/** A branch of cond/switch for the operands `O`: it receives them with Tensor leaves. */
+export type Branch<O extends unknown[]> = (...operands: TensorArgs<O>) => Output;
+/**
+ * What a loop body returns for the carry `C`: its structure with TensorLike leaves. The member
+ * that no value has makes an array literal returned by the body read as a tuple, as `C` is one.
+ */
+export type Carry<C> = Fixed<LooseLeaves<C>> | readonly [never, ...never[]];
+
+/** What scan stacks from the `y`s: their structure with Tensor leaves (null when `f` returns no y). */
+export type Stacked<Y> = [Y] extends [undefined] ? null : TensorTree<Y>;
 
 function checkFunction(f: unknown, api: string, name: string): asserts f is Fn {
   if (typeof f !== "function") throw new JacobiError(`${api}: ${name} must be a function, got ${describe(f)}`);
@@ -95,7 +106,7 @@ function intScalar(x: unknown, api: string, name: string): Tensor {
 
 // ---- cond / switch ----
 
-function branchOut(api: string, names: string[], fns: Fn[], index: Tensor, operands: unknown[]): any {
+function branchOut(api: string, names: string[], fns: Fn[], index: Tensor, operands: unknown[]): unknown {
   const [ops, def] = inputLeaves(operands, `${api}: operand`);
   const n = fns.length;
   if (index.concrete() !== null) {
@@ -145,7 +156,8 @@ function branchOut(api: string, names: string[], fns: Fn[], index: Tensor, opera
 }
 
 /** `pred ? trueFn(...operands) : falseFn(...operands)`; both branches are staged when `pred` is traced. */
-function cond(pred: unknown, trueFn: unknown, falseFn: unknown, ...operands: unknown[]): any {
+function cond<O extends unknown[], T extends Branch<O>, F extends Branch<O>>(pred: TensorLike, trueFn: T, falseFn: F, ...operands: O): TensorTree<ReturnType<T> | ReturnType<F>>;
+function cond(pred: unknown, trueFn: unknown, falseFn: unknown, ...operands: unknown[]): unknown {
   const api = "lax.cond";
   checkFunction(trueFn, api, "trueFn");
   checkFunction(falseFn, api, "falseFn");
@@ -156,7 +168,8 @@ function cond(pred: unknown, trueFn: unknown, falseFn: unknown, ...operands: unk
 }
 
 /** `branches[index](...operands)`, the index clamped to the valid range as in JAX. */
-function switchBranches(index: unknown, branches: unknown, ...operands: unknown[]): any {
+function switchBranches<O extends unknown[], B extends readonly Branch<O>[]>(index: TensorLike, branches: B, ...operands: O): TensorTree<ReturnType<B[number]>>;
+function switchBranches(index: unknown, branches: unknown, ...operands: unknown[]): unknown {
   const api = "lax.switch";
   if (!Array.isArray(branches) || branches.length === 0) {
     throw new JacobiError(`${api}: branches must be a non-empty array of functions, got ${Array.isArray(branches) ? "an empty array" : describe(branches)}`);
@@ -168,7 +181,7 @@ function switchBranches(index: unknown, branches: unknown, ...operands: unknown[
 
 // ---- loops ----
 
-function stagedWhile(api: string, condFn: Fn, bodyFn: Fn, init: unknown, bodyName: string): any {
+function stagedWhile(api: string, condFn: Fn, bodyFn: Fn, init: unknown, bodyName: string): unknown {
   let [inits, def] = inputLeaves(init, `${api}: init`);
   let body: Staged;
   for (;;) {
@@ -195,7 +208,8 @@ function stagedWhile(api: string, condFn: Fn, bodyFn: Fn, init: unknown, bodyNam
 }
 
 /** Runs `val = bodyFn(val)` while `condFn(val)` holds. Differentiable in forward mode only (as in JAX). */
-function whileLoop(condFn: unknown, bodyFn: unknown, init: unknown): any {
+function whileLoop<C extends Output>(condFn: (val: Fixed<TensorTree<C>>) => TensorLike, bodyFn: (val: Fixed<TensorTree<C>>) => Carry<C>, init: C): TensorTree<C>;
+function whileLoop(condFn: unknown, bodyFn: unknown, init: unknown): unknown {
   const api = "lax.whileLoop";
   checkFunction(condFn, api, "condFn");
   checkFunction(bodyFn, api, "bodyFn");
@@ -207,7 +221,7 @@ export interface ScanOptions {
   reverse?: boolean;
 }
 
-function stagedScan(api: string, f: Fn, init: unknown, xs: unknown, opts: ScanOptions, fName: string): [any, any] {
+function stagedScan(api: string, f: Fn, init: unknown, xs: unknown, opts: ScanOptions, fName: string): [unknown, unknown] {
   if (opts === null || typeof opts !== "object") throw new JacobiError(`${api}: options must be an object { length, reverse }, got ${describe(opts)}`);
   const given = opts.length;
   if (given !== undefined && !(Number.isInteger(given) && given >= 0)) throw new JacobiError(`${api}: length must be a non-negative integer, got ${String(given)}`);
@@ -264,7 +278,13 @@ function stagedScan(api: string, f: Fn, init: unknown, xs: unknown, opts: ScanOp
  * Loops `[carry, y] = f(carry, x)` over the leading axis of `xs` (a pytree), returning the final
  * carry and the ys stacked along a new leading axis. `reverse` walks xs from the end.
  */
-function scan(f: unknown, init: unknown, xs: unknown, opts: ScanOptions = {}): [any, any] {
+function scan<C extends Output, X extends Output, Y extends Output>(
+  f: (carry: Fixed<TensorTree<C>>, x: Fixed<TensorTree<X>>) => readonly [Carry<C>, Y] | readonly (Carry<C> & Y)[],
+  init: C,
+  xs: X,
+  opts?: ScanOptions,
+): [TensorTree<C>, Stacked<Y>];
+function scan(f: unknown, init: unknown, xs: unknown, opts: ScanOptions = {}): [unknown, unknown] {
   checkFunction(f, "lax.scan", "f");
   return stagedScan("lax.scan", f, init, xs, opts, "f");
 }
@@ -273,7 +293,8 @@ function scan(f: unknown, init: unknown, xs: unknown, opts: ScanOptions = {}): [
  * `val = bodyFn(i, val)` for i from `lower` to `upper` - 1. Concrete bounds make it a scan (so it is
  * reverse-differentiable); traced bounds make it a while loop.
  */
-function foriLoop(lower: unknown, upper: unknown, bodyFn: unknown, init: unknown): any {
+function foriLoop<C extends Output>(lower: TensorLike, upper: TensorLike, bodyFn: (i: Tensor, val: Fixed<TensorTree<C>>) => Carry<C>, init: C): TensorTree<C>;
+function foriLoop(lower: unknown, upper: unknown, bodyFn: unknown, init: unknown): unknown {
   const api = "lax.foriLoop";
   checkFunction(bodyFn, api, "bodyFn");
   const lo = intScalar(lower, api, "lower");
@@ -288,11 +309,11 @@ function foriLoop(lower: unknown, upper: unknown, bodyFn: unknown, init: unknown
   };
   if (lo.concrete() !== null && hi.concrete() !== null) {
     const length = Math.max(0, hi.item() - lo.item());
-    const [[, x]] = stagedScan(api, ([i, x]: [Tensor, unknown]) => [step(i, x), null], [lo, init], null, { length }, "bodyFn");
-    return x;
+    const [carry] = stagedScan(api, ([i, x]: [Tensor, unknown]) => [step(i, x), null], [lo, init], null, { length }, "bodyFn");
+    return (carry as [Tensor, unknown])[1];
   }
-  const [, x] = stagedWhile(api, ([i]: [Tensor]) => lt(i, hi), ([i, x]: [Tensor, unknown]) => step(i, x), [lo, init], "bodyFn");
-  return x;
+  const carry = stagedWhile(api, ([i]: [Tensor]) => lt(i, hi), ([i, x]: [Tensor, unknown]) => step(i, x), [lo, init], "bodyFn");
+  return (carry as [Tensor, unknown])[1];
 }
 
 export const lax = { cond, switch: switchBranches, whileLoop, foriLoop, scan, ...laxSpecial, ...laxShifts, ...laxConv };

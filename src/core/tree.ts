@@ -1,7 +1,14 @@
 import { TreeError } from "./errors.js";
+import type { Tensor, TensorLike } from "./tensor.js";
 
-/** The shape of a pytree without its leaves. */
-export class TreeDef {
+/**
+ * The shape of a pytree without its leaves. `T` is the type of the pytree it was taken from, kept
+ * for the types only (so that `tree.unflatten` can give that type back); `TreeDef` alone is any
+ * structure.
+ */
+export class TreeDef<out T = unknown> {
+  /** Never set: carries `T` for the type checker. */
+  declare readonly pytreeType?: T;
   constructor(
     readonly kind: "leaf" | "none" | "array" | "object",
     readonly children: TreeDef[] = [],
@@ -89,4 +96,106 @@ export function map(fn: (...xs: any[]) => unknown, tree: unknown, ...rest: unkno
   return unflatten(def, ls.map((l, i) => fn(l, ...others.map((o) => o[i]))));
 }
 
-export const tree = { flatten, unflatten, map, leaves, structure };
+
+
+// ---- Pytrees at the type level (the public signatures of tree and the transformations) ----
+
+/**
+ * `T`, hidden from type inference: a type parameter is read from where the user passes a value
+ * (a loop's init, the tree given to tree.map), not from how a callback's parameter is annotated
+ * (TypeScript's NoInfer, written to work before 5.4).
+ */
+export type Fixed<T> = [T][T extends unknown ? 0 : never];
+
+/** True for `any` (which every conditional type would otherwise send down both branches). */
+export type IsAny<T> = 0 extends 1 & T ? true : false;
+
+/** A pytree with leaves of type `L`: a leaf, null/undefined, an array of pytrees, or an object of them. */
+export type Pytree<L> = L | null | undefined | readonly Pytree<L>[] | { readonly [key: string]: Pytree<L> };
+
+/** What a pytree holds as a leaf: anything that is not an array, a plain object, null or undefined. */
+type AtomicLeaf = TensorLike | string | bigint | symbol | ((...args: never[]) => unknown);
+
+/**
+ * How deep the type-level pytree maps below descend before giving up on precision. Recursive
+ * pytree types (`type State = Tensor | State[]`) would otherwise expand forever.
+ */
+type Deeper<D extends unknown[]> = [...D, unknown];
+type TooDeep<D extends unknown[]> = D["length"] extends 12 ? true : false;
+
+/**
+ * The pytree `T` with every leaf replaced by `L`: the type of what a transformation returns when
+ * it produces one `L` per leaf (a Jacobian block per output leaf, say). `any` (as `T` or `L`)
+ * stays `any`, since an untyped function gives untyped results; `unknown` becomes `Pytree<L>`; a tree whose leaves are already all `L` is returned as it is.
+ */
+export type WithLeaves<T, L, D extends unknown[] = []> =
+  IsAny<T> extends true ? any
+  : IsAny<L> extends true ? any
+  : unknown extends T ? Pytree<L>
+  // What a function typed `any` is inferred to return: it stays untyped.
+  : Output extends T ? any
+  : [T] extends [Pytree<L>] ? ([T] extends [null | undefined] ? T : [L] extends [Tensor] ? T : Mapped<T, L, D>)
+  : Mapped<T, L, D>;
+type Mapped<T, L, D extends unknown[]> =
+  TooDeep<D> extends true ? Pytree<L>
+  : T extends AtomicLeaf ? L
+  : T extends null | undefined ? T
+  : T extends readonly unknown[] ? { -readonly [K in keyof T]: WithLeaves<T[K], L, Deeper<D>> }
+  : T extends object ? { -readonly [K in keyof T]: WithLeaves<T[K], L, Deeper<D>> }
+  : L;
+
+/**
+ * The type of a pytree of `T`'s structure as a transformation returns it: every leaf (a JS number,
+ * boolean, ndarray, typed array or Tensor) becomes a Tensor. `TensorTree<[number, { w: Tensor }]>`
+ * is `[Tensor, { w: Tensor }]`.
+ */
+export type TensorTree<T> = WithLeaves<T, Tensor>;
+
+/** The leaves of a pytree type, as a union: `LeafOf<{ a: number; b: Tensor[] }>` is `number | Tensor`. */
+export type LeafOf<T, D extends unknown[] = []> =
+  IsAny<T> extends true ? any
+  : unknown extends T ? unknown
+  // A recursive pytree type has met all its leaf types by now.
+  : TooDeep<D> extends true ? never
+  : T extends AtomicLeaf ? T
+  : T extends null | undefined ? never
+  : T extends readonly (infer E)[] ? LeafOf<E, Deeper<D>>
+  : T extends object ? LeafOf<T[keyof T], Deeper<D>>
+  : T;
+
+/** A pytree of `T`'s structure where a Tensor leaf may also be given as any TensorLike. */
+export type LooseTree<T, D extends unknown[] = []> =
+  IsAny<T> extends true ? any
+  : TooDeep<D> extends true ? T
+  : T extends Tensor ? TensorLike
+  : T extends AtomicLeaf | null | undefined ? T
+  : T extends readonly unknown[] ? { [K in keyof T]: LooseTree<T[K], Deeper<D>> }
+  : T extends object ? { [K in keyof T]: LooseTree<T[K], Deeper<D>> }
+  : T;
+
+/**
+ * What a transformed function may return: a pytree of TensorLike leaves. The tuple member makes
+ * TypeScript read an array literal returned by a lambda as a tuple (`[y, aux]`), not an array.
+ */
+export type Output = number | boolean | null | undefined | readonly [unknown, ...unknown[]] | readonly unknown[] | object;
+
+/** A cotangent or tangent for a value of type `T`: its structure, any TensorLike at the leaves. */
+export type LooseLeaves<T> = WithLeaves<T, TensorLike>;
+
+/** The argument tuple `P` as a function receives it from a transformation: every leaf a Tensor. */
+export type TensorArgs<P extends unknown[]> = TensorTree<P> extends infer Q extends unknown[] ? Q : P;
+
+
+/** The `tree` namespace as users see it: leaves and results typed from the pytrees passed in. */
+export interface TreeApi {
+  /** Leaves in order (object keys sorted, as JAX) and the structure that holds them. */
+  flatten<T>(tree: T): [LeafOf<T>[], TreeDef<T>];
+  /** The pytree of structure `def` holding `leaves` (`def`'s tree type with those leaves); throws TreeError when the count differs. */
+  unflatten<T, L>(def: TreeDef<T>, leaves: readonly L[]): WithLeaves<T, L>;
+  /** Applies `fn` leafwise over trees of one structure: `fn(leaf, ...leaves of rest at that position)`. */
+  map<T, R, Rest extends unknown[]>(fn: (leaf: Fixed<LeafOf<T>>, ...others: Fixed<{ [K in keyof Rest]: LeafOf<Rest[K]> }>) => R, tree: T, ...rest: Rest): WithLeaves<T, R>;
+  leaves<T>(tree: T): LeafOf<T>[];
+  structure<T>(tree: T): TreeDef<T>;
+}
+
+export const tree: TreeApi = { flatten, unflatten, map, leaves, structure } as TreeApi;

@@ -2,21 +2,35 @@ import { fromArr } from "../core/convert.js";
 import { ShapeError, DTypeError, JacobiError, TreeError, fmtShape } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
 import { Zero, type Tangent } from "../core/primitive.js";
-import type { Tensor } from "../core/tensor.js";
+import type { Tensor, TensorLike } from "../core/tensor.js";
 import { unflatten, type TreeDef } from "../core/tree.js";
 import { filled } from "../backend/ndarray-view.js";
 import { convertElementType } from "../primitives/elementwise.js";
 import { instantiate } from "../interpreters/zeros.js";
-import { type Fn, checkFn, checkLike, checkTree, flattenFun, inputLeaves, Recorded, normArgnums, outputLeaves, requireFloat } from "./common.js";
+import { type ArgsAt, type Argnums, type Fn, type LooseArgs, type LooseLeaves, type LooseTree, type TensorResult, type TensorTree, checkFn, checkLike, checkTree, flattenFun, inputLeaves, Recorded, normArgnums, outputLeaves, requireFloat } from "./common.js";
 import { jvpFlat } from "../interpreters/jvp.js";
 import { evalClosed as applyLinear } from "../interpreters/eval.js";
 import { linearizeFlat } from "../interpreters/partial-eval.js";
 import { pullback } from "../interpreters/transpose.js";
 
-export interface GradOptions {
-  argnums?: number | number[];
-  hasAux?: boolean;
+export interface GradOptions<A extends Argnums = Argnums, H extends boolean = boolean> {
+  /** The argument(s) to differentiate: one position (negative counts from the end) or several. */
+  argnums?: A;
+  /** `f` returns `[output, aux]`; aux is passed through undifferentiated. */
+  hasAux?: H;
 }
+
+/** What `f` returns for grad: a scalar, or with `hasAux` a pair `[scalar, aux]`. */
+export type ScalarOutput<H extends boolean> = H extends true ? readonly [TensorLike, unknown] | readonly unknown[] : TensorLike;
+/** The aux part of what a `hasAux` function returns. */
+export type AuxOf<R> = R extends readonly [unknown, infer X] ? X : R extends readonly (infer E)[] ? E : unknown;
+
+/** The gradient's type: the pytree type of `args[argnums]` with Tensor leaves (a tuple for an array `argnums`). */
+export type GradOf<P extends unknown[], A extends Argnums> = TensorTree<ArgsAt<P, A>>;
+/** What `grad(f, { argnums: A, hasAux: H })` returns when called, for `f: (...args: P) => R`. */
+export type GradResult<P extends unknown[], R, A extends Argnums, H extends boolean> = H extends true ? [GradOf<P, A>, TensorTree<AuxOf<R>>] : GradOf<P, A>;
+/** What `valueAndGrad(f, { argnums: A, hasAux: H })` returns when called, for `f: (...args: P) => R`. */
+export type ValueAndGradResult<P extends unknown[], R, A extends Argnums, H extends boolean> = [H extends true ? [Tensor, TensorTree<AuxOf<R>>] : Tensor, GradOf<P, A>];
 
 /** Splits the call's arguments into the differentiated leaves and a way to rebuild the call. */
 export function argsFlattener(args: unknown[], nums: number[], transform: string) {
@@ -55,10 +69,18 @@ function splitAux(out: unknown, hasAux: boolean, transform: string): [unknown, u
 }
 
 /** `[value, grad]` of a scalar function, as JAX's value_and_grad. */
-export function valueAndGrad(f: Fn, opts: GradOptions = {}, transform = "valueAndGrad") {
+export function valueAndGrad<P extends any[], R extends ScalarOutput<H>, const A extends Argnums = 0, H extends boolean = false>(
+  f: (...args: P) => R,
+  opts?: GradOptions<A, H>,
+): (...args: LooseTree<P>) => ValueAndGradResult<P, R, A, H>;
+export function valueAndGrad(f: Fn, opts: GradOptions = {}): (...args: unknown[]) => [unknown, unknown] {
+  return valueAndGradOf(f, opts, "valueAndGrad");
+}
+
+function valueAndGradOf(f: Fn, opts: GradOptions, transform: string): (...args: unknown[]) => [unknown, unknown] {
   checkFn(f, transform);
   const { argnums = 0, hasAux = false } = opts;
-  return (...args: unknown[]): any => {
+  return (...args: unknown[]): [unknown, unknown] => {
     const nums = normArgnums(argnums, args.length, transform);
     const { leaves, perArg, rebuild, regroup } = argsFlattener(args, nums, transform);
     nums.forEach((n, k) => requireFloat(perArg[k], transform, `argument ${n}`));
@@ -90,11 +112,15 @@ export function valueAndGrad(f: Fn, opts: GradOptions = {}, transform = "valueAn
 }
 
 /** The gradient of a scalar function, with the structure of the differentiated argument(s). */
-export function grad(f: Fn, opts: GradOptions = {}) {
-  const vg = valueAndGrad(f, opts, "grad");
-  return (...args: unknown[]): any => {
+export function grad<P extends any[], R extends ScalarOutput<H>, const A extends Argnums = 0, H extends boolean = false>(
+  f: (...args: P) => R,
+  opts?: GradOptions<A, H>,
+): (...args: LooseTree<P>) => GradResult<P, R, A, H>;
+export function grad(f: Fn, opts: GradOptions = {}): (...args: unknown[]) => unknown {
+  const vg = valueAndGradOf(f, opts, "grad");
+  return (...args: unknown[]): unknown => {
     const [value, g] = vg(...args);
-    return opts.hasAux ? [g, value[1]] : g;
+    return opts.hasAux ? [g, (value as unknown[])[1]] : g;
   };
 }
 
@@ -104,7 +130,8 @@ function checkArgList(x: unknown, what: string, transform: string): unknown[] {
 }
 
 /** Forward mode: `[f(...primals), J·tangents]`. */
-export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] {
+export function jvp<F extends Fn>(f: F, primals: LooseArgs<F>, tangents: LooseArgs<F>): [TensorResult<F>, TensorResult<F>];
+export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [unknown, unknown] {
   checkFn(f, "jvp");
   checkArgList(primals, "primals", "jvp");
   checkArgList(tangents, "tangents", "jvp");
@@ -122,14 +149,15 @@ export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] 
 }
 
 /** Reverse mode: `[f(...primals), vjpFn]`, where `vjpFn(ct)` returns one cotangent per primal. */
-export function vjp(f: Fn, primals: unknown[]): [any, (ct: unknown) => any[]] {
+export function vjp<F extends Fn>(f: F, primals: LooseArgs<F>): [TensorResult<F>, (ct: LooseLeaves<ReturnType<F>>) => TensorTree<Parameters<F>>];
+export function vjp(f: Fn, primals: unknown[]): [unknown, (ct: unknown) => unknown[]] {
   checkFn(f, "vjp");
   checkArgList(primals, "primals", "vjp");
   const [ps, pdef] = inputLeaves(primals, "vjp: primal");
   const [fFlat, outTree] = flattenFun(f, pdef, "vjp");
   const { primalsOut, lin } = linearizeFlat(fFlat, ps, "vjp");
   const def = outTree();
-  const vjpFn = (ct: unknown): any[] => {
+  const vjpFn = (ct: unknown): unknown[] => {
     const [cts, cdef] = inputLeaves(ct, "vjp function: cotangent");
     checkTree("the cotangent", "vjp function", cdef, def);
     cts.forEach((c, i) => checkLike("cotangent", "vjp function", c, primalsOut[i].aval, i));
@@ -140,14 +168,15 @@ export function vjp(f: Fn, primals: unknown[]): [any, (ct: unknown) => any[]] {
 }
 
 /** `[f(...primals), jvpFn]`: the primal work is done once; `jvpFn(...tangents)` is linear. */
-export function linearize(f: Fn, primals: unknown[]): [any, (...tangents: unknown[]) => any] {
+export function linearize<F extends Fn>(f: F, primals: LooseArgs<F>): [TensorResult<F>, (...tangents: LooseArgs<F>) => TensorResult<F>];
+export function linearize(f: Fn, primals: unknown[]): [unknown, (...tangents: unknown[]) => unknown] {
   checkFn(f, "linearize");
   checkArgList(primals, "primals", "linearize");
   const [ps, pdef] = inputLeaves(primals, "linearize: primal");
   const [fFlat, outTree] = flattenFun(f, pdef, "linearize");
   const { primalsOut, lin } = linearizeFlat(fFlat, ps, "linearize");
   const def = outTree();
-  const jvpFn = (...tangents: unknown[]): any => {
+  const jvpFn = (...tangents: unknown[]): unknown => {
     const [ts, tdef] = inputLeaves(tangents, "linearize's jvp function: tangent");
     checkTree("the tangents", "linearize's jvp function", tdef, pdef);
     ts.forEach((t, i) => checkLike("tangent", "linearize's jvp function", t, ps[i].aval, i));

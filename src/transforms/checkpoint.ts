@@ -14,7 +14,7 @@ import { stageCall } from "../interpreters/staging.js";
 import { transposeCall } from "../interpreters/transpose.js";
 import { isZero } from "../interpreters/zeros.js";
 import "../primitives/install-axis-ops.js";
-import { type Fn, type LooseArgs, checkFn, flattenFun, inputLeaves } from "./common.js";
+import { type Fn, type LooseTree, type Output, checkFn, flattenFun, inputLeaves } from "./common.js";
 
 export interface TangentJaxpr {
   /** Inputs `[...primals, ...the tangents that are not zero]`; outputs the tangents that are not zero. */
@@ -79,7 +79,8 @@ export const checkpointP: Primitive<CheckpointParams> = definePrimitive<Checkpoi
  * must not branch on the values of its arguments (use `np.where` or `lax.cond`); outside any
  * transformation it is simply called (on its arguments as Tensors).
  */
-export function checkpoint<F extends Fn>(f: F): (...args: LooseArgs<F>) => ReturnType<F> {
+export function checkpoint<P extends any[], R extends Output>(f: (...args: P) => R): (...args: LooseTree<P>) => R;
+export function checkpoint(f: Fn): (...args: unknown[]) => unknown {
   checkFn(f, "checkpoint");
   const wrapped = (...args: unknown[]): unknown => {
     const [leaves, inDef] = inputLeaves(args, "checkpoint: argument");
@@ -89,5 +90,5 @@ export function checkpoint<F extends Fn>(f: F): (...args: LooseArgs<F>) => Retur
     const { call, hoisted } = stageCall("checkpoint", fun, leaves);
     return unflatten(outTree(), bind(checkpointP, [...hoisted, ...leaves], { jaxpr: call }));
   };
-  return wrapped as (...args: LooseArgs<F>) => ReturnType<F>;
+  return wrapped;
 }

@@ -1,17 +1,17 @@
 import { asTensor, describe } from "../core/convert.js";
 import { isFloat } from "../core/dtype.js";
 import { DTypeError, InternalError, JacobiError, ShapeError, TreeError, fmtShape } from "../core/errors.js";
-import { Tensor, type TensorLike, isTensorLike } from "../core/tensor.js";
-import { type TreeDef, flatten, unflatten } from "../core/tree.js";
+import { Tensor, isTensorLike } from "../core/tensor.js";
+import { type LooseTree, type TensorTree, type TreeDef, flatten, unflatten } from "../core/tree.js";
 
-export type Fn = (...args: any[]) => any;
+export type { IsAny, LeafOf, LooseLeaves, LooseTree, Output, Pytree, TensorArgs, TensorTree, WithLeaves } from "../core/tree.js";
 
 export function checkFn(f: unknown, transform: string): asserts f is Fn {
   if (typeof f !== "function") throw new JacobiError(`${transform}: expected a function to transform, got ${describe(f)}`);
 }
 
 /** Normalizes `argnums` (negative counts from the end) against the number of arguments passed. */
-export function normArgnums(argnums: number | number[], nargs: number, transform: string): number[] {
+export function normArgnums(argnums: number | readonly number[], nargs: number, transform: string): number[] {
   const list = Array.isArray(argnums) ? argnums : [argnums];
   if (Array.isArray(argnums) && list.length === 0) throw new JacobiError(`${transform}: argnums must not be empty`);
   const out = list.map((a) => {
@@ -62,9 +62,38 @@ export function checkTree(kind: string, transform: string, got: TreeDef, want: T
   if (!got.equals(want)) throw new TreeError(`${transform}: ${kind} has structure ${got}, expected ${want}`);
 }
 
-/** The parameters of `F`, where a Tensor parameter also accepts any TensorLike (a JS number, say). */
-export type LooseArgs<F extends Fn> = Loosen<Parameters<F>>;
-type Loosen<P extends unknown[]> = { [K in keyof P]: P[K] extends Tensor ? TensorLike : P[K] };
+// ---- Types of transformations (checked by tests/types) ----
+
+/** A function a transformation accepts (internally; the public signatures infer the parameter and result types). */
+export type Fn = (...args: any[]) => any;
+
+/** The parameters of `F`, where a Tensor (also inside a pytree) accepts any TensorLike (a JS number, say). */
+export type LooseArgs<F extends Fn> = LooseTree<Parameters<F>> extends infer P extends unknown[] ? P : Parameters<F>;
+
+/** The return type of `F` as a transformation returns it (every leaf a Tensor). */
+export type TensorResult<F extends Fn> = TensorTree<ReturnType<F>>;
+
+/** `F`'s parameters with Tensors accepting TensorLike, returning Tensors: what vmap and jit make of `F`. */
+export type Transformed<F extends Fn> = (...args: LooseArgs<F>) => TensorResult<F>;
+
+/** `argnums`: one argument position (negative counts from the end) or several. */
+export type Argnums = number | readonly number[];
+
+/** The element of the tuple `P` at position `A` (negative from the end), or `P[number]` when unknown. */
+export type ArgAt<P extends readonly unknown[], A extends number> =
+  number extends A ? P[number]
+  : number extends P["length"] ? P[number]
+  : `${A}` extends `-${infer D extends number}` ? FromEnd<P, D>
+  : `${A}` extends keyof P ? P[`${A}` & keyof P]
+  : never;
+type FromEnd<P extends readonly unknown[], D extends number, Seen extends unknown[] = [unknown]> =
+  P extends readonly [...infer Rest, infer Last] ? (Seen["length"] extends D ? Last : FromEnd<Rest, D, [...Seen, unknown]>) : never;
+
+/** The arguments at `argnums` in `P`: one for a number, a tuple of them for an array of positions. */
+export type ArgsAt<P extends readonly unknown[], A extends Argnums> =
+  A extends number ? ArgAt<P, A>
+  : A extends readonly number[] ? { -readonly [K in keyof A]: ArgAt<P, A[K] & number> }
+  : never;
 
 /**
  * A user function made into a function of flat leaves (JAX's `flatten_fun`): it unflattens its

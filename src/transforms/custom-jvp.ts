@@ -13,18 +13,26 @@ import { type TreeDef, unflatten } from "../core/tree.js";
 import { type CustomJvpParams, type FlatFn, type FlatJvpRule, customJvpCallP } from "../interpreters/custom-rules.js";
 import { convertElementType } from "../primitives/elementwise.js";
 import "../primitives/install-axis-ops.js";
-import { type Fn, type LooseArgs, checkFn, inputLeaves, outputLeaves } from "./common.js";
+import { type Fn, type LooseArgs, type LooseLeaves, checkFn, inputLeaves, outputLeaves } from "./common.js";
 import { OutInfo, leafAt, pairDesc } from "./custom-common.js";
 
-export type JvpRule = (primals: any[], tangents: any[]) => [any, any] | any[];
+/**
+ * A JVP rule for `F`: it receives the arguments and their tangents (each an array with one entry
+ * per argument, typed as `F`'s parameters; the leaves arrive as Tensors) and returns
+ * `[out, tangentOut]`, both of `F`'s output structure.
+ */
+export type JvpRule<F extends Fn = Fn> = (
+  primals: Parameters<F>,
+  tangents: Parameters<F>,
+) => readonly [LooseLeaves<ReturnType<F>>, LooseLeaves<ReturnType<F>>] | readonly LooseLeaves<ReturnType<F>>[];
 export interface CustomJvpFunction<F extends Fn> {
   (...args: LooseArgs<F>): ReturnType<F>;
   /** Sets the JVP rule `(primals, tangents) => [out, tangentOut]`; returns the function itself. */
-  defjvp(rule: JvpRule): CustomJvpFunction<F>;
+  defjvp(rule: JvpRule<F>): CustomJvpFunction<F>;
 }
 
 function runJvpRule(where: string, rule: JvpRule, inDef: TreeDef, info: OutInfo, ps: Tensor[], ts: Tensor[]): [Tensor[], Tensor[]] {
-  const r = rule(unflatten(inDef, ps) as unknown[], unflatten(inDef, ts) as unknown[]);
+  const r: unknown = rule(unflatten(inDef, ps), unflatten(inDef, ts));
   if (!Array.isArray(r) || r.length !== 2) throw new TreeError(`${where}: the JVP rule must return a pair [primalOut, tangentOut], got ${pairDesc(r)}`);
   const [po0, pdef] = outputLeaves(r[0], `${where}: the JVP rule's primal output`);
   const [to0, tdef] = outputLeaves(r[1], `${where}: the JVP rule's tangent output`);
@@ -71,7 +79,7 @@ export function customJvp<F extends Fn>(f: F): CustomJvpFunction<F> {
     const outs = bind(customJvpCallP, leaves, params);
     return unflatten(info.def as TreeDef, outs);
   }) as unknown as CustomJvpFunction<F>;
-  g.defjvp = (r: JvpRule) => {
+  g.defjvp = (r: JvpRule<F>) => {
     if (typeof r !== "function") throw new JacobiError(`${where}.defjvp: expected a rule (primals, tangents) => [out, tangentOut], got ${describe(r)}`);
     rule = r;
     return g;

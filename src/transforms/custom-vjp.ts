@@ -14,15 +14,19 @@ import { type CustomVjpParams, type FlatBwd, type FlatFn, type FlatFwd, customVj
 import { zerosLike } from "../interpreters/zeros.js";
 import { convertElementType } from "../primitives/elementwise.js";
 import "../primitives/install-axis-ops.js";
-import { type Fn, type LooseArgs, checkFn, inputLeaves, outputLeaves } from "./common.js";
+import { type Fn, type LooseArgs, type LooseLeaves, type TensorTree, checkFn, inputLeaves, outputLeaves } from "./common.js";
 import { OutInfo, leafAt, pairDesc } from "./custom-common.js";
 
-export type FwdRule = (...args: any[]) => [any, any] | any[];
-export type BwdRule = (residuals: any, ct: any) => any[];
+/** The forward rule for `F`: called as `F` is (its leaves arrive as Tensors), returns `[out, residuals]`. */
+export type FwdRule<F extends Fn = Fn, Res = unknown> = (...args: Parameters<F>) => readonly [LooseLeaves<ReturnType<F>>, Res];
+/** Cotangents for the arguments `P`, one per argument; `null` (or undefined) stands for a zero cotangent. */
+export type ArgCotangents<P extends unknown[]> = { [K in keyof P]: LooseLeaves<P[K]> | null | undefined };
+/** The backward rule for `F`: from the residuals and the output's cotangent to one cotangent per argument. */
+export type BwdRule<F extends Fn = Fn, Res = unknown> = (residuals: TensorTree<Res>, ct: TensorTree<ReturnType<F>>) => ArgCotangents<Parameters<F>> | readonly unknown[];
 export interface CustomVjpFunction<F extends Fn> {
   (...args: LooseArgs<F>): ReturnType<F>;
   /** Sets `fwd(...args) => [out, residuals]` and `bwd(residuals, ct) => [one cotangent per argument]`; returns the function itself. */
-  defvjp(fwd: FwdRule, bwd: BwdRule): CustomVjpFunction<F>;
+  defvjp<Res>(fwd: FwdRule<F, Res>, bwd: BwdRule<F, Res>): CustomVjpFunction<F>;
 }
 
 /** Flattens what `bwd` returned into one cotangent per input leaf, checking it against the arguments. */
@@ -70,7 +74,7 @@ export function customVjp<F extends Fn>(f: F): CustomVjpFunction<F> {
   checkFn(f, "customVjp");
   const name = f.name || "anonymous";
   const where = `customVjp (${name})`;
-  let rules: [FwdRule, BwdRule] | null = null;
+  let rules: [(...args: unknown[]) => unknown, (res: unknown, ct: unknown) => unknown] | null = null;
   const g = ((...args: unknown[]): unknown => {
     const rs = rules;
     if (rs === null) throw new JacobiError(`${where}: no VJP rule is defined; call .defvjp(fwd, bwd) before calling the function`);
@@ -101,11 +105,11 @@ export function customVjp<F extends Fn>(f: F): CustomVjpFunction<F> {
     const outs = bind(customVjpCallP, leaves, params);
     return unflatten(info.def as TreeDef, outs);
   }) as unknown as CustomVjpFunction<F>;
-  g.defvjp = (fwd: FwdRule, bwd: BwdRule) => {
+  g.defvjp = <Res>(fwd: FwdRule<F, Res>, bwd: BwdRule<F, Res>) => {
     if (typeof fwd !== "function" || typeof bwd !== "function") {
       throw new JacobiError(`${where}.defvjp: expected two functions fwd(...args) => [out, residuals] and bwd(residuals, ct) => cotangents, got ${describe(fwd)} and ${describe(bwd)}`);
     }
-    rules = [fwd, bwd];
+    rules = [fwd as (...args: unknown[]) => unknown, bwd as (res: unknown, ct: unknown) => unknown];
     return g;
   };
   return g;

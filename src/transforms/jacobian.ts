@@ -9,7 +9,7 @@ import { moveBatchAxis } from "../primitives/batching.js";
 import { reshape, slice } from "../primitives/shape.js";
 import { instantiate } from "../primitives/util.js";
 import { argsFlattener } from "./autodiff.js";
-import { type Fn, checkFn, normArgnums, outputLeaves, requireFloat, Recorded } from "./common.js";
+import { type ArgsAt, type Argnums, type Fn, type LooseTree, type Output, type TensorTree, type WithLeaves, checkFn, normArgnums, outputLeaves, requireFloat, Recorded } from "./common.js";
 import { jvpFlat } from "../interpreters/jvp.js";
 import { evalClosed as applyLinear } from "../interpreters/eval.js";
 import { type Linearized, linearizeFlat } from "../interpreters/partial-eval.js";
@@ -17,10 +17,19 @@ import { pullback } from "../interpreters/transpose.js";
 import { vmapFlat } from "../interpreters/batching.js";
 import "../primitives/install-axis-ops.js";
 
-export interface JacOptions {
-  argnums?: number | number[];
+export interface JacOptions<A extends Argnums = Argnums> {
+  /** The argument(s) to differentiate: one position (negative counts from the end) or several. */
+  argnums?: A;
 }
 export type JacMode = "auto" | "fwd" | "rev";
+
+/**
+ * The Jacobian's type for `f: (...args: P) => R`: the output's structure with, at each output
+ * leaf, a block per differentiated input (the pytree type of `args[argnums]`, Tensor leaves).
+ */
+export type JacobianOf<P extends unknown[], R, A extends Argnums> = WithLeaves<R, TensorTree<ArgsAt<P, A>>>;
+/** The Hessian's type: a Jacobian of the Jacobian, so the input structure nests twice under each output leaf. */
+export type HessianOf<P extends unknown[], R, A extends Argnums> = WithLeaves<R, WithLeaves<TensorTree<ArgsAt<P, A>>, TensorTree<ArgsAt<P, A>>>>;
 
 /**
  * The standard basis for leaves of `shapes`, as one batch per leaf: leaf j gets [N, ...shape_j],
@@ -67,7 +76,7 @@ interface Setup {
   assemble: (blk: Tensor[][]) => unknown;
 }
 
-function setup(f: Fn, argnums: number | number[], args: unknown[], transform: string): Setup {
+function setup(f: Fn, argnums: Argnums, args: unknown[], transform: string): Setup {
   const nums = normArgnums(argnums, args.length, transform);
   const { leaves, rebuild, regroup } = argsFlattener(args, nums, transform);
   requireFloat(leaves, transform, nums.length === 1 ? `argument ${nums[0]}` : `arguments ${nums.join(", ")}`);
@@ -103,9 +112,14 @@ function reverseJacobian(s: Setup, lin: Linearized): Tensor[][] {
 }
 
 /** Jacobian by forward mode: one batched JVP over the input basis (columns). */
-export function jacfwd(f: Fn, opts: JacOptions = {}) {
+export function jacfwd<P extends any[], R extends Output, const A extends Argnums = 0>(f: (...args: P) => R, opts?: JacOptions<A>): (...args: LooseTree<P>) => JacobianOf<P, R, A>;
+export function jacfwd(f: Fn, opts: JacOptions = {}): (...args: unknown[]) => unknown {
+  return jacfwdOf(f, opts);
+}
+
+function jacfwdOf(f: Fn, opts: JacOptions): (...args: unknown[]) => unknown {
   checkFn(f, "jacfwd");
-  return (...args: unknown[]): any => {
+  return (...args: unknown[]): unknown => {
     const s = setup(f, opts.argnums ?? 0, args, "jacfwd");
     const blk = forwardJacobian(s);
     return s.assemble(blk);
@@ -113,9 +127,14 @@ export function jacfwd(f: Fn, opts: JacOptions = {}) {
 }
 
 /** Jacobian by reverse mode: one linearization, then one batched VJP over the output basis (rows). */
-export function jacrev(f: Fn, opts: JacOptions = {}) {
+export function jacrev<P extends any[], R extends Output, const A extends Argnums = 0>(f: (...args: P) => R, opts?: JacOptions<A>): (...args: LooseTree<P>) => JacobianOf<P, R, A>;
+export function jacrev(f: Fn, opts: JacOptions = {}): (...args: unknown[]) => unknown {
+  return jacrevOf(f, opts);
+}
+
+function jacrevOf(f: Fn, opts: JacOptions): (...args: unknown[]) => unknown {
   checkFn(f, "jacrev");
-  return (...args: unknown[]): any => {
+  return (...args: unknown[]): unknown => {
     const s = setup(f, opts.argnums ?? 0, args, "jacrev");
     const lin = linearizeFlat(s.fFlat, s.leaves, "jacrev");
     return s.assemble(reverseJacobian(s, lin));
@@ -131,13 +150,17 @@ export function chooseMode(nIn: number, nOut: number): "fwd" | "rev" {
 const outSizes = new WeakMap<Fn, Map<string, number>>();
 
 /** Jacobian with `mode: "auto"` choosing forward or reverse by the Jacobian's shape. */
-export function jacobian(f: Fn, opts: JacOptions & { mode?: JacMode } = {}) {
+export function jacobian<P extends any[], R extends Output, const A extends Argnums = 0>(
+  f: (...args: P) => R,
+  opts?: JacOptions<A> & { mode?: JacMode },
+): (...args: LooseTree<P>) => JacobianOf<P, R, A>;
+export function jacobian(f: Fn, opts: JacOptions & { mode?: JacMode } = {}): (...args: unknown[]) => unknown {
   checkFn(f, "jacobian");
   const mode = opts.mode ?? "auto";
   if (!["auto", "fwd", "rev"].includes(mode)) throw new JacobiError(`jacobian: mode must be "auto", "fwd" or "rev", got ${JSON.stringify(mode)}`);
-  if (mode === "fwd") return jacfwd(f, opts);
-  if (mode === "rev") return jacrev(f, opts);
-  return (...args: unknown[]): any => {
+  if (mode === "fwd") return jacfwdOf(f, opts);
+  if (mode === "rev") return jacrevOf(f, opts);
+  return (...args: unknown[]): unknown => {
     const s = setup(f, opts.argnums ?? 0, args, "jacobian");
     const nIn = s.leaves.reduce((a, l) => a + l.size, 0);
     // The output size is only known after running f. The first call with these input shapes
@@ -158,9 +181,10 @@ export function jacobian(f: Fn, opts: JacOptions & { mode?: JacMode } = {}) {
 }
 
 /** Second derivatives: jacfwd of jacrev. */
-export function hessian(f: Fn, opts: JacOptions = {}) {
+export function hessian<P extends any[], R extends Output, const A extends Argnums = 0>(f: (...args: P) => R, opts?: JacOptions<A>): (...args: LooseTree<P>) => HessianOf<P, R, A>;
+export function hessian(f: Fn, opts: JacOptions = {}): (...args: unknown[]) => unknown {
   checkFn(f, "hessian");
-  const h = jacfwd(jacrev(f, opts), opts);
+  const h = jacfwdOf(jacrevOf(f, opts), opts);
   // Checked first so that a bad argnums names hessian rather than the jacfwd it is built from.
-  return (...args: unknown[]): any => (normArgnums(opts.argnums ?? 0, args.length, "hessian"), h(...args));
+  return (...args: unknown[]): unknown => (normArgnums(opts.argnums ?? 0, args.length, "hessian"), h(...args));
 }

@@ -9,7 +9,7 @@ import { type TreeDef, unflatten } from "../core/tree.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { evalJaxpr } from "../interpreters/eval.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
-import { type Fn, checkFn, inputLeaves, outputLeaves } from "./common.js";
+import { type Fn, type LooseTree, type Output, type TensorTree, checkFn, inputLeaves, outputLeaves } from "./common.js";
 import { CompiledJaxpr, type JitStats } from "./jit-compile.js";
 
 export interface JitOptions {
@@ -131,11 +131,12 @@ const wrappers = new WeakMap<Fn, { f: Fn; statics: number[] }>();
  * the traced arguments, and the values of the static ones) and run as a compiled program. Inside
  * `f` values are abstract: JS branches on them throw ConcretizationError.
  */
-export function jit(f: Fn, opts: JitOptions = {}) {
+export function jit<P extends any[], R extends Output>(f: (...args: P) => R, opts?: JitOptions): (...args: LooseTree<P>) => TensorTree<R>;
+export function jit(f: Fn, opts: JitOptions = {}): (...args: unknown[]) => unknown {
   checkFn(f, "jit");
   if (typeof opts !== "object" || opts === null) throw new JacobiError(`jit: options must be an object such as { staticArgnums: [1] }, got ${String(opts)}`);
   const statics = opts.staticArgnums === undefined ? [] : checkStaticArgnums(opts.staticArgnums);
-  const jitted = (...args: unknown[]): any => {
+  const jitted = (...args: unknown[]): unknown => {
     const [entry, leaves] = prepare(f, statics, args);
     return unflatten(entry.outDef, runEntry(entry, leaves));
   };

@@ -2,7 +2,7 @@ import { JacobiError, ShapeError, fmtShape, TreeError } from "../core/errors.js"
 import type { BatchDim } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { type TreeDef, unflatten } from "../core/tree.js";
-import { type Fn, checkFn, inputLeaves, outputLeaves, Recorded } from "./common.js";
+import { type Fn, type LooseTree, type Output, type TensorTree, checkFn, inputLeaves, outputLeaves, Recorded } from "./common.js";
 import { vmapFlat } from "../interpreters/batching.js";
 import "../primitives/install-axis-ops.js";
 
@@ -29,7 +29,8 @@ function broadcastSpec(spec: AxisSpec, def: TreeDef, where: string): BatchDim[] 
 }
 
 /** Vectorizes `f` over a batch axis of its arguments. */
-export function vmap(f: Fn, opts: VmapOptions = {}) {
+export function vmap<P extends any[], R extends Output>(f: (...args: P) => R, opts?: VmapOptions): (...args: LooseTree<P>) => TensorTree<R>;
+export function vmap(f: Fn, opts: VmapOptions = {}): (...args: unknown[]) => unknown {
   checkFn(f, "vmap");
   const { axisSize } = opts;
   if (axisSize !== undefined && !(Number.isInteger(axisSize) && axisSize >= 0)) {
@@ -38,7 +39,7 @@ export function vmap(f: Fn, opts: VmapOptions = {}) {
   // `null` is a real spec (not batched), so only `undefined` takes the default.
   const inAxes = opts.inAxes === undefined ? 0 : opts.inAxes;
   const outAxes = opts.outAxes === undefined ? 0 : opts.outAxes;
-  return (...args: unknown[]): any => {
+  return (...args: unknown[]): unknown => {
     if (Array.isArray(inAxes) && inAxes.length !== args.length) {
       throw new JacobiError(`vmap: inAxes has ${inAxes.length} entries but the function was called with ${args.length} arguments`);
     }

@@ -296,6 +296,7 @@ test("a user exception mid-trace propagates unchanged and leaves the trace stack
     ["vjp", () => vjp(thrower, [1])],
     ["vmap", () => vmap(thrower)(np.ones([3]))],
     ["jacfwd", () => jacfwd(thrower)(np.ones([2]))],
+    // @ts-expect-error deliberate misuse, checked at run time
     ["nested", () => grad((x: any) => makeJaxpr(thrower)(x))(1)],
   ];
   assert.is(traceDepth(), 0);

@@ -65,7 +65,7 @@ const i32 = (v: number | number[]) => np.array(v as any, "int32");
 // ---------------------------------------------------------------------------------------------
 
 test("cond picks the branch of a concrete predicate (bool, number, tensor)", () => {
-  const f = (p: unknown) => lax.cond(p, (x: T, y: T) => x.add(y), (x: T, y: T) => x.sub(y), np.array(5), 2);
+  const f = (p: boolean | number | T) => lax.cond(p, (x: T, y: T) => x.add(y), (x: T, y: T) => x.sub(y), np.array(5), 2);
   close(f(true), 7);
   close(f(false), 3);
   close(f(2.5), 7);
@@ -518,27 +518,39 @@ test("scan errors: lengths, structures, shapes and dtypes of the carry", () => {
   throwsWith(() => lax.scan((c: T, x: T) => [c, x], 0, np.zeros([3]), { length: 5 }), ShapeError, /length is 5/, /leading axis 3/);
   throwsWith(() => lax.scan((c: T) => [c, c], 0, null), JacobiError, /length option/);
   throwsWith(() => lax.scan((c: T, x: T) => [c, x], 0, np.array(1)), ShapeError, /scalar/);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsWith(() => lax.scan((c: T) => c, 0, np.zeros([2])), TreeError, /pair \[carry, y\]/);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsWith(() => lax.scan((c: T) => [[c, c], null], 0, np.zeros([2])), TreeError, /structure/);
   throwsWith(() => lax.scan((c: T) => [np.stack([c, c]), null], 0, np.zeros([2])), ShapeError, /shape \[2\]/, /init has shape \[\]/);
   throwsWith(() => lax.scan((c: T) => [np.astype(c, "float32"), null], np.array(0.0), np.zeros([2])), DTypeError, /float32/);
   throwsWith(() => lax.scan((c: T) => [c, null], 0, np.zeros([2]), { length: -1 }), JacobiError, /non-negative integer/);
   throwsWith(() => lax.whileLoop((c: T) => c.lt(1), (c: T) => np.stack([c]), 0), ShapeError, /keep its shape/);
   throwsWith(() => lax.whileLoop((c: T) => c, (c: T) => c, 0), DTypeError, /condFn must return a bool scalar/, /f64\[\]/);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsWith(() => lax.whileLoop((c: T) => [c.lt(1)], (c: T) => c, 0), DTypeError, /condFn must return a bool scalar/, /pytree \[\*\]/);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsWith(() => lax.whileLoop((c: T) => c.lt(1), (c: T) => [c], 0), TreeError, /structure of init/);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsWith(() => lax.foriLoop(0, 3, (_i: T, c: T) => [c], 0), TreeError, /lax\.foriLoop/);
 });
 
 test("non-function arguments and bad predicates or indices are clear errors", () => {
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsWith(() => lax.cond(true, 1, () => 0), JacobiError, /lax\.cond: trueFn must be a function, got number/);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsWith(() => lax.cond(true, () => 0, "f"), JacobiError, /falseFn must be a function/);
   throwsWith(() => lax.switch(0, (() => 0) as never), JacobiError, /branches must be a non-empty array/);
   throwsWith(() => lax.switch(0, []), JacobiError, /non-empty array/);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsWith(() => lax.switch(0, [() => 0, 3]), JacobiError, /branches\[1\] must be a function/);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsWith(() => lax.whileLoop(null, (c: T) => c, 0), JacobiError, /condFn must be a function, got null/);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsWith(() => lax.whileLoop((c: T) => c.lt(1), {}, 0), JacobiError, /bodyFn must be a function/);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsWith(() => lax.foriLoop(0, 2, 5, 0), JacobiError, /bodyFn must be a function/);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsWith(() => lax.scan(undefined, 0, null, { length: 1 }), JacobiError, /lax\.scan: f must be a function/);
   throwsWith(() => lax.cond(np.array([true, false]), () => 0, () => 1), ShapeError, /pred must be a scalar/);
   throwsWith(() => lax.switch(1.5, [() => 0]), DTypeError, /index must be an integer/);

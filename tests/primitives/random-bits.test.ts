@@ -4,7 +4,7 @@ import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
-import { DTypeError, ShapeError, jit, jvp, np, vmap } from "../../src/index.js";
+import { DTypeError, ShapeError, type Tensor, jit, jvp, np, vmap } from "../../src/index.js";
 import { threefry2x32, threefry2x32P } from "../../src/primitives/random-bits.js";
 import { Zero } from "../../src/core/primitive.js";
 import { throwsWith } from "../helpers.js";
@@ -37,7 +37,7 @@ test("Random123 known-answer vectors, one at a time and as one array", () => {
 
 test("batch rule, jit and zero tangents", () => {
   const f = (k0: any, k1: any, x0: any, x1: any) => threefry2x32(k0, k1, x0, x1);
-  const args = [u32([0, 0xffffffff, 0x13198a2e]), u32([0, 0xffffffff, 0x03707344]), u32([0, 0xffffffff, 0x243f6a88]), u32([0, 0xffffffff, 0x85a308d3])];
+  const args: [Tensor, Tensor, Tensor, Tensor] = [u32([0, 0xffffffff, 0x13198a2e]), u32([0, 0xffffffff, 0x03707344]), u32([0, 0xffffffff, 0x243f6a88]), u32([0, 0xffffffff, 0x85a308d3])];
   const want = KAT.map((r) => r[2]);
   const [v0, v1] = vmap(f)(...args);
   assert.equal([v0.tolist(), v1.tolist()], [want.map((w) => w[0]), want.map((w) => w[1])]);

@@ -117,7 +117,9 @@ test("hasAux: a function that does not return a pair is a TreeError saying what 
     throwsExactly(() => t((x: any) => x.mul(x), { hasAux: true })(2), TreeError, [`${name} with hasAux`, "pair [output, aux]", "got object"]);
     throwsExactly(() => t((x: any) => [x.mul(x)], { hasAux: true })(2), TreeError, [`${name} with hasAux`, "an array of length 1"]);
     throwsExactly(() => t((x: any) => [x, x, x], { hasAux: true })(2), TreeError, ["an array of length 3"]);
+    // @ts-expect-error deliberate misuse, checked at run time
     throwsExactly(() => t((x: any) => ({ out: x, aux: 1 }), { hasAux: true })(2), TreeError, ["pair [output, aux]", "got object"]);
+    // @ts-expect-error deliberate misuse, checked at run time
     throwsExactly(() => t((x: any) => undefined, { hasAux: true })(2), TreeError, ["pair [output, aux]", "got undefined"]);
   }
 });
@@ -165,9 +167,12 @@ test("a function returning a Promise (an async function): JacobiError pointing a
 
 test("returning null or a JS number is a pytree / constant, not an error of its own", () => {
   // null is an empty pytree: grad then has no scalar to differentiate.
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => grad(() => null)(2), ShapeError, ["grad: the function must return a single scalar Tensor", "None"]);
   // A JS number is a constant output: zero derivative, as JAX.
+  // @ts-expect-error deliberate misuse, checked at run time
   assert.is(grad(() => 3)(2).item(), 0);
+  // @ts-expect-error deliberate misuse, checked at run time
   const [y, t] = jvp(() => 3, [2], [1]);
   assert.equal([y.item(), t.item()], [3, 0]);
 });
@@ -176,10 +181,14 @@ test("returning null or a JS number is a pytree / constant, not an error of its 
 
 test("vjpFn: a cotangent of the wrong structure is a TreeError showing both structures", () => {
   const [, back] = vjp((x: any) => ({ a: x.mul(2), b: x.sum() }), [np.ones([2])]);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => back({ a: np.ones([2]) }), TreeError, ["vjp function: the cotangent has structure {a: *}, expected {a: *, b: *}"]);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => back([np.ones([2]), 1]), TreeError, ["structure [*, *], expected {a: *, b: *}"]);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => back(null), TreeError, ["structure None, expected {a: *, b: *}"]);
   const [, back1] = vjp(np.sin, [np.ones([2])]);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => back1([np.ones([2])]), TreeError, ["the cotangent has structure [*], expected *"]);
   // The right structure works, and a JS number is accepted for a scalar output.
   assert.equal(back({ a: np.array([1, 10]), b: 1 })[0].tolist(), [3, 21]);
@@ -209,8 +218,10 @@ test("a failed vjpFn call leaves the vjpFn usable", () => {
 // ---------- tangents given to jvp / linearize ----------
 
 test("jvp: tangents of the wrong structure are a TreeError; primals and tangents must be arrays", () => {
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => jvp(f2, [1, 2], [1]), TreeError, ["jvp: the tangents has structure [*], expected [*, *]"]);
   throwsExactly(() => jvp((p: any) => p.a, [{ a: 1 }], [{ b: 1 }]), TreeError, ["structure [{b: *}], expected [{a: *}]"]);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => jvp(np.sin, [1], [[1, 2]]), TreeError, ["structure [[*, *]], expected [*]"]);
   throwsExactly(() => jvp(np.sin, 1 as any, [1]), JacobiError, ["jvp: primals must be an array with one entry per argument", "got number"]);
   throwsExactly(() => jvp(np.sin, [1], np.ones([1]) as any), JacobiError, ["jvp: tangents must be an array", "got object"]);
@@ -221,11 +232,13 @@ test("jvp: tangents of the wrong shape or dtype name the tangent and both sides"
   throwsExactly(() => jvp(f2, [1, np.ones([2])], [1, 1]), ShapeError, ["jvp: tangent 1 has shape [], expected [2]"]);
   throwsExactly(() => jvp(np.sin, [np.ones([2])], [np.ones([2], "float32")]), DTypeError, ["jvp: tangent 0 has dtype float32, expected float64"]);
   throwsExactly(() => jvp(np.sin, [np.ones([2])], [np.ones([2], "int32")]), DTypeError, ["tangent 0 has dtype int32"]);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => jvp(np.sin, [1], ["1"]), DTypeError, ["jvp: tangent", "got string"]);
 });
 
 test("linearize's jvp function checks its tangents the same way", () => {
   const [, push] = linearize(f2, [np.ones([2]), np.ones([2])]);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => push(np.ones([2])), TreeError, ["linearize's jvp function: the tangents has structure [*], expected [*, *]"]);
   throwsExactly(() => push(np.ones([2]), np.ones([3])), ShapeError, ["linearize's jvp function: tangent 1 has shape [3], expected [2]"]);
   assert.is(push(np.array([1, 0]), np.array([0, 1])).item(), 2);
@@ -234,11 +247,16 @@ test("linearize's jvp function checks its tangents the same way", () => {
 // ---------- bad leaves as inputs ----------
 
 test("strings as inputs: DTypeError naming the transformation or operation and the argument", () => {
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => grad(np.sin)("1.5"), DTypeError, ["grad: argument 0: expected a number, boolean, Tensor, ndarray or typed array, got string"]);
   throwsExactly(() => grad(f2, { argnums: 1 })(1, "x"), DTypeError, ["grad: argument 1", "got string"]);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => jvp(np.sin, ["1"], [1]), DTypeError, ["jvp: primal", "got string"]);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => vjp(np.sin, ["1"]), DTypeError, ["vjp: primal", "got string"]);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => vmap(np.sin)("abc"), DTypeError, ["vmap: argument", "got string"]);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => makeJaxpr(np.sin)("abc"), DTypeError, ["makeJaxpr: argument", "got string"]);
   throwsExactly(() => np.add(1, "2" as any), DTypeError, ["add: argument 1", "got string"]);
   throwsExactly(() => np.array([1, "2"] as any), DTypeError, ["array: element 1 is string"]);
@@ -246,7 +264,9 @@ test("strings as inputs: DTypeError naming the transformation or operation and t
 });
 
 test("null as an input is an empty pytree: an operation on it names the operation and null", () => {
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => grad(np.sin)(null), DTypeError, ["sin: argument 0", "got null"]);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => jvp(np.exp, [null], [null]), DTypeError, ["exp: argument 0", "got null"]);
   throwsExactly(() => np.array(null), DTypeError, ["array", "got null"]);
   throwsExactly(() => np.array([1, null]), DTypeError, ["array: element 1 is null"]);
@@ -257,10 +277,12 @@ test("null as an input is an empty pytree: an operation on it names the operatio
 });
 
 test("BigInt inputs are a DTypeError, never silently converted", () => {
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => grad(np.sin)(3n), DTypeError, ["grad: argument 0", "got bigint"]);
   throwsExactly(() => grad((p: any) => np.sin(p.x))({ x: 3n }), DTypeError, ["grad: argument 0", "got bigint"]);
   throwsExactly(() => np.add(1, 2n as any), DTypeError, ["add: argument 1", "got bigint"]);
   throwsExactly(() => np.array([1n, 2n] as any), DTypeError, ["array: element 0 is bigint"]);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsExactly(() => jvp(np.sin, [1], [1n]), DTypeError, ["jvp: tangent", "got bigint"]);
 });
 

@@ -104,6 +104,7 @@ test("an exception from inside a vjpFn (a cotangent's getter) propagates unchang
       throw err;
     },
   };
+  // @ts-expect-error deliberate misuse, checked at run time
   assert.ok(caught(() => back(ct)) === err);
   assert.is(traceDepth(), 0);
   assert.equal(back(1)[0].tolist(), [3, 12]);
@@ -188,7 +189,7 @@ test("an inner exception caught by the user function restores exactly the outer 
   const g = grad((x: any) => {
     const before = traceDepth();
     try {
-      grad(() => {
+      grad((_x: unknown) => {
         throw new UserError("inner");
       })(x);
     } catch {

@@ -104,6 +104,7 @@ test("grad of a non-scalar output throws ShapeError naming the shape and suggest
   throwsWith(() => grad((x: any) => x.mul(2))(np.array([1, 2])), ShapeError, ["[2]", "jacrev", ".sum()"]);
   throwsWith(() => grad((x: any) => np.reshape(x, [2, 3]))(np.ones([6])), ShapeError, ["[2,3]", "jacrev", ".sum()"]);
   throwsWith(() => valueAndGrad((x: any) => np.ones([1]).mul(x))(2), ShapeError, ["[1]", "jacrev"]);
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsWith(() => grad((x: any) => [x, x])(2), ShapeError, ["jacrev"]);
   assert.is(traceDepth(), 0, "no trace level left behind");
 });
@@ -157,6 +158,7 @@ test("vjp on pytrees in and out: one cotangent per primal, same structures", () 
     b: bv.map((_, i) => cy[i] * wv[i] + cz0[i]),
     w: wv.map((w, i) => cy[i] * bv[i] + cz0[i] + cz1[i] * Math.cos(w)),
   });
+  // @ts-expect-error deliberate misuse, checked at run time
   throwsWith(() => back({ y: np.ones([3]) }), JacobiError, ["structure"]);
   throwsWith(() => back({ y: np.ones([3]), z: [np.ones([3]), np.ones([4])] }), ShapeError, ["[4]", "[3]"]);
   // Several primals, mixed leaves.

@@ -39,7 +39,7 @@ function rand(shape: number[], seed: number): Tensor {
 /** The slice of `x` at index `i` along `axis`. */
 const take = (x: Tensor, i: number, axis: number): Tensor => np.take(x, np.array([i], "int32"), axis).squeeze(axis as never);
 /** Stacks per-example results (pytrees) along `axis`. */
-const stackTrees = (rs: unknown[], axis = 0): any => tree.map((...ls: Tensor[]) => np.stack(ls, axis), rs[0], ...rs.slice(1));
+const stackTrees = (rs: unknown[], axis = 0): any => tree.map((...ls: unknown[]) => np.stack(ls as Tensor[], axis), rs[0], ...rs.slice(1));
 
 const X = [
   [1, 2, 3],
@@ -341,7 +341,7 @@ test("batched jacfwd / jacrev / jacobian / hessian of pytrees of any shapes equa
 
   // Several arguments, argnums arrays (including a negative one), an unbatched extra argument.
   const g = (a: any, b: any, c: any) => [np.multiply(np.sum(np.square(np.outer(a.x, b))), c), np.outer(a.x, np.square(b))];
-  const args = [{ x: rand([3], 14) }, rand([2], 15), np.array(1.5)];
+  const args: [unknown, unknown, unknown] = [{ x: rand([3], 14) }, rand([2], 15), np.array(1.5)];
   const gf = loopedJacfwd(g, args, [0, 1]);
   close(jacfwd(g, { argnums: [0, -2] })(...args), gf, 1e-13, "jacfwd argnums");
   close(jacrev(g, { argnums: [0, 1] })(...args), loopedJacrev(g, args, [0, 1]), 1e-13, "jacrev argnums");
