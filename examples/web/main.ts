@@ -58,7 +58,7 @@ async function compute(): Promise<void> {
     const x1 = readNumber("x1"), x2 = readNumber("x2");
     const wrt = Number(byId<HTMLSelectElement>("wrt").value);
     const args = [np.array(x1), np.array(x2)];
-    const [g1, g2] = grad(f, { argnums: [0, 1] })(args[0], args[1]) as unknown as [{ item(): number }, { item(): number }];
+    const [g1, g2] = grad(f, { argnums: [0, 1] })(args[0], args[1]);
     byId("point").textContent = `${x1}, ${x2}`;
     byId("value").textContent = fmt(f(args[0], args[1]).item());
     byId("gradient").textContent = `${fmt(g1.item())}, ${fmt(g2.item())}`;
