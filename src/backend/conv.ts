@@ -1,7 +1,7 @@
 // Convolution as im2col + the matmul kernel: the input windows are gathered once into a
 // [groups, kernel-volume x in-features, batch x out-positions] matrix, so the arithmetic runs in
 // batchMatmul's blocked (or WebAssembly SIMD) product instead of a per-element loop.
-import { type DType, allocate } from "../core/dtype.js";
+import { type DType, type TypedArray, allocate } from "../core/dtype.js";
 import { type Arr, contiguous, rowMajorStrides, sizeOf, transposeView, view } from "./ndarray-view.js";
 import { batchMatmul } from "./structural.js";
 
@@ -20,42 +20,60 @@ export interface WindowPlacement {
  * padding or a hole of the base dilation. Laid out [k][p].
  */
 export function windowOffsets(inShape: readonly number[], inStrides: readonly number[], window: readonly number[], out: readonly number[], w: WindowPlacement): Int32Array {
+  // The same geometry recurs at every training step: the table is built once per shape.
+  const key = JSON.stringify([inShape, inStrides, window, out, w.strides, w.padLo, w.baseDilation, w.windowDilation]);
+  let offs = offsetCache.get(key);
+  if (offs === undefined) {
+    offs = buildOffsets(inShape, inStrides, window, out, w);
+    if (offsetCache.size >= 64) offsetCache.clear();
+    offsetCache.set(key, offs);
+  }
+  return offs;
+}
+
+const offsetCache = new Map<string, Int32Array>();
+
+function buildOffsets(inShape: readonly number[], inStrides: readonly number[], window: readonly number[], out: readonly number[], w: WindowPlacement): Int32Array {
   const nd = inShape.length;
-  // Per dimension, the input index read by window element k at output position p (or -1).
-  const tables = inShape.map((size, d) => {
-    const t = new Int32Array(window[d] * out[d]);
-    for (let k = 0; k < window[d]; k++) {
-      for (let p = 0; p < out[d]; p++) {
-        const pos = p * w.strides[d] + k * w.windowDilation[d] - w.padLo[d];
-        const bd = w.baseDilation[d];
-        const i = pos / bd;
-        t[k * out[d] + p] = pos >= 0 && pos % bd === 0 && i < size ? i : -1;
-      }
-    }
-    return t;
-  });
   const K = sizeOf(window), P = sizeOf(out);
   const offs = new Int32Array(K * P);
   const kIdx = new Array<number>(nd).fill(0);
-  const pIdx = new Array<number>(nd);
+  let cur = new Int32Array(P), next = new Int32Array(P);
   for (let k = 0; k < K; k++) {
-    pIdx.fill(0);
-    for (let p = 0; p < P; p++) {
-      let off = 0;
-      for (let d = 0; d < nd; d++) {
-        const i = tables[d][kIdx[d] * out[d] + pIdx[d]];
-        if (i < 0) {
-          off = -1;
-          break;
+    // Offsets over the output positions, one dimension at a time: [outer positions] x out[d].
+    cur[0] = 0;
+    let n = 1;
+    for (let d = 0; d < nd; d++) {
+      const od = out[d], s = w.strides[d], bd = w.baseDilation[d], st = inStrides[d], size = inShape[d];
+      const shift = kIdx[d] * w.windowDilation[d] - w.padLo[d];
+      for (let i = 0, at = 0; i < n; i++) {
+        const base = cur[i];
+        for (let p = 0; p < od; p++, at++) {
+          const pos = p * s + shift;
+          const j = pos / bd;
+          next[at] = base < 0 || pos < 0 || pos % bd !== 0 || j >= size ? -1 : base + j * st;
         }
-        off += i * inStrides[d];
       }
-      offs[k * P + p] = off;
-      for (let d = nd - 1; d >= 0 && ++pIdx[d] === out[d]; d--) pIdx[d] = 0;
+      n *= od;
+      [cur, next] = [next, cur];
     }
+    offs.set(cur.subarray(0, P), k * P);
     for (let d = nd - 1; d >= 0 && ++kIdx[d] === window[d]; d--) kIdx[d] = 0;
   }
   return offs;
+}
+
+// The im2col matrix lives only during one product: one zeroed buffer per dtype is reused rather
+// than a fresh allocation per convolution (most of a training step's garbage otherwise).
+const scratchBuffers = new Map<DType, TypedArray>();
+function scratch(dtype: DType, n: number): TypedArray {
+  let buf = scratchBuffers.get(dtype);
+  if (buf === undefined || buf.length < n) {
+    buf = allocate(dtype, n);
+    scratchBuffers.set(dtype, buf);
+    return buf;
+  }
+  return buf.subarray(0, n).fill(0);
 }
 
 export interface ConvGeometry {
@@ -89,7 +107,7 @@ export function convGeneralDilated(lhs: Arr, rhs: Arr, g: ConvGeometry, outShape
     baseDilation: g.lhsDilation,
     windowDilation: g.rhsDilation,
   });
-  const col = allocate(dtype, T * rows * cols);
+  const col = scratch(dtype, T * rows * cols);
   const src = l.data;
   const [sn, sc] = l.stride;
   let dst = 0;
@@ -108,9 +126,17 @@ export function convGeneralDilated(lhs: Arr, rhs: Arr, g: ConvGeometry, outShape
       }
     }
   }
-  const y = batchMatmul(view(r.data, [T, perGroup, rows]), view(col, [T, rows, cols]), dtype);
-  // y is [T, perGroup, nOut, P] row-major: output feature t*perGroup + o of example n at position p.
-  const canonical = view(y.data, [nOut, O, ...outSpatial], [P, cols, ...rowMajorStrides(outSpatial)], y.offset);
   const toOut = g.outSpec.map((_, j) => g.outSpec.indexOf(j));
+  const spatialStrides = rowMajorStrides(outSpatial);
+  let canonical: Arr;
+  if (T === 1 && toOut[toOut.length - 1] === 1 && toOut.every((c, j) => j === toOut.length - 1 || c === (j === 0 ? 0 : j + 1))) {
+    // Channels last (N spatial... C): the transposed product [N x positions, C] is the output itself.
+    const y = batchMatmul(transposeView(view(col, [1, rows, cols]), [0, 2, 1]), transposeView(view(r.data, [1, O, rows]), [0, 2, 1]), dtype);
+    canonical = view(y.data, [nOut, O, ...outSpatial], [P * O, 1, ...spatialStrides.map((st) => st * O)], y.offset);
+  } else {
+    const y = batchMatmul(view(r.data, [T, perGroup, rows]), view(col, [T, rows, cols]), dtype);
+    // y is [T, perGroup, nOut, P] row-major: output feature t*perGroup + o of example n at position p.
+    canonical = view(y.data, [nOut, O, ...outSpatial], [P, cols, ...spatialStrides], y.offset);
+  }
   return contiguous(transposeView(canonical, toOut));
 }
