@@ -10,6 +10,7 @@ import { PlainNdarray } from "../../src/backend/plain-ndarray.js";
 import { stridedAssign } from "../../src/backend/strided-assign.js";
 import { view } from "../../src/backend/ndarray-view.js";
 import { FusedKernel } from "../../src/backend/fusion.js";
+import { loadKernels } from "../../src/backend/wasm/gemm.js";
 import { allPrimitives } from "../../src/core/primitive.js";
 import type { DType } from "../../src/core/dtype.js";
 import { execFileSync } from "node:child_process";
@@ -115,6 +116,20 @@ test("a fused chain without reductions runs eagerly without code generation, to 
   const generated = run();
   assert.equal(withoutCodegen(run), generated);
   assert.is(generated.length, 2);
+});
+
+test("a WebAssembly compilation the engine refuses (a CSP without 'wasm-unsafe-eval') leaves matmuls to the JS kernel", () => {
+  const { Module } = WebAssembly;
+  const refuse = function (): never {
+    throw new WebAssembly.CompileError("WebAssembly.Module(): Refused to compile or instantiate WebAssembly module because 'wasm-unsafe-eval' is not an allowed source of script");
+  };
+  (WebAssembly as { Module: unknown }).Module = refuse;
+  try {
+    assert.is(loadKernels(), null);
+  } finally {
+    (WebAssembly as { Module: unknown }).Module = Module;
+  }
+  assert.ok(loadKernels() instanceof WebAssembly.Module);
 });
 
 test("without code generation views are PlainNdarrays with ndarray's interface", () => {

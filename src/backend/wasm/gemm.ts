@@ -79,7 +79,13 @@ let enabled = process.env.JACOBI_WASM !== "0";
  */
 export function loadKernels(validate: (bytes: Uint8Array<ArrayBuffer>) => boolean = (b) => typeof WebAssembly === "object" && WebAssembly.validate(b)): WebAssembly.Module | null {
   const bytes = new Uint8Array(Buffer.from(GEMM_WASM_BASE64, "base64"));
-  return validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  if (!validate(bytes)) return null;
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch {
+    // A Content-Security-Policy without 'wasm-unsafe-eval' refuses to compile it: the JS kernel runs.
+    return null;
+  }
 }
 
 function compiled(): WebAssembly.Module | null {
