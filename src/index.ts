@@ -28,3 +28,8 @@ export { GradCheckError } from "./transforms/check-grads.js";
 export { scipy } from "./scipy/index.js";
 export { debug } from "./debug.js";
 export { config } from "./core/config.js";
+export type { TensorTree, Pytree, LeafOf, LooseTree, WithLeaves, TreeDef, TreeApi } from "./core/tree.js";
+export type { GradOptions, GradResult, ValueAndGradResult } from "./transforms/autodiff.js";
+export type { JacOptions, JacMode, JacobianOf, HessianOf } from "./transforms/jacobian.js";
+export type { VmapOptions, AxisSpec } from "./transforms/vmap-api.js";
+export type { ScanOptions } from "./lax.js";
