@@ -2,6 +2,7 @@ import { installFluentOps } from "../core/tensor.js";
 import * as bitwise from "./bitwise.js";
 import * as creation from "./creation.js";
 import * as linalg from "./linalg.js";
+import { linalgNamespace } from "./linalg-decomp.js";
 import * as math from "./math.js";
 import * as red from "./reductions.js";
 import * as shape from "./shape.js";
@@ -78,6 +79,7 @@ export const np = {
   matmul: linalg.matmul,
   dot: linalg.dot,
   outer: linalg.outer,
+  linalg: linalgNamespace,
   bitwiseAnd: bitwise.bitwiseAnd,
   bitwiseOr: bitwise.bitwiseOr,
   bitwiseXor: bitwise.bitwiseXor,

@@ -1,8 +1,10 @@
 // The `scipy` namespace: jax.scipy's special functions and distributions.
+import { linalg } from "./linalg.js";
 import * as special from "./special.js";
 import * as stats from "./stats.js";
 
 export const scipy = {
+  linalg,
   special: {
     erf: special.erf,
     erfc: special.erfc,
