@@ -22,7 +22,7 @@ import { isZero } from "./util.js";
 const data = (a: Parameters<typeof contiguous>[0]): FloatArray => contiguous(a).data as FloatArray;
 const sameParams = <P>(p: P): P => p;
 const zeros = (outs: Tensor[]): Tangent[] => outs.map((o) => new Zero(o.aval.strong()));
-const flops = (n: number) => ({ flops: n, transcendentals: 0 });
+const flops = (n: number) => ({ flops: Math.round(n), transcendentals: 0 });
 
 /** The batch rule of a factorization with several outputs: batch axis to the front, every output batched there. */
 function frontBatchAll<P extends Params>(self: Primitive<P>): NonNullable<Primitive<P>["batch"]> {
@@ -53,7 +53,7 @@ export const choleskyP: Primitive = definePrimitive("cholesky", (self) => ({
   batch: frontBatch(self, sameParams),
   cost: ([a]) => {
     const n = a.shape[a.ndim - 1];
-    return { flops: (batchCount(a.shape) * n ** 3) / 3, transcendentals: batchCount(a.shape) * n };
+    return { flops: Math.round((batchCount(a.shape) * n ** 3) / 3) + batchCount(a.shape) * n, transcendentals: batchCount(a.shape) * n };
   },
 }));
 export const cholesky = (a: Tensor): Tensor => bind1(choleskyP, [a]);

@@ -401,6 +401,34 @@ unaryCase("reduce_window_max", "lax.reduceWindow max", (x) => lax.reduceWindow(x
 cases.push({ prim: "select_and_gather_add", name: "select_and_gather_add (primitive)", f: (t, x) => bind(windowPrim("select_and_gather_add"), [t, x], windowParams)[0], configs: [[plain([3, 4]), plain([3, 4])]], doms: [uni(-2, 2), uni(-2, 2)] });
 cases.push({ prim: "select_and_scatter_add", name: "select_and_scatter_add (primitive)", f: (c, x) => bind(windowPrim("select_and_scatter_add"), [c, x], windowParams)[0], configs: [[plain([3, 2]), plain([3, 4])]], doms: [uni(-2, 2), uni(-2, 2)] });
 
+// ---- linear algebra (tests/linalg has the torch fixtures and the composites) ----
+// Inputs are shifted to be well conditioned: positive definite, diagonally dominant, distinct
+// eigenvalues and singular values; eigen/singular vectors enter through gauge-invariant products.
+const shifted = (x: Tensor, d: number[]): Tensor => np.add(x, np.multiply(np.eye(x.shape[0], x.shape[1]), np.array(d)));
+const gauge = (v: Tensor, d: number[], w: Tensor = v): Tensor => np.matmul(np.multiply(v, np.array(d)), np.transpose(w));
+unaryCase("cholesky", "np.linalg.cholesky of x x^T + 3I", (x: Tensor) => np.linalg.cholesky(np.add(np.matmul(x, np.transpose(x)), np.multiply(3, np.eye(3)))), uni(-1, 1), [[plain([3, 3])]]);
+cases.push({
+  prim: "triangular_solve",
+  name: "lax.linalg.triangularSolve (left, lower; right, upper, transposed)",
+  f: (a: Tensor, b: Tensor) => {
+    const t = shifted(a, [4, 4, 4]);
+    return [lax.linalg.triangularSolve(t, b, { leftSide: true, lower: true }), lax.linalg.triangularSolve(t, np.transpose(b), { transposeA: true, unitDiagonal: true })];
+  },
+  configs: [[plain([3, 3]), plain([3, 2])]],
+  doms: [uni(-1, 1), uni(-1, 1)],
+});
+// A permutation plus a small perturbation: LU pivots, and the pivots stay put under perturbation.
+unaryCase("lu", "lax.linalg.lu of a perturbed permutation", (x: Tensor) => lax.linalg.lu(np.add(np.multiply(0.2, x), np.array([[0, 3, 0], [0, 0, 2], [1, 0, 0]])))[0], uni(-1, 1), [[plain([3, 3])]]);
+unaryCase("qr", "np.linalg.qr (reduced, tall)", (x: Tensor) => np.linalg.qr(shifted(x, [3, 2, 1])), uni(-0.5, 0.5), [[plain([4, 3])]]);
+unaryCase("eigh", "np.linalg.eigh: w and v diag(d) v^T", (x: Tensor) => {
+  const [w, v] = np.linalg.eigh(shifted(x, [0, 2, 4]));
+  return [w, gauge(v, [1, -0.5, 2])];
+}, uni(-0.5, 0.5), [[plain([3, 3])]]);
+unaryCase("svd", "np.linalg.svd: s and u diag(d) v^T (reduced, tall and wide)", (x: Tensor) => {
+  const [u, s, vt] = np.linalg.svd(shifted(x, [3, 2, 1]), { fullMatrices: false });
+  return [s, gauge(u, [1, -0.5, 2], np.transpose(vt))];
+}, uni(-0.5, 0.5), [[plain([4, 3])], [transposed([4, 3])]]);
+
 // ---- coverage of the primitive set ----
 // Every primitive not declared `differentiable: false` (bool or integer results, piecewise constant
 // functions, stop_gradient: derivatives zero by declaration, checked in tests/primitives/rules.test.ts)

@@ -316,6 +316,35 @@ batchCases.reduce_window_max = [{ params: windowParams, args: [f([3, 4])] }];
 batchCases.select_and_gather_add = [{ params: windowParams, args: [f([3, 4]), f([3, 4])] }];
 batchCases.select_and_scatter_add = [{ params: windowParams, args: [f([3, 2]), f([3, 4])] }];
 
+// Linear algebra (tests/linalg has the NumPy/torch fixtures): symmetric positive definite inputs
+// for cholesky, diagonally dominant triangles, symmetric matrices for eigh.
+const spdGen = (n: number): Gen => () => {
+  const x = f([n, n])();
+  return np.add(np.matmul(x, np.transpose(x)), np.multiply(n, np.eye(n)));
+};
+const symGen = (n: number): Gen => () => {
+  const x = f([n, n])();
+  return np.add(x, np.transpose(x));
+};
+const triGen = (n: number): Gen => () => np.add(f([n, n])(), np.multiply(4, np.eye(n)));
+const solveParams = (leftSide: boolean, lower: boolean, transposeA: boolean, unitDiagonal = false): Params => ({ leftSide, lower, transposeA, unitDiagonal });
+batchCases.cholesky = [{ params: {}, args: [spdGen(3)] }];
+batchCases.triangular_solve = [
+  { params: solveParams(true, true, false), args: [triGen(3), f([3, 2])] },
+  { params: solveParams(false, false, true, true), args: [triGen(2), f([3, 2])] },
+];
+batchCases.lu = [{ params: {}, args: [f([3, 3])] }, { params: {}, args: [f([2, 4])] }];
+batchCases.qr = [{ params: { fullMatrices: false }, args: [f([4, 3])] }, { params: { fullMatrices: true }, args: [f([2, 3])] }];
+batchCases.eigh = [{ params: {}, args: [symGen(3)] }];
+batchCases.svd = [
+  { params: { fullMatrices: false, computeUv: true }, args: [f([4, 3])] },
+  { params: { fullMatrices: true, computeUv: true }, args: [f([2, 3])] },
+  { params: { fullMatrices: false, computeUv: false }, args: [f([3, 3])] },
+];
+// Valid LAPACK pivots: pivots[i] in [i, 4).
+const pivotsGen: Gen = () => np.array([0, 1, 2].map((i) => i + Math.floor(rand() * (4 - i))), "int32");
+batchCases.lu_pivots_to_permutation = [{ params: { permutationSize: 4 }, args: [pivotsGen] }];
+
 const B = 3;
 
 function sameValues(got: Tensor, want: Tensor, where: string): void {
