@@ -1,12 +1,14 @@
 // ndarray views over typed arrays and the layout operations the kernels share (stride tricks for
 // transpose, slice and broadcast; row-major copies when a layout cannot be kept).
 import ndarray from "ndarray";
+// The type by name: the shipped .d.ts then needs no esModuleInterop in the consumer's tsconfig.
+import type { NdArray } from "ndarray";
 import { type DType, type TypedArray, allocate } from "../core/dtype.js";
 import { codegen } from "./no-eval.js";
 import { PlainNdarray } from "./plain-ndarray.js";
 import { stridedAssign } from "./strided-assign.js";
 
-export type Arr = ndarray.NdArray<TypedArray>;
+export type Arr = NdArray<TypedArray>;
 
 // ndarray's wrapper inspects the buffer's type on every call; for 0-d views (one per scalar
 // operation) its class is taken once per buffer type and constructed directly.

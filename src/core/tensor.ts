@@ -1,4 +1,5 @@
-import ndarray from "ndarray";
+// A named type import: the shipped .d.ts then needs no esModuleInterop in the consumer's tsconfig.
+import type { NdArray } from "ndarray";
 import { type Arr, contiguous, readFlat, toFlatCopy, view } from "../backend/ndarray-view.js";
 import { type DType, type TypedArray, dtypeOfTypedArray } from "./dtype.js";
 import { ConcretizationError, InternalError, ShapeError, escapedTracerError, fmtShape } from "./errors.js";
@@ -13,7 +14,7 @@ export interface ReduceOpts {
 export type SliceSpec = number | null | [number?, number?, number?] | (number | undefined | null)[];
 
 /** Anything accepted where a Tensor is: JS numbers and booleans, Tensors, ndarrays, 1-D typed arrays. */
-export type TensorLike = Tensor | number | boolean | ndarray.NdArray<any> | Float64Array | Float32Array | Int32Array | Uint32Array;
+export type TensorLike = Tensor | number | boolean | NdArray<any> | Float64Array | Float32Array | Int32Array | Uint32Array;
 
 /** The operations behind Tensor's fluent methods; installed by the numpy layer. */
 export interface FluentOps {
@@ -117,8 +118,8 @@ export abstract class Tensor {
   toTypedArray(): TypedArray {
     return toFlatCopy(this.requireConcrete("toTypedArray()"));
   }
-  toNdarray(): ndarray.NdArray<TypedArray> {
-    return view(this.toTypedArray(), this.aval.shape) as ndarray.NdArray<TypedArray>;
+  toNdarray(): NdArray<TypedArray> {
+    return view(this.toTypedArray(), this.aval.shape) as NdArray<TypedArray>;
   }
 
   [Symbol.toPrimitive](hint: string): number | string {
@@ -236,7 +237,7 @@ function nest(flat: unknown[], shape: readonly number[]): any {
   return build(0, 0);
 }
 
-export function isNdarray(x: unknown): x is ndarray.NdArray<any> {
+export function isNdarray(x: unknown): x is NdArray<any> {
   return typeof x === "object" && x !== null && "data" in x && "shape" in x && "stride" in x && "offset" in x;
 }
 
