@@ -76,6 +76,79 @@ function scratch(dtype: DType, n: number): TypedArray {
   return buf.subarray(0, n).fill(0);
 }
 
+/**
+ * The im2col matrix [T][I x K][nOut x P] (zero where a window reads padding), each entry found
+ * through the offset table. Any geometry.
+ */
+function im2colTable(l: Arr, col: TypedArray, kSpatial: number[], outSpatial: number[], w: WindowPlacement, I: number, G: number, B: number, T: number, nOut: number): void {
+  const K = sizeOf(kSpatial), P = sizeOf(outSpatial);
+  const offs = windowOffsets(l.shape.slice(2), l.stride.slice(2), kSpatial, outSpatial, w);
+  const src = l.data;
+  const [sn, sc] = l.stride;
+  let dst = 0;
+  for (let t = 0; t < T; t++) {
+    for (let ci = 0; ci < I; ci++) {
+      const c = G > 1 ? t * I + ci : ci;
+      for (let k = 0; k < K; k++) {
+        const ko = k * P;
+        for (let n = 0; n < nOut; n++, dst += P) {
+          const base = l.offset + (B > 1 ? t * nOut + n : n) * sn + c * sc;
+          for (let p = 0; p < P; p++) {
+            const o = offs[ko + p];
+            if (o >= 0) col[dst + p] = src[base + o];
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The same matrix when the last spatial dimension has no lhs dilation: along it, the positions a
+ * window element reads form one run of evenly spaced input elements, so only the outer
+ * dimensions go through the offset table and each run is a strided copy.
+ */
+function im2colRuns(l: Arr, col: TypedArray, kSpatial: number[], outSpatial: number[], w: WindowPlacement, I: number, G: number, B: number, T: number, nOut: number): void {
+  const nd = kSpatial.length, last = nd - 1;
+  const P = sizeOf(outSpatial), L = outSpatial[last], Q = P / L || 0, KL = kSpatial[last], KO = sizeOf(kSpatial) / KL;
+  const outer = (xs: readonly number[]) => xs.slice(0, last);
+  const offs = windowOffsets(outer(l.shape.slice(2)), outer(l.stride.slice(2)), outer(kSpatial), outer(outSpatial), {
+    strides: outer(w.strides), padLo: outer(w.padLo), baseDilation: outer(w.baseDilation), windowDilation: outer(w.windowDilation),
+  });
+  const size = l.shape[2 + last], st = l.stride[2 + last], s = w.strides[last], wd = w.windowDilation[last], lo = w.padLo[last];
+  // For window element kl of the last dimension: output positions [from, to) read inside the input.
+  const from = new Int32Array(KL), to = new Int32Array(KL);
+  for (let kl = 0; kl < KL; kl++) {
+    const shift = kl * wd - lo;
+    from[kl] = Math.min(L, Math.max(0, Math.ceil(-shift / s)));
+    to[kl] = Math.max(from[kl], Math.min(L, Math.floor((size - 1 - shift) / s) + 1));
+  }
+  const src = l.data;
+  const [sn, sc] = l.stride;
+  const step = s * st;
+  let dst = 0;
+  for (let t = 0; t < T; t++) {
+    for (let ci = 0; ci < I; ci++) {
+      const c = G > 1 ? t * I + ci : ci;
+      for (let ko = 0; ko < KO; ko++) {
+        for (let kl = 0; kl < KL; kl++) {
+          const a = from[kl], b = to[kl], first = (a * s + kl * wd - lo) * st;
+          for (let n = 0; n < nOut; n++, dst += P) {
+            const base = l.offset + (B > 1 ? t * nOut + n : n) * sn + c * sc + first;
+            for (let q = 0; q < Q; q++) {
+              const o = offs[ko * Q + q];
+              if (o < 0) continue;
+              let at = base + o;
+              const row = dst + q * L;
+              for (let p = a; p < b; p++, at += step) col[row + p] = src[at];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 export interface ConvGeometry {
   windowStrides: readonly number[];
   padding: readonly (readonly [number, number])[];
@@ -101,31 +174,11 @@ export function convGeneralDilated(lhs: Arr, rhs: Arr, g: ConvGeometry, outShape
   const [nOut, , ...outSpatial] = g.outSpec.map((a) => outShape[a]);
   const G = g.featureGroupCount, B = g.batchGroupCount, T = G * B, perGroup = O / T;
   const K = sizeOf(kSpatial), P = sizeOf(outSpatial), rows = I * K, cols = nOut * P;
-  const offs = windowOffsets(inSpatial, l.stride.slice(2), kSpatial, outSpatial, {
-    strides: g.windowStrides,
-    padLo: g.padding.map(([lo]) => lo),
-    baseDilation: g.lhsDilation,
-    windowDilation: g.rhsDilation,
-  });
   const col = scratch(dtype, T * rows * cols);
-  const src = l.data;
-  const [sn, sc] = l.stride;
-  let dst = 0;
-  for (let t = 0; t < T; t++) {
-    for (let ci = 0; ci < I; ci++) {
-      const c = G > 1 ? t * I + ci : ci;
-      for (let k = 0; k < K; k++) {
-        const ko = k * P;
-        for (let n = 0; n < nOut; n++, dst += P) {
-          const base = l.offset + (B > 1 ? t * nOut + n : n) * sn + c * sc;
-          for (let p = 0; p < P; p++) {
-            const o = offs[ko + p];
-            if (o >= 0) col[dst + p] = src[base + o];
-          }
-        }
-      }
-    }
-  }
+  const placement: WindowPlacement = { strides: g.windowStrides, padLo: g.padding.map(([lo]) => lo), baseDilation: g.lhsDilation, windowDilation: g.rhsDilation };
+  const nd = inSpatial.length;
+  if (nd > 0 && g.lhsDilation[nd - 1] === 1) im2colRuns(l, col, kSpatial, outSpatial, placement, I, G, B, T, nOut);
+  else im2colTable(l, col, kSpatial, outSpatial, placement, I, G, B, T, nOut);
   const toOut = g.outSpec.map((_, j) => g.outSpec.indexOf(j));
   const spatialStrides = rowMajorStrides(outSpatial);
   let canonical: Arr;

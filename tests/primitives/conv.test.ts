@@ -153,6 +153,13 @@ test("batch rules against loops: lhs, rhs or both batched, with feature and batc
   }
 });
 
+test("no spatial dimensions: a product of [N, C] and [O, C]; zero-size outputs", () => {
+  const x = rnd([3, 4]), w = rnd([2, 4]);
+  close(lax.conv(x, w, [], []), np.matmul(x, np.transpose(w)).tolist(), 1e-14);
+  assert.equal(lax.conv(rnd([2, 1, 2]), rnd([1, 1, 3]), [1], "VALID").shape, [2, 1, 0]);
+  assert.equal(lax.conv(rnd([2, 1, 3, 2]), rnd([1, 1, 2, 3]), [1, 1], "VALID").shape, [2, 1, 2, 0]);
+});
+
 test("lax.conv, SAME and VALID padding, jit, cost and float32", () => {
   const x = rnd([2, 3, 7, 5]), w = rnd([4, 3, 3, 2]);
   const same = lax.conv(x, w, [2, 2], "SAME");
