@@ -3,8 +3,7 @@
 import { describe } from "../core/convert.js";
 import { JacobiError, ShapeError, fmtShape } from "../core/errors.js";
 import type { Tensor, TensorLike } from "../core/tensor.js";
-import { convGeneralDilated } from "../lax/conv.js";
-import { rev } from "../primitives/conv.js";
+import { convGeneralDilatedPrim, rev } from "../primitives/conv.js";
 import { reshape } from "../primitives/shape.js";
 import { resultType, toTensor } from "./promote.js";
 import { convertElementType } from "../primitives/elementwise.js";
@@ -25,6 +24,16 @@ export function convolve(a: TensorLike, v: TensorLike, mode: ConvolveMode = "ful
   if (k.size > x.size) [x, k] = [k, x];
   const m = k.size;
   const padding: [number, number] = mode === "full" ? [m - 1, m - 1] : mode === "same" ? [m >> 1, m - 1 - (m >> 1)] : [0, 0];
-  const y = convGeneralDilated(reshape(x, [1, 1, x.size]), reshape(rev(k, [0]), [1, 1, m]), [1], [padding]);
+  const y = convGeneralDilatedPrim(reshape(x, [1, 1, x.size]), reshape(rev(k, [0]), [1, 1, m]), {
+    windowStrides: [1],
+    padding: [padding],
+    lhsDilation: [1],
+    rhsDilation: [1],
+    lhsSpec: [0, 1, 2],
+    rhsSpec: [0, 1, 2],
+    outSpec: [0, 1, 2],
+    featureGroupCount: 1,
+    batchGroupCount: 1,
+  });
   return reshape(y, [y.size]);
 }
