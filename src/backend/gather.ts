@@ -1,52 +1,156 @@
-// Indexing along one axis with static indices: gather (take) and its transpose, scatter-add.
-// Both see the operand as [outer, axis, inner] (a stride change when its layout allows, else one
-// row-major copy) and run one flat loop: no view or buffer per index, which made a take of 10^5
-// scalars allocate 10^5 views.
+// XLA's gather and scatter on strided buffers, with the index vector along the last axis of the
+// indices. Each kernel precomputes the flat offsets of one window (in the operand, the updates and
+// the output) and of every batch position once, then runs plain loops over typed arrays: no view
+// or closure per index, so an embedding lookup of 10^5 rows allocates nothing per row.
 import { type DType, allocate } from "../core/dtype.js";
-import { type Arr, groupedView, sizeOf, view } from "./ndarray-view.js";
+import { type Arr, contiguous, rowMajorStrides, sizeOf, toFlatCopy, view } from "./ndarray-view.js";
 
-/** `a` as [prod(dims before axis), a.shape[axis], prod(dims after axis)]. */
-function aroundAxis(a: Arr, axis: number): Arr {
-  const nd = a.shape.length;
-  return groupedView(a, a.shape.map((_, d) => d), [axis, 1, nd - axis - 1]);
-}
+/** Out-of-range starts: "clip" clamps the window into the operand, "fill" fills (gather) or drops (scatter) it. */
+export type IndexMode = "clip" | "fill";
 
-export function gather(a: Arr, indices: readonly number[], axis: number, dtype: DType): Arr {
-  const shape = [...a.shape];
-  shape[axis] = indices.length;
-  const out = allocate(dtype, sizeOf(shape), shape);
-  if (out.length === 0) return view(out, shape);
-  const g = aroundAxis(a, axis);
-  const [outer, , inner] = g.shape;
-  const [so, sk, si] = g.stride;
-  const d = g.data, K = indices.length;
-  let q = 0;
-  for (let o = 0; o < outer; o++) {
-    for (let k = 0; k < K; k++) {
-      let p = g.offset + o * so + indices[k] * sk;
-      for (let i = 0; i < inner; i++, p += si) out[q++] = d[p];
+export type GatherDims = {
+  offsetDims: readonly number[];
+  collapsedSliceDims: readonly number[];
+  startIndexMap: readonly number[];
+};
+
+export type ScatterDims = {
+  updateWindowDims: readonly number[];
+  insertedWindowDims: readonly number[];
+  scatterDimsToOperandDims: readonly number[];
+};
+
+export type ScatterKind = "add" | "set" | "mul" | "min" | "max";
+
+/** sum_d i_d * strides[d] for every multi-index i of `sizes`, in row-major order. */
+function offsetsOf(sizes: readonly number[], strides: readonly number[]): Float64Array {
+  const n = sizeOf(sizes);
+  const out = new Float64Array(n);
+  const nd = sizes.length;
+  const idx = new Array<number>(nd).fill(0);
+  let off = 0;
+  for (let k = 0; k < n; k++) {
+    out[k] = off;
+    for (let d = nd - 1; d >= 0; d--) {
+      if (++idx[d] < sizes[d]) {
+        off += strides[d];
+        break;
+      }
+      off -= (sizes[d] - 1) * strides[d];
+      idx[d] = 0;
     }
   }
-  return view(out, shape);
+  return out;
 }
 
-/** out[..., indices[k], ...] += a[..., k, ...]: repeated indices accumulate. */
-export function scatterAdd(a: Arr, indices: readonly number[], axis: number, size: number, dtype: DType): Arr {
-  const shape = [...a.shape];
-  shape[axis] = size;
-  const out = allocate(dtype, sizeOf(shape), shape);
-  if (out.length === 0 || a.size === 0) return view(out, shape);
-  const g = aroundAxis(a, axis);
-  const [outer, K, inner] = g.shape;
-  const [so, sk, si] = g.stride;
-  const d = g.data;
-  // A bool buffer holds only 0 and 1: accumulating there is a logical or.
-  const isBool = dtype === "bool";
-  for (let o = 0; o < outer; o++) {
-    for (let k = 0; k < K; k++) {
-      let p = g.offset + o * so + k * sk;
-      let q = (o * size + indices[k]) * inner;
-      for (let i = 0; i < inner; i++, p += si, q++) out[q] = isBool ? (out[q] + d[p] !== 0 ? 1 : 0) : out[q] + d[p];
+/** The indices as one flat row-major buffer, with its batch shape (every axis but the last). */
+function flatIndices(indices: Arr): { data: ArrayLike<number>; offset: number; batch: number[]; k: number } {
+  const c = contiguous(indices);
+  const k = indices.shape[indices.shape.length - 1];
+  return { data: c.data, offset: c.offset, batch: indices.shape.slice(0, -1), k };
+}
+
+/**
+ * Window starts along each operand axis for batch position b (read from the indices through
+ * `map`); null when the window leaves the operand and `mode` is "fill".
+ */
+function startOffset(
+  idx: ArrayLike<number>,
+  at: number,
+  map: readonly number[],
+  shape: readonly number[],
+  window: readonly number[],
+  strides: readonly number[],
+  mode: IndexMode,
+): number | null {
+  let off = 0;
+  for (let j = 0; j < map.length; j++) {
+    const d = map[j], hi = shape[d] - window[d];
+    let s = idx[at + j];
+    if (s < 0 || s > hi) {
+      if (mode === "fill") return null;
+      s = s < 0 ? 0 : hi;
+    }
+    off += s * strides[d];
+  }
+  return off;
+}
+
+export function gather(operand: Arr, indices: Arr, dims: GatherDims, sliceSizes: readonly number[], mode: IndexMode, fillValue: number, outShape: readonly number[], dtype: DType): Arr {
+  const out = allocate(dtype, sizeOf(outShape), outShape);
+  if (out.length === 0) return view(out, outShape);
+  const { data: idx, offset: io, batch, k } = flatIndices(indices);
+  const outStrides = rowMajorStrides(outShape);
+  const batchPos = outShape.map((_, i) => i).filter((i) => !dims.offsetDims.includes(i));
+  const batchOut = offsetsOf(batch, batchPos.map((p) => outStrides[p]));
+  // Window axis d of the operand lands on output axis offsetDims[j] (j counts uncollapsed axes).
+  const winOutStrides: number[] = [];
+  let j = 0;
+  for (let d = 0; d < sliceSizes.length; d++) winOutStrides.push(dims.collapsedSliceDims.includes(d) ? 0 : outStrides[dims.offsetDims[j++]]);
+  const winOp = offsetsOf(sliceSizes, operand.stride);
+  const winOut = offsetsOf(sliceSizes, winOutStrides);
+  const src = operand.data, W = winOp.length;
+  for (let b = 0; b < batchOut.length; b++) {
+    const start = startOffset(idx, io + b * k, dims.startIndexMap, operand.shape, sliceSizes, operand.stride, mode);
+    const ob = batchOut[b];
+    if (start === null) {
+      for (let w = 0; w < W; w++) out[ob + winOut[w]] = fillValue;
+    } else {
+      const base = operand.offset + start;
+      for (let w = 0; w < W; w++) out[ob + winOut[w]] = src[base + winOp[w]];
+    }
+  }
+  return view(out, outShape);
+}
+
+/** The operand with each update window combined in (`kind`), in order: with "set", the last write wins. */
+export function scatter(operand: Arr, indices: Arr, updates: Arr, dims: ScatterDims, mode: IndexMode, kind: ScatterKind, dtype: DType): Arr {
+  const shape = operand.shape;
+  const out = toFlatCopy(operand);
+  if (out.length === 0 || updates.size === 0) return view(out, shape);
+  const { data: idx, offset: io, batch, k } = flatIndices(indices);
+  const outStrides = rowMajorStrides(shape);
+  const window: number[] = [];
+  const winUpdStrides: number[] = [];
+  let j = 0;
+  for (let d = 0; d < shape.length; d++) {
+    if (dims.insertedWindowDims.includes(d)) {
+      window.push(1), winUpdStrides.push(0);
+    } else {
+      const u = dims.updateWindowDims[j++];
+      window.push(updates.shape[u]), winUpdStrides.push(updates.stride[u]);
+    }
+  }
+  const scatterAxes = updates.shape.map((_, i) => i).filter((i) => !dims.updateWindowDims.includes(i));
+  const batchUpd = offsetsOf(batch, scatterAxes.map((a) => updates.stride[a]));
+  const winUpd = offsetsOf(window, winUpdStrides);
+  const winOut = offsetsOf(window, outStrides);
+  const u = updates.data, W = winOut.length;
+  const isBool = dtype === "bool", isInt = dtype === "int32" || dtype === "uint32";
+  for (let b = 0; b < batchUpd.length; b++) {
+    const start = startOffset(idx, io + b * k, dims.scatterDimsToOperandDims, shape, window, outStrides, mode);
+    if (start === null) continue;
+    const ub = updates.offset + batchUpd[b];
+    switch (kind) {
+      case "set":
+        for (let w = 0; w < W; w++) out[start + winOut[w]] = u[ub + winUpd[w]];
+        break;
+      case "add":
+        // A bool buffer holds only 0 and 1: accumulating there is a logical or.
+        if (isBool) for (let w = 0; w < W; w++) out[start + winOut[w]] = out[start + winOut[w]] + u[ub + winUpd[w]] !== 0 ? 1 : 0;
+        else for (let w = 0; w < W; w++) out[start + winOut[w]] += u[ub + winUpd[w]];
+        break;
+      case "mul":
+        // Integer products wrap modulo 2^32 (imul), as XLA's; a float product of two int32 would round.
+        if (isInt || isBool) for (let w = 0; w < W; w++) out[start + winOut[w]] = Math.imul(out[start + winOut[w]], u[ub + winUpd[w]]);
+        else for (let w = 0; w < W; w++) out[start + winOut[w]] *= u[ub + winUpd[w]];
+        break;
+      case "min":
+        for (let w = 0; w < W; w++) out[start + winOut[w]] = Math.min(out[start + winOut[w]], u[ub + winUpd[w]]);
+        break;
+      case "max":
+        for (let w = 0; w < W; w++) out[start + winOut[w]] = Math.max(out[start + winOut[w]], u[ub + winUpd[w]]);
+        break;
     }
   }
   return view(out, shape);

@@ -12,6 +12,17 @@ export interface ReduceOpts {
   keepdims?: boolean;
 }
 export type SliceSpec = number | null | [number?, number?, number?] | (number | undefined | null)[];
+/** One index of `x.at(...)`: what `x.slice` takes, or an integer Tensor of indices. */
+export type IndexSpec = SliceSpec | Tensor;
+/** JAX's `x.at[...]`: the selected elements read (clamped) or updated functionally (out-of-range updates dropped). */
+export interface AtIndexer {
+  get(): Tensor;
+  set(v: TensorLike): Tensor;
+  add(v: TensorLike): Tensor;
+  mul(v: TensorLike): Tensor;
+  min(v: TensorLike): Tensor;
+  max(v: TensorLike): Tensor;
+}
 
 /** Anything accepted where a Tensor is: JS numbers and booleans, Tensors, ndarrays, 1-D typed arrays. */
 export type TensorLike = Tensor | number | boolean | NdArray<any> | Float64Array | Float32Array | Int32Array | Uint32Array;
@@ -55,6 +66,7 @@ export interface FluentOps {
   squeeze(a: TensorLike, axis?: Axis): Tensor;
   expandDims(a: TensorLike, axis: number | number[]): Tensor;
   flatten(a: TensorLike): Tensor;
+  at(a: TensorLike, ...specs: IndexSpec[]): AtIndexer;
 }
 let fluent: FluentOps | null = null;
 export function installFluentOps(ops: FluentOps): void {
@@ -183,6 +195,7 @@ export abstract class Tensor {
   expandDims(axis: number | number[]): Tensor { return ops().expandDims(this, axis); }
   flatten(): Tensor { return ops().flatten(this); }
 }
+  at(...specs: IndexSpec[]): AtIndexer { return ops().at(this, ...specs); }
 
 /** A concrete value: an ndarray view over a typed-array buffer that nothing ever writes to. */
 export class ArrayTensor extends Tensor {

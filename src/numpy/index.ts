@@ -6,6 +6,7 @@ import { linalgNamespace } from "./linalg-decomp.js";
 import * as math from "./math.js";
 import * as red from "./reductions.js";
 import * as shape from "./shape.js";
+import * as indexing from "./indexing.js";
 import { convolve } from "./convolve.js";
 
 /** NumPy names in camelCase, with NumPy broadcasting and promotion (JS numbers weakly typed). */
@@ -73,7 +74,8 @@ export const np = {
   squeeze: shape.squeeze,
   concatenate: shape.concatenate,
   stack: shape.stack,
-  take: shape.take,
+  take: indexing.take,
+  takeAlongAxis: indexing.takeAlongAxis,
   slice: shape.slice,
   flatten: shape.flatten,
   matmul: linalg.matmul,
@@ -93,4 +95,5 @@ export const np = {
 installFluentOps({
   ...np,
   astype: (a, d) => math.astype(a, d),
+  at: indexing.at,
 });

@@ -1,10 +1,13 @@
-import { ShapeError, fmtShape, ConcretizationError } from "../core/errors.js";
+import { ShapeError, fmtShape } from "../core/errors.js";
 import { type Tensor, type TensorLike, type Axis, type SliceSpec } from "../core/tensor.js";
 import * as shapeOps from "../primitives/shape.js";
 import { gather } from "../primitives/gather.js";
 import { toTensor, broadcastTo as bcast, resultType } from "./promote.js";
 import { convertElementType } from "../primitives/elementwise.js";
 import { normAxes } from "./reductions.js";
+
+// take moved to indexing.ts (traced indices); re-exported for the modules that import it from here.
+export { take } from "./indexing.js";
 
 export function reshape(x: TensorLike, shape: number[] | number): Tensor {
   const t = toTensor(x, "reshape: argument 0");
@@ -89,36 +92,6 @@ export function stack(xs: TensorLike[], axis = 0): Tensor {
   }
   const ax = axis < 0 ? axis + nd : axis;
   return concatenate(ts.map((t) => expandDims(t, ax)), ax);
-}
-
-function staticIndices(idx: TensorLike, where: string): [number[], number[]] {
-  if (typeof idx === "number") return [[idx], []];
-  const t = toTensor(idx, where);
-  if (t.dtype === "float64" || t.dtype === "float32") {
-    const vals = t.concrete() ? t.toTypedArray() : null;
-    if (vals && Array.from(vals).some((v) => !Number.isInteger(v))) throw new ShapeError(`${where}: indices must be integers`);
-  }
-  if (t.concrete() === null) throw new ConcretizationError(`${where}: indices must be concrete (known while tracing); traced indices are not supported`);
-  return [Array.from(t.toTypedArray()), t.shape];
-}
-
-/** NumPy take: elements at `indices` along `axis` (the flattened array without one). */
-export function take(x: TensorLike, indices: TensorLike, axis?: number | null): Tensor {
-  let t = toTensor(x, "take: argument 0");
-  if (axis === undefined || axis === null) {
-    t = shapeOps.reshape(t, [t.size]);
-    axis = 0;
-  }
-  const [ax] = normAxes("take", axis, t.shape);
-  const [idx, ishape] = staticIndices(indices, "take: indices");
-  const n = t.shape[ax];
-  const norm = idx.map((i) => {
-    if (i < -n || i >= n) throw new ShapeError(`take: index ${i} is out of bounds for axis ${ax} with size ${n} (shape ${fmtShape(t.shape)})`);
-    return i < 0 ? i + n : i;
-  });
-  const g = gather(t, norm, ax);
-  const outShape = [...t.shape.slice(0, ax), ...ishape, ...t.shape.slice(ax + 1)];
-  return shapeOps.reshape(g, outShape);
 }
 
 /** Basic slicing, one spec per leading axis: an index (drops the axis), [start, stop, step], or null. */

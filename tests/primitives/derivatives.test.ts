@@ -263,6 +263,23 @@ unaryCase(null, "nn.sigmoid", nn.sigmoid, away(0.2, 3));
 unaryCase(null, "nn.softplus", nn.softplus, away(0.2, 3));
 unaryCase(null, "nn.logsumexp", (x) => nn.logsumexp(x), distinct);
 unaryCase(null, "nn.softmax", (x) => nn.softmax(x), distinct, RANKED);
+// Traced-index updates (issue 10): rows 1 and 0 of a 4x3 operand, row 1 twice (the repeats are exact).
+const rows = np.array([[1], [0], [1]], "int32");
+const updateConfigs: Maker[][] = [[plain([4, 3]), plain([3, 3])], [transposed([4, 3]), sliced([3, 3])]];
+cases.push({ prim: "gather", name: "x.at(rows).get() (traced-index gather)", f: (x) => x.at(np.array([1, 0, 1, 7], "int32")).get(), configs: [[plain([4, 3])], [transposed([4, 3])]], doms: [uni(-2, 2)] });
+cases.push({ prim: "scatter_add", name: "x.at(rows).add(u)", f: (x, u) => x.at(np.reshape(rows, [3])).add(u), configs: updateConfigs, doms: [uni(-2, 2), uni(-2, 2)] });
+cases.push({ prim: "scatter", name: "x.at(rows).set(u)", f: (x, u) => x.at(np.reshape(rows, [3])).set(u), configs: updateConfigs, doms: [uni(-2, 2), uni(-2, 2)] });
+cases.push({
+  prim: "scatter_mul",
+  name: "x.at(rows).mul(u)",
+  f: (x, u) => x.at(np.reshape(rows, [3])).mul(u),
+  configs: updateConfigs,
+  doms: [uni(-2, 2), uni(-2, 2)],
+  // Products are polynomials: exact at zero updates too (one zero, and two at one position).
+  fixed: [["zero updates", [np.ones([4, 3]).mul(1.5), np.array([[0, 2, 0], [1, 0, 3], [0.5, -1, 0]])]]],
+});
+cases.push({ prim: "scatter_min", name: "x.at(rows).min(u)", f: (x, u) => x.at(np.reshape(rows, [3])).min(u), configs: updateConfigs, doms: [grid(0), grid(0.25)] });
+cases.push({ prim: "scatter_max", name: "x.at(rows).max(u)", f: (x, u) => x.at(np.reshape(rows, [3])).max(u), configs: updateConfigs, doms: [grid(0.25), grid(0)] });
 unaryCase(null, "nn.logSoftmax", (x) => nn.logSoftmax(x, 0), distinct, RANKED);
 
 // ---- control flow ----

@@ -184,14 +184,6 @@ const batchCases: Record<string, BatchCase[]> = {
     { params: { contract: [[0], [1]], batch: [[], []] }, args: [f([3, 2]), f([4, 3])] },
     { params: { contract: [[1, 2], [0, 2]], batch: [[], []] }, args: [f([2, 3, 2]), f([3, 4, 2])] },
   ],
-  gather: [
-    { params: { indices: [2, 0, 2], axis: 1 }, args: [f([2, 3])] },
-    { params: { indices: [1, 1], axis: 0 }, args: [f([3])] },
-  ],
-  scatter_add: [
-    { params: { indices: [2, 0, 2], axis: 1, size: 4 }, args: [f([2, 3])] },
-    { params: { indices: [0, 0], axis: 0, size: 2 }, args: [f([2])] },
-  ],
   // Control flow: params hold jaxprs, taken from the equation a staged lax call binds. Indices and
   // counters are random int32 in [-5, 5): out-of-range switch indices are clamped.
   cond: [
@@ -350,6 +342,26 @@ const B = 3;
 function sameValues(got: Tensor, want: Tensor, where: string): void {
   assert.equal(got.shape, want.shape, `${where}: shape`);
   assert.is(got.dtype, want.dtype, `${where}: dtype`);
+// Gather and the scatters (issue 10): random starts in [-1, 5) on 4x3 operands, so some windows
+// leave the operand (clamped in "clip" mode, filled or dropped in "fill" mode) and some repeat.
+const starts = (shape: number[]): Gen => fill(shape, () => Math.floor(rand() * 6) - 1, "int32");
+const rowGather = { offsetDims: [1], collapsedSliceDims: [0], startIndexMap: [0], sliceSizes: [1, 3], mode: "clip", fillValue: 0 };
+const windowGather = { offsetDims: [0, 1], collapsedSliceDims: [], startIndexMap: [0, 1], sliceSizes: [2, 2], mode: "fill", fillValue: NaN };
+batchCases.gather = [
+  { params: rowGather, args: [f([4, 3]), starts([2, 1])] },
+  { params: { ...rowGather, mode: "fill", fillValue: -1 }, args: [i32([4, 3]), starts([2, 2, 1])] },
+  { params: windowGather, args: [f([4, 3]), starts([2])] },
+];
+const rowScatter = { updateWindowDims: [1], insertedWindowDims: [0], scatterDimsToOperandDims: [0], mode: "fill" };
+const windowScatter = { updateWindowDims: [0, 1], insertedWindowDims: [], scatterDimsToOperandDims: [0, 1], mode: "clip" };
+for (const [n, gen] of [["scatter_add", f], ["scatter", f], ["scatter_mul", f], ["scatter_min", g], ["scatter_max", g]] as const) {
+  batchCases[n] = [
+    { params: rowScatter, args: [gen([4, 3]), starts([3, 1]), gen([3, 3])] },
+    { params: { ...rowScatter, mode: "clip" }, args: [gen([4, 3]), starts([2, 1]), gen([2, 3])] },
+    { params: windowScatter, args: [gen([4, 3]), starts([2]), gen([2, 2])] },
+  ];
+}
+
   const a = got.toTypedArray(), b = want.toTypedArray();
   for (let k = 0; k < b.length; k++) {
     if (Object.is(a[k], b[k])) continue;
