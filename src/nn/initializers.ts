@@ -5,11 +5,7 @@ import { describe } from "../core/convert.js";
 import { JacobiError, ShapeError, fmtShape } from "../core/errors.js";
 import type { Tensor, TensorLike } from "../core/tensor.js";
 import { checkOptions, integers, positiveNumber } from "../core/validate.js";
-import { full } from "../numpy/creation.js";
-import { divide, multiply, sqrt, subtract } from "../numpy/math.js";
-import { matmul } from "../numpy/linalg.js";
-import { sum } from "../numpy/reductions.js";
-import { reshape, stack, take, transpose } from "../numpy/shape.js";
+import { np } from "../numpy/index.js";
 import { checkShapeArg } from "../random/keys.js";
 import { floatDType, normal as normalSample, truncatedNormal, uniform as uniformSample } from "../random/samplers.js";
 
@@ -20,7 +16,7 @@ const shapeOf = (where: string, shape: unknown): number[] => checkShapeArg(shape
 /** An initializer filling every element with `value`. */
 export function constant(value: number): Initializer {
   if (typeof value !== "number") throw new JacobiError(`nn.initializers.constant: value must be a number, got ${describe(value)}`);
-  return (_key, shape, dtype) => full(shapeOf("nn.initializers.constant", shape), value, floatDType("nn.initializers.constant", dtype));
+  return (_key, shape, dtype) => np.full(shapeOf("nn.initializers.constant", shape), value, floatDType("nn.initializers.constant", dtype));
 }
 
 export const zeros: Initializer = (key, shape, dtype) => constant(0)(key, shape, dtype);
@@ -28,12 +24,12 @@ export const ones: Initializer = (key, shape, dtype) => constant(1)(key, shape, 
 
 /** Normal draws with standard deviation `stddev`. */
 export function normal(stddev = 1e-2): Initializer {
-  return (key, shape, dtype) => multiply(normalSample(key, shapeOf("nn.initializers.normal", shape), { dtype: floatDType("nn.initializers.normal", dtype) }), stddev);
+  return (key, shape, dtype) => np.multiply(normalSample(key, shapeOf("nn.initializers.normal", shape), { dtype: floatDType("nn.initializers.normal", dtype) }), stddev);
 }
 
 /** Uniform draws on [0, scale). */
 export function uniform(scale = 1e-2): Initializer {
-  return (key, shape, dtype) => multiply(uniformSample(key, shapeOf("nn.initializers.uniform", shape), { dtype: floatDType("nn.initializers.uniform", dtype) }), scale);
+  return (key, shape, dtype) => np.multiply(uniformSample(key, shapeOf("nn.initializers.uniform", shape), { dtype: floatDType("nn.initializers.uniform", dtype) }), scale);
 }
 
 export interface FanOptions {
@@ -85,9 +81,9 @@ export function varianceScaling(scale: number, mode: FanMode, distribution: Dist
     const [fanIn, fanOut] = computeFans(where, shape, fans);
     const n = mode === "fan_in" ? fanIn : mode === "fan_out" ? fanOut : mode === "fan_avg" ? (fanIn + fanOut) / 2 : Math.sqrt(fanIn * fanOut);
     const variance = scale / n;
-    if (distribution === "truncated_normal") return multiply(truncatedNormal(key, -2, 2, shape, { dtype }), Math.sqrt(variance) / 0.87962566103423978);
-    if (distribution === "normal") return multiply(normalSample(key, shape, { dtype }), Math.sqrt(variance));
-    return multiply(uniformSample(key, shape, { dtype, minval: -1, maxval: 1 }), Math.sqrt(3 * variance));
+    if (distribution === "truncated_normal") return np.multiply(truncatedNormal(key, -2, 2, shape, { dtype }), Math.sqrt(variance) / 0.87962566103423978);
+    if (distribution === "normal") return np.multiply(normalSample(key, shape, { dtype }), Math.sqrt(variance));
+    return np.multiply(uniformSample(key, shape, { dtype, minval: -1, maxval: 1 }), Math.sqrt(3 * variance));
   };
 }
 
@@ -107,14 +103,14 @@ function positiveQ(a: Tensor): Tensor {
   const n = a.shape[1];
   const cols: Tensor[] = [];
   for (let j = 0; j < n; j++) {
-    let v = take(a, j, 1);
+    let v = np.take(a, j, 1);
     for (let pass = 0; pass < 2 && cols.length > 0; pass++) {
-      const q = stack(cols, 1);
-      v = subtract(v, matmul(q, matmul(transpose(q), v)));
+      const q = np.stack(cols, 1);
+      v = np.subtract(v, np.matmul(q, np.matmul(np.transpose(q), v)));
     }
-    cols.push(divide(v, sqrt(sum(multiply(v, v)))));
+    cols.push(np.divide(v, np.sqrt(np.sum(np.multiply(v, v)))));
   }
-  return stack(cols, 1);
+  return np.stack(cols, 1);
 }
 
 /** jax.nn.initializers.orthogonal: a (semi-)orthogonal matrix over `columnAxis` against the other axes flattened, times `scale`. */
@@ -129,13 +125,13 @@ export function orthogonal(scale = 1, columnAxis = -1): Initializer {
     const nCols = shape[axis], nRows = shape.reduce((p, d) => p * d, 1) / nCols;
     const wide = nRows < nCols;
     let q = positiveQ(normalSample(key, wide ? [nCols, nRows] : [nRows, nCols], { dtype }));
-    if (wide) q = transpose(q);
+    if (wide) q = np.transpose(q);
     const others = shape.filter((_, i) => i !== axis);
-    q = reshape(q, [...others, nCols]);
+    q = np.reshape(q, [...others, nCols]);
     // The column axis back in place.
     const perm = others.map((_, i) => i);
     perm.splice(axis, 0, others.length);
-    return multiply(transpose(q, perm), scale);
+    return np.multiply(np.transpose(q, perm), scale);
   };
 }
 

@@ -7,6 +7,7 @@ import type { Tensor, TensorLike } from "../core/tensor.js";
 import { boolean, checkOptions } from "../core/validate.js";
 import { type Padding, reduceWindow } from "../lax/conv.js";
 import { divide } from "../numpy/math.js";
+import { maxIdentity } from "../primitives/reduce-window.js";
 import { full } from "../primitives/util.js";
 import { toFloat, toTensor } from "../numpy/promote.js";
 
@@ -32,8 +33,7 @@ function pool(where: string, x: Tensor, init: number, kind: "max" | "sum", windo
 /** The largest element of each window (flax.linen.max_pool). */
 export function maxPool(x: TensorLike, window: readonly number[], strides?: readonly number[] | null, padding: Padding = "VALID"): Tensor {
   const t = toTensor(x, "nn.maxPool: x");
-  const init = t.dtype === "float64" || t.dtype === "float32" ? -Infinity : t.dtype === "int32" ? -2147483648 : 0;
-  return pool("nn.maxPool", t, init, "max", window, strides, padding);
+  return pool("nn.maxPool", t, maxIdentity(t.dtype), "max", window, strides, padding);
 }
 
 export interface AvgPoolOptions {
