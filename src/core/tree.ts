@@ -174,10 +174,11 @@ export type LooseTree<T, D extends unknown[] = []> =
   : T;
 
 /**
- * What a transformed function may return: a pytree of TensorLike leaves. The tuple member makes
- * TypeScript read an array literal returned by a lambda as a tuple (`[y, aux]`), not an array.
+ * What a transformed function may return: anything (a pytree of TensorLike leaves, checked at run
+ * time; a function typed to return `unknown` is accepted). The tuple member makes TypeScript read
+ * an array literal returned by a lambda as a tuple (`[y, aux]`), not an array.
  */
-export type Output = number | boolean | null | undefined | readonly [unknown, ...unknown[]] | readonly unknown[] | object;
+export type Output = readonly [unknown, ...unknown[]] | {} | null | undefined;
 
 /** A cotangent or tangent for a value of type `T`: its structure, any TensorLike at the leaves. */
 export type LooseLeaves<T> = WithLeaves<T, TensorLike>;

@@ -159,9 +159,12 @@ export const examples: Example[] = [
       assertType<Equal<typeof cf, (x1: TensorLike, x2: TensorLike) => Tensor>>();
       const perRow = vmap(grad(sumSq))(np.array([[1, 2], [3, 4]]));
       assertType<Equal<typeof perRow, Tensor>>();
+      const untyped: (x: Tensor) => unknown = (v) => np.square(v);
+      const loose = vmap(untyped)(np.array([1, 2]));
+      assertType<Equal<typeof loose, Pytree<Tensor>>>();
       const nested = jit(grad(cf))(2, 5);
       assertType<Equal<typeof nested, Tensor>>();
-      return [[out, jf(2, 5), scaled(np.array([1, 2]), 3), perRow, nested], [{ mean: [1.5, 4], max: [2, 5] }, Y, [3, 6], [[2, 4], [6, 8]], D1]];
+      return [[out, jf(2, 5), scaled(np.array([1, 2]), 3), perRow, loose, nested], [{ mean: [1.5, 4], max: [2, 5] }, Y, [3, 6], [[2, 4], [6, 8]], [1, 4], D1]];
     },
   },
   {
