@@ -66,11 +66,13 @@ function buildOffsets(inShape: readonly number[], inStrides: readonly number[], 
 // The im2col matrix lives only during one product: one zeroed buffer per dtype is reused rather
 // than a fresh allocation per convolution (most of a training step's garbage otherwise).
 const scratchBuffers = new Map<DType, TypedArray>();
+// Larger matrices are allocated per call, so that one big convolution does not pin its memory.
+const SCRATCH_LIMIT = 1 << 22;
 function scratch(dtype: DType, n: number): TypedArray {
   let buf = scratchBuffers.get(dtype);
   if (buf === undefined || buf.length < n) {
     buf = allocate(dtype, n);
-    scratchBuffers.set(dtype, buf);
+    if (n <= SCRATCH_LIMIT) scratchBuffers.set(dtype, buf);
     return buf;
   }
   return buf.subarray(0, n).fill(0);

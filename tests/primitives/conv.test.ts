@@ -158,6 +158,9 @@ test("no spatial dimensions: a product of [N, C] and [O, C]; zero-size outputs",
   close(lax.conv(x, w, [], []), np.matmul(x, np.transpose(w)).tolist(), 1e-14);
   assert.equal(lax.conv(rnd([2, 1, 2]), rnd([1, 1, 3]), [1], "VALID").shape, [2, 1, 0]);
   assert.equal(lax.conv(rnd([2, 1, 3, 2]), rnd([1, 1, 2, 3]), [1, 1], "VALID").shape, [2, 1, 2, 0]);
+  // An im2col matrix past the reused buffer's limit (2^22 entries) gets its own, twice in a row.
+  const long = np.ones([1, 1, (1 << 22) + 5], "float32");
+  for (let i = 0; i < 2; i++) assert.is(np.sum(lax.conv(long, np.full([1, 1, 1], 2, "float32"), [1], "VALID")).item(), 2 * ((1 << 22) + 5));
 });
 
 test("lax.conv, SAME and VALID padding, jit, cost and float32", () => {
