@@ -11,7 +11,7 @@ import type { Tensor, TensorLike } from "../core/tensor.js";
 import { asTensor } from "../core/convert.js";
 import { bind1 } from "../core/trace.js";
 import { vectorizedBatch } from "./batching.js";
-import { add, div, exp, gt, mul, neg, select, sin, sub } from "./elementwise.js";
+import { add, div, exp, gt, log, log1p, mul, neg, select, sin, sub } from "./elementwise.js";
 import { transcendentalCost, prefix } from "./metadata.js";
 import { defjvp } from "./rule-helpers.js";
 import { floatAval, fullLike, naryAval } from "./util.js";
@@ -83,6 +83,69 @@ export const randomGammaGradP = definePrimitive("random_gamma_grad", (self) => (
   batch: vectorizedBatch(self),
 }));
 export const randomGammaGrad = (a: Tensor, x: Tensor): Tensor => bind1(randomGammaGradP, [a, x]);
+
+/** Shape-strict float operands (the user-level wrappers broadcast and promote first). */
+function floatOperands(name: string) {
+  return (avals: ShapedArray[]): ShapedArray[] => {
+    if (!avals.every((a) => isFloat(a.dtype))) throw new DTypeError(`${name}: expected floating-point inputs, got ${avals.map((v) => v.dtype).join(" and ")}`);
+    return [naryAval(name, avals)];
+  };
+}
+
+/** A JVP rule for an argument JAX does not differentiate with respect to either. */
+const noDerivative = (name: string, arg: string) => (): never => {
+  throw new JacobiError(`${name}: the derivative with respect to ${arg} is not implemented (as in JAX)`);
+};
+
+/** dP(a, x)/dx = x^(a-1) e^-x / Gamma(a), in log space. */
+const igammaDx = (a: Tensor, x: Tensor): Tensor => exp(sub(add(neg(x), mul(sub(a, fullLike(a, 1)), log(x))), lgamma(a)));
+
+/** d P(a, x) / d a (JAX's igamma_grad_a); differentiable in x (a closed form), not in a, as JAX's. */
+export const igammaGradAP = definePrimitive("igamma_grad_a", (self) => ({
+  impl: ([a, x], _params, [out]) => [K.mapScalar2(K.igammaGradA, a, x, out.dtype)],
+  abstractEval: floatOperands("igamma_grad_a"),
+  jvp: defjvp(self, noDerivative("igamma_grad_a", "a"), (t, [a, x]) => mul(t, mul(igammaDx(a, x), sub(log(x), digamma(a))))),
+  batch: vectorizedBatch(self),
+  cost: transcendentalCost,
+}));
+export const igammaGradA = (a: Tensor, x: Tensor): Tensor => bind1(igammaGradAP, [a, x]);
+
+/** The regularized lower incomplete gamma function P(a, x) (JAX's igamma). */
+export const igammaP = definePrimitive("igamma", (self) => ({
+  impl: ([a, x], _params, [out]) => [K.mapScalar2(K.igamma, a, x, out.dtype)],
+  abstractEval: floatOperands("igamma"),
+  jvp: defjvp(self, (t, [a, x]) => mul(t, igammaGradA(a, x)), (t, [a, x]) => mul(t, igammaDx(a, x))),
+  batch: vectorizedBatch(self),
+  cost: transcendentalCost,
+}));
+export const igamma = (a: Tensor, x: Tensor): Tensor => bind1(igammaP, [a, x]);
+
+/** Q(a, x) = 1 - P(a, x), accurate where it is small (JAX's igammac). */
+export const igammacP = definePrimitive("igammac", (self) => ({
+  impl: ([a, x], _params, [out]) => [K.mapScalar2(K.igammac, a, x, out.dtype)],
+  abstractEval: floatOperands("igammac"),
+  jvp: defjvp(self, (t, [a, x]) => neg(mul(t, igammaGradA(a, x))), (t, [a, x]) => neg(mul(t, igammaDx(a, x)))),
+  batch: vectorizedBatch(self),
+  cost: transcendentalCost,
+}));
+export const igammac = (a: Tensor, x: Tensor): Tensor => bind1(igammacP, [a, x]);
+
+/**
+ * The regularized incomplete beta function I_x(a, b) (JAX's regularized_incomplete_beta):
+ * differentiable in x, x^(a-1) (1-x)^(b-1) / B(a, b); not in a or b, as JAX's.
+ */
+export const betaincP = definePrimitive("regularized_incomplete_beta", (self) => ({
+  impl: ([a, b, x], _params, [out]) => [K.mapScalar3(K.betainc, a, b, x, out.dtype)],
+  abstractEval: floatOperands("regularized_incomplete_beta"),
+  jvp: defjvp(self, noDerivative("betainc", "a"), noDerivative("betainc", "b"), (t, [a, b, x]) => {
+    const one = fullLike(x, 1);
+    const lbeta = sub(add(lgamma(a), lgamma(b)), lgamma(add(a, b)));
+    return mul(t, exp(sub(add(mul(sub(b, one), log1p(neg(x))), mul(sub(a, one), log(x))), lbeta)));
+  }),
+  batch: vectorizedBatch(self),
+  cost: transcendentalCost,
+}));
+export const betainc = (a: Tensor, b: Tensor, x: Tensor): Tensor => bind1(betaincP, [a, b, x]);
 
 /** jax.lax's names for these, taking any TensorLike (float inputs only, as lax does not promote). */
 export const laxSpecial = {

@@ -19,6 +19,9 @@ export const scipy = {
     ndtr: special.ndtr,
     ndtri: special.ndtri,
     logNdtr: special.logNdtr,
+    gammainc: special.gammainc,
+    gammaincc: special.gammaincc,
+    betainc: special.betainc,
   },
   stats: {
     norm: stats.norm,

@@ -60,6 +60,24 @@ export function xlog1py(x: TensorLike, y: TensorLike): Tensor {
 
 export const logsumexp = nnLogsumexp;
 
+/** The regularized lower incomplete gamma function P(a, x). */
+export function gammainc(a: TensorLike, x: TensorLike): Tensor {
+  const [at, xt] = promoteArgs("scipy.special.gammainc", [a, x], { float: true });
+  return S.igamma(at, xt);
+}
+
+/** The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x). */
+export function gammaincc(a: TensorLike, x: TensorLike): Tensor {
+  const [at, xt] = promoteArgs("scipy.special.gammaincc", [a, x], { float: true });
+  return S.igammac(at, xt);
+}
+
+/** The regularized incomplete beta function I_x(a, b); differentiable in x only, as JAX's. */
+export function betainc(a: TensorLike, b: TensorLike, x: TensorLike): Tensor {
+  const [at, bt, xt] = promoteArgs("scipy.special.betainc", [a, b, x], { float: true });
+  return S.betainc(at, bt, xt);
+}
+
 /** The standard normal CDF, 0.5 erfc(-x / sqrt 2): accurate in relative terms in the lower tail. */
 export function ndtr(x: TensorLike): Tensor {
   const t = F(x, "scipy.special.ndtr: x");

@@ -6,7 +6,7 @@ import { np } from "../numpy/index.js";
 import { promoteArgs } from "../numpy/promote.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
 import { cholesky, solveLower } from "../random/linalg.js";
-import { gammaln, logNdtr, ndtr, ndtri, xlog1py, xlogy } from "./special.js";
+import { betainc, gammainc, gammaincc, gammaln, logNdtr, ndtr, ndtri, xlog1py, xlogy } from "./special.js";
 
 type T = TensorLike;
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -100,6 +100,10 @@ export const gamma = {
     return np.where(np.less(y, 0), -Infinity, lp);
   },
   pdf: (x: T, a: T, loc: T = 0, scale: T = 1): Tensor => np.exp(gamma.logpdf(x, a, loc, scale)),
+  cdf(x: T, a: T, loc: T = 0, scale: T = 1): Tensor {
+    const [xt, at, l, s] = args("gamma.cdf", [x, a, loc, scale]);
+    return gammainc(at, np.maximum(np.divide(np.subtract(xt, l), s), 0));
+  },
 };
 
 export const beta = {
@@ -112,6 +116,10 @@ export const beta = {
     return np.where(np.less(y, 0), -Infinity, np.where(np.greater(y, 1), -Infinity, lp));
   },
   pdf: (x: T, a: T, b: T, loc: T = 0, scale: T = 1): Tensor => np.exp(beta.logpdf(x, a, b, loc, scale)),
+  cdf(x: T, a: T, b: T, loc: T = 0, scale: T = 1): Tensor {
+    const [xt, at, bt, l, s] = args("beta.cdf", [x, a, b, loc, scale]);
+    return betainc(at, bt, np.clip(np.divide(np.subtract(xt, l), s), 0, 1));
+  },
 };
 
 export const bernoulli = {
@@ -138,6 +146,12 @@ export const poisson = {
     return np.where(np.less(y, 0), -Infinity, np.where(np.notEqual(np.floor(y), y), -Infinity, lp));
   },
   pmf: (k: T, mu: T, loc: T = 0): Tensor => np.exp(poisson.logpmf(k, mu, loc)),
+  /** Q(floor(k) + 1, mu): the upper incomplete gamma function, 0 below k = 0. */
+  cdf(k: T, mu: T, loc: T = 0): Tensor {
+    const [kt, m, l] = args("poisson.cdf", [k, mu, loc]);
+    const y = np.floor(np.subtract(kt, l));
+    return np.where(np.less(y, 0), 0, gammaincc(np.add(np.maximum(y, 0), 1), m));
+  },
 };
 
 export const multivariateNormal = {

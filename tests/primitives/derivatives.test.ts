@@ -148,6 +148,12 @@ unaryCase("lgamma", "lax.lgamma", SP.lgamma, uni(0.3, 4));
 unaryCase("lgamma", "lax.lgamma (reflected)", SP.lgamma, uni(-2.8, -2.2));
 unaryCase("digamma", "lax.digamma", SP.digamma, uni(0.3, 4));
 unaryCase("digamma", "lax.digamma (reflected)", SP.digamma, uni(-1.8, -1.2));
+// In x only: their derivatives in a and b are first-order only (igamma) or absent (as JAX's);
+// tests/primitives/special.test.ts checks those.
+unaryCase("igamma", "igamma(2.5, x)", (x) => SP.igamma(np.multiply(np.onesLike(x), 2.5), x), uni(0.5, 4));
+unaryCase("igammac", "igammac(0.7, x)", (x) => SP.igammac(np.multiply(np.onesLike(x), 0.7), x), uni(0.5, 4));
+unaryCase("igamma_grad_a", "igamma_grad_a(1.5, x)", (x) => SP.igammaGradA(np.multiply(np.onesLike(x), 1.5), x), uni(0.5, 4));
+unaryCase("regularized_incomplete_beta", "betainc(2, 3, x)", (x) => SP.betainc(np.multiply(np.onesLike(x), 2), np.multiply(np.onesLike(x), 3), x), uni(0.1, 0.9));
 
 // ---- reductions ----
 unaryCase("reduce_sum", "np.sum(x)", (x) => np.sum(x), uni(-2, 2));

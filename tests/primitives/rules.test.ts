@@ -287,6 +287,11 @@ batchCases.erf_inv = unary((s) => f(s, -0.99, 0.99));
 batchCases.lgamma = unary((s) => f(s, -3.7, 5));
 batchCases.digamma = unary((s) => f(s, -3.7, 5));
 batchCases.random_gamma_grad = binary((s) => f(s, 0.3, 4));
+for (const n of ["igamma", "igammac", "igamma_grad_a"]) batchCases[n] = binary((s) => f(s, 0.3, 4));
+batchCases.regularized_incomplete_beta = [
+  { params: {}, args: [f([2, 3], 0.5, 3), f([2, 3], 0.5, 3), f([2, 3], 0.05, 0.95)] },
+  { params: {}, args: [f([], 0.5, 3), f([], 0.5, 3), f([], 0.05, 0.95)] },
+];
 batchCases.sort = [
   { params: { dimension: 1 }, args: [words([2, 3]), i32([2, 3])] },
   { params: { dimension: 0 }, args: [f([4]), b8([4])] },

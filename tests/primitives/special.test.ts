@@ -6,7 +6,7 @@ import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
-import { DTypeError, checkGrads, grad, jit, lax, np, vmap } from "../../src/index.js";
+import { DTypeError, JacobiError, checkGrads, grad, jit, lax, np, vmap } from "../../src/index.js";
 import * as S from "../../src/primitives/special.js";
 import * as K from "../../src/backend/special.js";
 import { throwsWith } from "../helpers.js";
@@ -72,6 +72,35 @@ test("derivatives: checkGrads in forward and reverse mode, orders 1 and 2", () =
   const i3 = fx.digamma.x.indexOf(3.0);
   assert.ok(Math.abs(grad((v: any) => np.sum(S.lgamma(v)))(np.array([3.0])).tolist()[0] - fx.digamma.y[i3]) < 1e-14);
   assert.ok(Math.abs(grad((v: any) => np.sum(S.digamma(v)))(np.array([3.0])).tolist()[0] - fx.trigamma.y[i3]) < 1e-14);
+});
+
+test("incomplete gamma and beta functions against SciPy, and dP/da against mpmath", () => {
+  const ig = fx.gammainc as unknown as { a: number[]; x: number[]; y: number[] };
+  const a = np.array(ig.a), x = np.array(ig.x);
+  const rel = (got: number[], want: number[]) => Math.max(...got.map((g, i) => Math.abs(g - want[i]) / Math.abs(want[i])));
+  assert.ok(rel(S.igamma(a, x).tolist() as number[], ig.y) < 2e-14, "igamma");
+  assert.ok(rel(S.igammac(a, x).tolist() as number[], (fx.gammaincc as unknown as Table).y) < 2e-14, "igammac");
+  assert.ok(rel(S.igammaGradA(a, x).tolist() as number[], (fx.gammainc_grad_a as unknown as Table).y) < 2e-14, "igamma_grad_a");
+  const bi = fx.betainc as unknown as { a: number[]; b: number[]; x: number[]; y: number[] };
+  assert.ok(rel(S.betainc(np.array(bi.a), np.array(bi.b), np.array(bi.x)).tolist() as number[], bi.y) < 2e-14, "betainc");
+  // Ends and outside the domain.
+  assert.equal(S.igamma(np.array([2, 2, 2, -1]), np.array([0, Infinity, -1, 1])).tolist(), [0, 1, NaN, NaN]);
+  assert.equal(S.igammac(np.array([2, 2, 2]), np.array([0, Infinity, -1])).tolist(), [1, 0, NaN]);
+  assert.equal(S.igammaGradA(np.array([2, 2, -1]), np.array([0, Infinity, 1])).tolist(), [0, 0, NaN]);
+  assert.equal(S.betainc(np.array([2, 2, 2, -1]), np.array([3, 3, 3, 1]), np.array([0, 1, 1.5, 0.5])).tolist(), [0, 1, NaN, NaN]);
+});
+
+test("incomplete gamma and beta: derivatives where JAX has them, errors where it does not", () => {
+  const a = np.array([0.7, 2.5, 6]), x = np.array([0.4, 3.1, 5.5]);
+  checkGrads((aa: any, xx: any) => S.igamma(aa, xx), [a, x], { order: 1 });
+  checkGrads((aa: any, xx: any) => S.igammac(aa, xx), [a, x], { order: 1 });
+  checkGrads((xx: any) => S.igamma(a, xx), [x]);
+  checkGrads((xx: any) => S.igammaGradA(a, xx), [x], { order: 1 });
+  checkGrads((xx: any) => S.betainc(np.array([0.8, 2, 5]), np.array([1.5, 3, 2]), xx), [np.array([0.2, 0.5, 0.9])]);
+  throwsWith(() => grad((aa: any) => np.sum(S.igammaGradA(aa, x)))(a), JacobiError, ["igamma_grad_a", "with respect to a"]);
+  throwsWith(() => grad((bb: any) => np.sum(S.betainc(a, bb, np.array([0.2, 0.5, 0.9]))))(a), JacobiError, ["betainc", "with respect to b"]);
+  throwsWith(() => grad((aa: any) => np.sum(S.betainc(aa, a, np.array([0.2, 0.5, 0.9]))))(a), JacobiError, ["betainc", "with respect to a"]);
+  throwsWith(() => S.igamma(np.array([1], "int32"), np.array([1], "int32")), DTypeError, ["igamma", "floating-point"]);
 });
 
 test("lax's names take any TensorLike", () => {

@@ -52,6 +52,14 @@ test("logit, expit, xlogy, xlog1py, logsumexp", () => {
   agrees([sp.logsumexp(np.array(fx.logsumexp.x)).item()], [fx.logsumexp.all], 1e-15, "logsumexp over all");
 });
 
+test("gammainc, gammaincc, betainc: broadcasting and promotion over the primitives", () => {
+  agrees(L(sp.gammainc(np.array(fx.gammainc.a), np.array(fx.gammainc.x))), fx.gammainc.y, 2e-14, "gammainc");
+  agrees(L(sp.gammaincc(np.array(fx.gammaincc.a), np.array(fx.gammaincc.x))), fx.gammaincc.y, 2e-14, "gammaincc");
+  agrees(L(sp.betainc(np.array(fx.betainc.a), np.array(fx.betainc.b), np.array(fx.betainc.x))), fx.betainc.y, 2e-14, "betainc");
+  assert.equal(sp.gammainc(2, np.array([[1], [2]], "int32")).shape, [2, 1]);
+  assert.equal(sp.betainc(2, 3, np.array([0.1, 0.2])).shape, [2]);
+});
+
 test("derivatives: ndtri by its custom rule, the tails, and no NaN from xlogy at x = 0", () => {
   checkGrads(sp.ndtri, [np.array([1e-3, 0.2, 0.5, 0.93])], { order: 1 });
   checkGrads(sp.ndtri, [np.array([0.2, 0.7])]);
