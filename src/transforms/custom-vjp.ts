@@ -22,7 +22,7 @@ export type FwdRule<F extends Fn = Fn, Res = unknown> = (...args: Parameters<F>)
 /** Cotangents for the arguments `P`, one per argument; `null` (or undefined) stands for a zero cotangent. */
 export type ArgCotangents<P extends unknown[]> = { [K in keyof P]: LooseLeaves<P[K]> | null | undefined };
 /** The backward rule for `F`: from the residuals and the output's cotangent to one cotangent per argument. */
-export type BwdRule<F extends Fn = Fn, Res = unknown> = (residuals: TensorTree<Res>, ct: TensorTree<ReturnType<F>>) => ArgCotangents<Parameters<F>> | readonly unknown[];
+export type BwdRule<F extends Fn = Fn, Res = unknown> = (residuals: TensorTree<Res>, ct: TensorTree<ReturnType<F>>) => ArgCotangents<Parameters<F>>;
 export interface CustomVjpFunction<F extends Fn> {
   (...args: LooseArgs<F>): ReturnType<F>;
   /** Sets `fwd(...args) => [out, residuals]` and `bwd(residuals, ct) => [one cotangent per argument]`; returns the function itself. */

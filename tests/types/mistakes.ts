@@ -80,6 +80,8 @@ export function mistakes(): unknown[] {
   const cv = customVjp((a: Tensor, b: Tensor) => np.multiply(a, b));
   // @ts-expect-error fwd must return [out, residuals]
   cv.defvjp((a: Tensor) => a, (_res: unknown, ct: Tensor) => [ct, ct]);
+  // @ts-expect-error bwd returns one cotangent per argument: two here
+  cv.defvjp((a, b) => [np.multiply(a, b), [a, b]], (_res, ct) => [ct]);
 
   // ---- lax ----
   // @ts-expect-error scan's body returns the wrong carry type: a pair where init is a scalar
