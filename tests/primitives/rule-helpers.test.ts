@@ -10,7 +10,7 @@ import { UndefPrimal, Zero, allPrimitives, definePrimitive, eqnsCost } from "../
 import { ShapedArray } from "../../src/core/shaped-array.js";
 import { dotGeneralP } from "../../src/primitives/dot.js";
 import { addP, divP, mulP, negP, selectP, sinP } from "../../src/primitives/elementwise.js";
-import { gatherP, scatterAddP } from "../../src/primitives/gather.js";
+import { gatherP } from "../../src/primitives/gather.js";
 import { argmaxP, reduceSumP } from "../../src/primitives/reduce.js";
 import { reshapeP } from "../../src/primitives/shape.js";
 import { defjvp, linearTranspose } from "../../src/primitives/rule-helpers.js";
@@ -81,11 +81,10 @@ test("facts: defaults and the declared values", () => {
   assert.equal(addP.cost([f64(2, 3), f64(2, 3)], [f64(2, 3)], {}), { flops: 6, transcendentals: 0 });
 });
 
-test("cost rules: transcendental, movement, reduction, scatter and contraction arithmetic", () => {
+test("cost rules: transcendental, movement, reduction and contraction arithmetic", () => {
   assert.equal(sinP.cost([f64(4)], [f64(4)], {}), { flops: 4, transcendentals: 4 });
   assert.equal(reshapeP.cost([f64(2, 3)], [f64(6)], { newSizes: [6] }), { flops: 0, transcendentals: 0 });
   assert.equal(reduceSumP.cost([f64(2, 3)], [f64(2)], { axes: [1] }), { flops: 4, transcendentals: 0 });
-  assert.equal(scatterAddP.cost([f64(2, 3)], [f64(4, 3)], { indices: [0, 1], axis: 0, size: 4 }), { flops: 6, transcendentals: 0 });
   // [2,3] x [3,4]: 2 m n k.
   assert.equal(dotGeneralP.cost([f64(2, 3), f64(3, 4)], [f64(2, 4)], { contract: [[1], [0]], batch: [[], []] }), { flops: 2 * 2 * 4 * 3, transcendentals: 0 });
   // A sequence of equations adds up.
