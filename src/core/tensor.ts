@@ -110,7 +110,8 @@ export abstract class Tensor {
       throw new ConcretizationError(
         `${what} needs a concrete value, but this is an abstract tracer of shape ${fmtShape(this.aval.shape)} and dtype ` +
           `${this.aval.dtype} inside ${this.abstractWhere()}: its value is not known while tracing. Branch with ` +
-          `lax.cond / lax.switch, or select with np.where, instead of JS control flow on traced values`,
+          `lax.cond / lax.switch, or select with np.where, instead of JS control flow on traced values; compute with ` +
+          `np.* functions or fluent methods (x.mul(2)), never JS operators (x.item() is the explicit exit, outside jit)`,
       );
     }
     return a;
@@ -194,8 +195,8 @@ export abstract class Tensor {
   squeeze(axis?: Axis): Tensor { return ops().squeeze(this, axis); }
   expandDims(axis: number | number[]): Tensor { return ops().expandDims(this, axis); }
   flatten(): Tensor { return ops().flatten(this); }
-}
   at(...specs: IndexSpec[]): AtIndexer { return ops().at(this, ...specs); }
+}
 
 /** A concrete value: an ndarray view over a typed-array buffer that nothing ever writes to. */
 export class ArrayTensor extends Tensor {
@@ -219,6 +220,28 @@ export abstract class Tracer extends Tensor {
   }
   override toJSON(): unknown {
     return this.toString();
+  }
+  /**
+   * JS cannot overload operators, so `x * 2` on a tracer would compute with a plain number and drop
+   * the derivative (or the batch, or the staging) silently: every number/default conversion throws.
+   * The hint "string" (String(x), `${x}`, and also `arr[x]`, which JS cannot tell apart) prints the
+   * description, which is never a valid array index.
+   */
+  override [Symbol.toPrimitive](hint: string): number | string {
+    if (hint === "string") return this.toString();
+    return this.refuseConversion(hint === "number" ? "converting to a JS number (a comparison, arithmetic or Math.*)" : "converting to a JS number (arithmetic or == with a JS value)");
+  }
+  override valueOf(): never {
+    return this.refuseConversion("valueOf() (converting to a JS number)");
+  }
+  private refuseConversion(what: string): never {
+    // An escaped or abstract tracer keeps its own, more specific message.
+    this.requireConcrete(what);
+    throw new ConcretizationError(
+      `${what} is not allowed on a traced value (shape ${fmtShape(this.aval.shape)}, dtype ${this.aval.dtype}) inside ` +
+        `${this.main.transform}: JS operators would use a plain number and silently drop what ${this.main.transform} tracks. ` +
+        `Use x.item() to branch on a value, and np.* functions or fluent methods (x.mul(2), np.sin(x)) to compute`,
+    );
   }
   /** The value this tracer takes its concrete value from, if it wraps one (a JVP's primal). */
   protected wrapped(): Tensor | null {

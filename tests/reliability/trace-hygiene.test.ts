@@ -317,14 +317,17 @@ test("under vmap a batched value is abstract per example: JS branching throws, n
   assert.equal(vmap((x: any) => np.where(np.greater(x, 0), x, np.negative(x)))(np.array([1, -2])).tolist(), [1, 2]);
 });
 
-test("with concrete tracers (grad, jvp) JS branching works and follows the branch taken", () => {
-  const f = (x: any) => (x > 0 ? np.multiply(x, x) : np.negative(x));
+test("with concrete tracers (grad, jvp) JS branching on x.item() works and follows the branch taken; JS operators throw", () => {
+  const f = (x: any) => (x.item() > 0 ? np.multiply(x, x) : np.negative(x));
   assert.is(grad(f)(2).item(), 4);
   assert.is(grad(f)(-3).item(), -1);
   assert.is(jvp(f, [2], [1])[1].item(), 4);
-  assert.is(grad((x: any) => np.multiply(x, Math.max(x, 1)))(3).item(), 3);
-  // A non-scalar in a comparison is ambiguous, as in NumPy.
-  throwsExactly(() => grad((x: any) => (x > 0 ? x.sum() : x.sum()))(np.ones([3])), ShapeError, ["shape [3]", "ambiguous"]);
+  assert.is(grad((x: any) => np.multiply(x, Math.max(x.item(), 1)))(3).item(), 3);
+  // A JS operator on the tracer would drop the derivative silently (issue 15): it throws.
+  throwsExactly(() => grad((x: any) => (x > 0 ? np.multiply(x, x) : x))(2), ConcretizationError, ["inside grad", "x.item()"]);
+  throwsExactly(() => grad((x: any) => np.multiply(x, Math.max(x, 1)))(3), ConcretizationError, ["inside grad", "x.item()"]);
+  // A non-scalar item() is ambiguous, as in NumPy.
+  throwsExactly(() => grad((x: any) => (x.item() > 0 ? x.sum() : x.sum()))(np.ones([3])), ShapeError, ["shape [3]"]);
 });
 
 test("np.array of traced elements keeps their derivatives (not a silent zero) and stays abstract under makeJaxpr", () => {
@@ -360,7 +363,8 @@ test("a branch on a derivative tracer under jit / vmap / makeJaxpr names the tra
   // An unbatched vmap value is abstract only because jit made it so.
   const unbatched = (x: any) => vmap((a: any, b: any) => np.add(a, branchy(b)), { inAxes: [0, null] })(np.array([1.0, 2.0]), x);
   throwsExactly(() => jit(unbatched)(1.0), ConcretizationError, ["inside jit"]);
-  assert.equal(unbatched(-3.0).tolist(), [4, 5]);
+  // Without jit the unbatched value is concrete, but a JS operator on it would still drop the batch: it throws.
+  throwsExactly(() => unbatched(-3.0), ConcretizationError, ["inside vmap", "x.item()"]);
 });
 
 test.run();
