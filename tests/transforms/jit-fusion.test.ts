@@ -73,6 +73,12 @@ test("every fold over leading, trailing, middle and several axes equals eager", 
       assert.is(stats.fusedBuffers, 0, `${name} over ${axes} buffers`);
     }
   }
+  // Size-1 dims drop out of the loop's iteration space, reduced or kept.
+  const y = np.reshape(np.array(vals.slice(0, 24)), [4, 1, 6, 1]);
+  for (const axes of [[0], [1], [2], [0, 1], [1, 3], [0, 2, 3]]) {
+    const f = (t: Tensor) => np.sum(np.exp(np.multiply(t, 1e-6)), axes);
+    identical(jit(f)(y), f(y), `sum over ${axes} of [4, 1, 6, 1]`);
+  }
   // The loop keeps a reduced innermost dim in a register and a kept one in the output row.
   const leading = jitInspect(jit((t: Tensor) => np.sum(np.sin(t), 0)), x).source[0];
   assert.match(leading, "let acc = g0[q0 + e]; acc += t0; g0[q0 + e] = acc;");
@@ -193,6 +199,12 @@ test("a long jaxpr runs its first call equation by equation and compiles on the 
     sameNumbers(Array.from(got[0].data), flat(want[0]), "chain");
     sameNumbers(Array.from(got[1].data), flat(want[1]), "sum");
   }
+  // 0-d chains carry their scalars as literals.
+  const scalarChain = (t: Tensor) => f(t)[0];
+  const s = np.array(0.25);
+  const scalarProgram = new CompiledJaxpr(makeJaxpr(scalarChain)(s).jaxpr);
+  sameNumbers(Array.from(scalarProgram.run([], [s.concrete() as Arr])[0].data), flat(scalarChain(s)), "0-d chain");
+  assert.is(scalarProgram.isCompiled, false);
   // A short jaxpr compiles at once; jit gives eager's bits on every call either way.
   const short = new CompiledJaxpr(makeJaxpr((t: Tensor) => np.sin(t))(x).jaxpr);
   short.run([], args);
