@@ -37,6 +37,8 @@ export function mistakes(): unknown[] {
   out.push(valueAndGrad(withAux, { hasAux: true })(x)[0].item());
   // @ts-expect-error argnums [0, 1] gives a pair: there is no third gradient
   out.push(grad(f, { argnums: [0, 1] })(2, 5)[2]);
+  // @ts-expect-error argnums 2 is out of range for f's two parameters: there is no such gradient
+  out.push(grad(f, { argnums: 2 })(2, 5).item());
   // @ts-expect-error an unknown option is an error (argnum for argnums)
   out.push(grad(f, { argnum: 1 }));
 
