@@ -62,19 +62,7 @@ function checkShapes(l: ShapedArray, r: ShapedArray, p: ConvParams): void {
 }
 
 export const convGeneralDilatedP: Primitive<ConvParams> = definePrimitive("conv_general_dilated", (self) => ({
-  impl: ([a, b], p, [o]) => [
-    convKernel(a, b, {
-      windowStrides: p.windowStrides,
-      padding: p.padding,
-      lhsDilation: p.lhsDilation,
-      rhsDilation: p.rhsDilation,
-      lhsSpec: p.lhsSpec,
-      rhsSpec: p.rhsSpec,
-      outSpec: p.outSpec,
-      featureGroupCount: p.featureGroupCount,
-      batchGroupCount: p.batchGroupCount,
-    }, o.shape, o.dtype),
-  ],
+  impl: ([a, b], p, [o]) => [convKernel(a, b, p, o.shape, o.dtype)],
   abstractEval: ([l, r], p) => {
     if (l.dtype !== r.dtype) throw new DTypeError(`conv_general_dilated: operands must have equal dtypes, got ${l.dtype} and ${r.dtype}`);
     if (l.dtype === "bool") throw new DTypeError("conv_general_dilated: operands must be numeric, got bool");
@@ -87,7 +75,7 @@ export const convGeneralDilatedP: Primitive<ConvParams> = definePrimitive("conv_
   ...bilinear(self, (a, b, p) => convGeneralDilatedPrim(a, b, p), transposeLhs, transposeRhs),
   batch: batchRule,
   // A multiply-add per output element and kernel element of one feature group.
-  cost: ([, rhs], [out], p) => ({ flops: 2 * out.size * (rhs.size / rhs.shape[p.rhsSpec[0]]), transcendentals: 0 }),
+  cost: ([, rhs], [out], p) => ({ flops: 2 * out.size * rhs.shape.reduce((k, d, i) => (i === p.rhsSpec[0] ? k : k * d), 1), transcendentals: 0 }),
 }));
 
 export function convGeneralDilatedPrim(lhs: Tensor, rhs: Tensor, p: ConvParams): Tensor {
