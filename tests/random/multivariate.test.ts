@@ -1,5 +1,5 @@
-// multivariateNormal and orthogonal, and the composite factorizations under them: Cholesky and
-// forward substitution against exact answers, sample moments within 5 standard errors, orthogonal
+// multivariateNormal and orthogonal, and the factorizations under them (Cholesky, a lower
+// triangular solve, sign-corrected QR) against exact answers, sample moments within 5 standard errors, orthogonal
 // matrices orthogonal and Haar-like, gradients through the Cholesky factor, jit and vmap.
 import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
@@ -15,7 +15,7 @@ import { mean, momentsAgree } from "./stats.js";
 const L3 = [[2, 0, 0], [1, 2, 0], [0.2, 0.4, 1.5]];
 const A3 = np.matmul(np.array(L3), np.transpose(np.array(L3)));
 
-test("composite Cholesky, forward substitution and positive-diagonal QR", () => {
+test("Cholesky, forward substitution and positive-diagonal QR", () => {
   close(cholesky(A3), L3, 1e-15);
   // Batched, and NaN where not positive definite.
   const batched = cholesky(np.stack([A3, np.multiply(A3, 4)])).tolist() as number[][][];
