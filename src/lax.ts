@@ -2,7 +2,7 @@
 // functions are staged into jaxprs on the abstract values of their operands; every value they
 // capture from outside becomes an explicit operand of the primitive, so that enclosing
 // transformations (jvp, vmap, makeJaxpr) see it.
-import { asTensor, describe, scalar } from "./core/convert.js";
+import { asTensor, describe, jsIntegerKind, scalar } from "./core/convert.js";
 import { type DType, promoteTypes } from "./core/dtype.js";
 import { DTypeError, JacobiError, ShapeError, TreeError, fmtShape } from "./core/errors.js";
 import { ShapedArray, sameShape } from "./core/shaped-array.js";
@@ -101,6 +101,8 @@ function intScalar(x: unknown, api: string, name: string): Tensor {
   const t = asTensor(x, `${api}: ${name}`);
   if (t.ndim !== 0) throw new ShapeError(`${api}: ${name} must be a scalar, got shape ${fmtShape(t.shape)}`);
   if (t.dtype === "int32") return t;
+  // A JS integer passed to jit (a weak float64 tracer marked as one).
+  if (jsIntegerKind(t) === 1) return convertElementType(t, "int32");
   const c = t.concrete();
   if (t.weakType && c !== null && Number.isInteger(t.item())) return scalar(t.item(), "int32");
   throw new DTypeError(`${api}: ${name} must be an integer (a JS integer or an int32 scalar), got ${c !== null && t.weakType ? String(t.item()) : `dtype ${t.dtype}`}`);

@@ -11,6 +11,23 @@ export function describe(x: unknown): string {
   return typeof x;
 }
 
+/**
+ * How a JS integer promotes: 1 for one in int32 range, 2 for one in [2^31, 2^32) (a weak uint32
+ * next to uint32), 0 otherwise. `jit` stages a JS number as a weak float64 leaf and marks its
+ * tracer with the kind, so that promotion under jit is the eager one (`int32 * 65536` stays int32).
+ */
+export function jsIntegerKind(x: unknown): 0 | 1 | 2 {
+  if (typeof x !== "number") return typeof x === "object" && x !== null ? (jsIntegerTracers.get(x as Tensor) ?? 0) : 0;
+  if (!Number.isInteger(x)) return 0;
+  if (Math.abs(x) < 2 ** 31) return 1;
+  return x >= 0 && x < 2 ** 32 ? 2 : 0;
+}
+const jsIntegerTracers = new WeakMap<Tensor, 1 | 2>();
+/** Marks a traced stand-in for a JS integer of the given kind (see jsIntegerKind). */
+export function markJsInteger(t: Tensor, kind: 0 | 1 | 2): void {
+  if (kind !== 0) jsIntegerTracers.set(t, kind);
+}
+
 export function fromArr(arr: Arr, dtype: DType, weak = false): ArrayTensor {
   return new ArrayTensor(arr, new ShapedArray(arr.shape, dtype, weak));
 }

@@ -31,6 +31,34 @@ export class TreeDef<out T = unknown> {
     }
     return true;
   }
+  /**
+   * An encoding equal exactly for equal structures (a cache key): keys are JSON-escaped, and null
+   * and undefined differ. Built with a work list, so deep trees do not overflow the stack.
+   */
+  canonicalKey(): string {
+    const parts: string[] = [];
+    const todo: (TreeDef | string)[] = [this];
+    for (let d = todo.pop(); d !== undefined; d = todo.pop()) {
+      if (typeof d === "string") {
+        parts.push(d);
+        continue;
+      }
+      switch (d.kind) {
+        case "leaf": parts.push("*"); break;
+        case "none": parts.push(d.noneValue === null ? "N" : "U"); break;
+        case "array":
+        case "object": {
+          parts.push(d.kind === "array" ? `[${d.children.length}` : `{${d.children.length}`);
+          todo.push(d.kind === "array" ? "]" : "}");
+          for (let i = d.children.length - 1; i >= 0; i--) {
+            todo.push(d.children[i]);
+            if (d.kind === "object") todo.push(JSON.stringify(d.keys[i]));
+          }
+        }
+      }
+    }
+    return parts.join("");
+  }
   toString(): string {
     switch (this.kind) {
       case "leaf": return "*";

@@ -1,4 +1,4 @@
-import { asTensor } from "../core/convert.js";
+import { asTensor, jsIntegerKind } from "../core/convert.js";
 import { type DType, MAX_BUFFER_BYTES, checkAllocation, isFloat, promoteTypes } from "../core/dtype.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
 import type { Tensor, TensorLike } from "../core/tensor.js";
@@ -46,7 +46,8 @@ export function resultType(xs: Tensor[], raws?: readonly unknown[]): [DType, boo
   const strongInt = raws !== undefined && xs.some((x) => !x.weakType && !isFloat(x.dtype));
   const kind = (i: number): [DType, boolean] => {
     const r = raws?.[i];
-    const weakInt = strongInt && typeof r === "number" && Number.isInteger(r) && (Math.abs(r) < 2 ** 31 || (r >= 0 && r < 2 ** 32 && xs.some((x) => x.dtype === "uint32")));
+    const k = strongInt ? jsIntegerKind(r) : 0;
+    const weakInt = k === 1 || (k === 2 && xs.some((x) => x.dtype === "uint32"));
     return weakInt ? ["int32", true] : [xs[i].dtype, xs[i].weakType];
   };
   let [d, w] = kind(0);

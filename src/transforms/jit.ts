@@ -5,7 +5,8 @@ import type { Arr } from "../backend/ndarray-view.js";
 import { config } from "../core/config.js";
 import { JacobiError } from "../core/errors.js";
 import { ArrayTensor, type Tensor, Tracer } from "../core/tensor.js";
-import { type TreeDef, unflatten } from "../core/tree.js";
+import { type TreeDef, flatten, unflatten } from "../core/tree.js";
+import { jsIntegerKind, markJsInteger } from "../core/convert.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { evalJaxpr } from "../interpreters/eval.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
@@ -76,8 +77,11 @@ function prepare(f: Fn, statics: number[], args: unknown[]): [Entry, Tensor[]] {
   }
   const dynamic = args.filter((_, i) => !isStatic[i]);
   const [leaves, def] = inputLeaves(dynamic, "jit: argument");
-  let key = `${nargs}|${def}|`;
-  for (const l of leaves) key += `${l.aval.str()}${l.aval.weakType ? "w" : ""};`;
+  // A JS integer is staged as a weak float64 that promotes like a JS integer (as eagerly): the kind
+  // is part of the signature. The structure is keyed by its canonical encoding, not its printed form.
+  const kinds = flatten(dynamic)[0].map(jsIntegerKind);
+  let key = `${nargs}|${def.canonicalKey()}|`;
+  leaves.forEach((l, i) => (key += `${l.aval.str()}${l.aval.weakType ? "w" : ""}${kinds[i]};`));
   for (let i = 0; i < nargs; i++) if (isStatic[i]) key += `|${i}=${staticKey(args[i])}`;
 
   let cache = caches.get(f);
@@ -91,6 +95,7 @@ function prepare(f: Fn, statics: number[], args: unknown[]): [Entry, Tensor[]] {
     "jit",
     leaves.map((l) => l.aval),
     (xs) => {
+      xs.forEach((x, i) => markJsInteger(x, kinds[i]));
       const dyn = unflatten(def, xs) as unknown[];
       let k = 0;
       const full = args.map((a, i) => (isStatic[i] ? a : dyn[k++]));

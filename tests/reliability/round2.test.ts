@@ -1,0 +1,100 @@
+// Issue 15 (reliability round 2): each test here failed on the code before its fix.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { ConcretizationError, grad, lax, jacfwd, jit, jvp, makeJaxpr, np, vjp, vmap, type Tensor } from "../../src/index.js";
+import { guardTraceState } from "../guard.js";
+import { throwsExactly } from "../helpers.js";
+
+guardTraceState(test);
+
+// ---------- 1. JS operators on traced values ----------
+
+const opWords = ["x.item()", "np."];
+const everyTransform: [string, (f: (x: any) => unknown) => unknown][] = [
+  ["grad", (f) => grad((x: any) => (f(x), np.sin(x)))(1)],
+  ["jvp", (f) => jvp((x: any) => (f(x), x), [1], [1])],
+  ["vjp", (f) => vjp((x: any) => (f(x), x), [1])],
+  ["jacfwd", (f) => jacfwd((x: any) => (f(x), x))(1)],
+  ["vmap", (f) => vmap((x: any) => (f(x), x))(np.array([1, 2]))],
+  ["jit", (f) => jit((x: any) => (f(x), x))(1)],
+  ["makeJaxpr", (f) => makeJaxpr((x: any) => (f(x), x))(1)],
+];
+
+test("1: JS arithmetic, comparison, Math.* and valueOf on a tracer throw under every transformation, pointing to x.item() and np.*", () => {
+  for (const [name, run] of everyTransform) {
+    for (const use of [(x: any) => x * 2, (x: any) => x > 0, (x: any) => -x, (x: any) => Math.sin(x), (x: any) => Number(x), (x: any) => "v" + x, (x: any) => x.valueOf()]) {
+      const e = throwsExactly(() => run(use), ConcretizationError, opWords);
+      assert.ok(e.message.includes(name === "makeJaxpr" ? "makeJaxpr" : name), `${name}: ${e.message}`);
+    }
+  }
+  // The silent zero of the issue: x * 2 under grad.
+  throwsExactly(() => grad((x: any) => np.sin(x * 2))(1), ConcretizationError, ["x.item()", "grad"]);
+});
+
+test("1: x.item() is the one explicit exit under grad / jvp; printing a tracer still describes it", () => {
+  assert.is(grad((x: Tensor) => (x.item() > 0 ? x.mul(x) : x.neg()))(2).item(), 4);
+  assert.is(jvp((x: Tensor) => (x.item() > 0 ? x.mul(x) : x.neg()), [-2], [1])[1].item(), -1);
+  let text = "";
+  grad((x: Tensor) => ((text = `${x}`), x))(1);
+  assert.is(text, "Traced<float64[]> under grad");
+  assert.is(String(jvp((x: Tensor) => ((text = String(x)), x), [1], [1])[0].item()), "1");
+  assert.is(text, "Traced<float64[]> under jvp");
+  // As a property key a tracer reads as its description, never as a valid index (no silent element).
+  let got: unknown = 0;
+  jit((x: any) => ((got = [10, 20, 30][x]), x))(1);
+  assert.is(got, undefined);
+  grad((x: any) => ((got = [10, 20, 30][x]), x))(1);
+  assert.is(got, undefined);
+  // Concrete tensors outside transformations still convert (size 1).
+  assert.is((np.array(3) as any) * 2, 6);
+});
+
+// ---------- 2. weak types under jit ----------
+
+test("2: a JS integer passed to jit promotes as it does eagerly (weak int next to int32), loops and switch take it", () => {
+  const i32 = np.array([65536], "int32");
+  const f = (x: any) => np.multiply(i32, x);
+  const eager = f(65536);
+  const jitted = jit(f)(65536);
+  assert.is(eager.dtype, "int32");
+  assert.is(jitted.dtype, "int32");
+  assert.equal(jitted.tolist(), [0]);
+  assert.equal(jitted.tolist(), eager.tolist());
+  // A non-integer is a weak float, and gets its own staging.
+  assert.is(jit(f)(1.5).dtype, "float64");
+  assert.is(jit(f)(65536).dtype, "int32");
+  // Alone, a JS integer is what it is eagerly: a weak float64 in float arithmetic.
+  assert.is(jit((x: any) => np.multiply(x, 2))(3).dtype, np.multiply(3, 2).dtype);
+  assert.is(jit((x: any) => np.sum(np.multiply(x, 2)))(3).item(), 6);
+  // Control flow takes a jitted JS integer as an index or bound.
+  const branches = [(x: any) => np.add(x, 1), (x: any) => np.add(x, 10), (x: any) => np.add(x, 100)];
+  assert.is(jit((i: any) => lax.switch(i, branches, 1.0))(1).item(), 11);
+  assert.is(jit((n: any) => lax.foriLoop(0, n, (_i: any, acc: any) => np.add(acc, 2), 0))(3).item(), 6);
+  assert.is(lax.foriLoop(0, 3, (_i: any, acc: any) => np.add(acc, 2), 0).dtype, jit(() => lax.foriLoop(0, 3, (_i: any, acc: any) => np.add(acc, 2), 0))().dtype);
+});
+
+// ---------- 6. jit cache key ----------
+
+test("6: jit keys its cache on the structure itself: odd dict keys and null vs undefined do not collide", () => {
+  let traces = 0;
+  const f = jit((t: any) => {
+    traces++;
+    return np.sum(np.array(Object.keys(t).length));
+  });
+  // Printed as {a: None, b: *} both; different structures.
+  const one = { "a: None, b": 1 };
+  const two = { a: null, b: 1 };
+  f(one);
+  f(two);
+  assert.is(traces, 2);
+  const g = jit((t: any) => (traces++, t[0] === null ? np.array(1) : np.array(2)));
+  traces = 0;
+  assert.is(g([null, 0]).item(), 1);
+  assert.is(g([undefined, 0]).item(), 2);
+  assert.is(traces, 2);
+  const h = jit((t: any) => Object.keys(t).sort().map((k) => np.multiply(t[k], k.length)));
+  assert.equal(h({ "x, y": 1, z: 1 }).map((v: Tensor) => v.item()), [4, 1]);
+  assert.equal(h({ x: 1, "y, z": 1 }).map((v: Tensor) => v.item()), [1, 4]);
+});
+
+test.run();
