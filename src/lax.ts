@@ -19,7 +19,7 @@ import { add, convertElementType, lt, ne } from "./primitives/elementwise.js";
 import { laxShifts } from "./primitives/bitwise.js";
 import { laxSpecial } from "./primitives/special.js";
 import { laxConv } from "./lax/conv.js";
-import { laxIndexing } from "./lax/indexing.js";
+import { laxIndexing, laxMap } from "./lax/indexing.js";
 import { laxLinalg } from "./lax/linalg.js";
 import { full } from "./primitives/util.js";
 import { type LooseLeaves, type Output, type TensorArgs, type TensorTree, Recorded, inputLeaves, outputLeaves } from "./transforms/common.js";
@@ -320,4 +320,4 @@ function foriLoop(lower: unknown, upper: unknown, bodyFn: unknown, init: unknown
   return (carry as [Tensor, unknown])[1];
 }
 
-export const lax = { cond, switch: switchBranches, whileLoop, foriLoop, scan, ...laxSpecial, ...laxShifts, ...laxConv, ...laxIndexing, ...laxLinalg };
+export const lax = { cond, switch: switchBranches, whileLoop, foriLoop, scan, ...laxSpecial, ...laxShifts, ...laxConv, ...laxIndexing, map: laxMap(scan), ...laxLinalg };

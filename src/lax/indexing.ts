@@ -2,7 +2,7 @@
 // scan bodies). As JAX's, negative starts count from the end and every start is then clamped so
 // that the window fits inside the operand.
 import { asTensor } from "../core/convert.js";
-import { ShapeError, fmtShape } from "../core/errors.js";
+import { JacobiError, ShapeError, fmtShape } from "../core/errors.js";
 import type { Tensor, TensorLike } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
 import { checkOptions, boolean } from "../core/validate.js";
@@ -11,6 +11,7 @@ import { gatherDynamic } from "../primitives/gather.js";
 import { scatterP } from "../primitives/scatter.js";
 import { concatenate, reshape, squeeze } from "../primitives/shape.js";
 import { indexTensor } from "../numpy/indexing.js";
+import { associativeScan, topK } from "../numpy/sorting.js";
 import { add, lt, select } from "../primitives/elementwise.js";
 import { full } from "../primitives/util.js";
 
@@ -62,4 +63,15 @@ export function dynamicIndexInDim(x: TensorLike, i: TensorLike, axis = 0, opts?:
   return keepdims ? out : squeeze(out, [ax]);
 }
 
-export const laxIndexing = { dynamicSlice, dynamicUpdateSlice, dynamicIndexInDim };
+/**
+ * JAX's lax.map(f, xs): f applied to each slice of xs along its leading axis, sequentially (a scan
+ * with no carry), the results stacked. `scan` is lax.scan, passed in by lax.ts.
+ */
+export function laxMap(scan: (f: (c: Tensor, x: any) => [Tensor, unknown], init: Tensor, xs: any) => [Tensor, any]) {
+  return <X, Y>(f: (x: X) => Y, xs: X): Y => {
+    if (typeof f !== "function") throw new JacobiError("lax.map: f must be a function");
+    return scan((c, x) => [c, f(x)], full([], 0, "int32"), xs)[1];
+  };
+}
+
+export const laxIndexing = { dynamicSlice, dynamicUpdateSlice, dynamicIndexInDim, topK, associativeScan };

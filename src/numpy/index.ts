@@ -7,6 +7,7 @@ import * as math from "./math.js";
 import * as red from "./reductions.js";
 import * as shape from "./shape.js";
 import * as indexing from "./indexing.js";
+import * as sorting from "./sorting.js";
 import { convolve } from "./convolve.js";
 
 /** NumPy names in camelCase, with NumPy broadcasting and promotion (JS numbers weakly typed). */
@@ -76,6 +77,14 @@ export const np = {
   stack: shape.stack,
   take: indexing.take,
   takeAlongAxis: indexing.takeAlongAxis,
+  sort: sorting.sort,
+  argsort: sorting.argsort,
+  cumsum: sorting.cumsum,
+  cumprod: sorting.cumprod,
+  cummax: sorting.cummax,
+  cummin: sorting.cummin,
+  diff: sorting.diff,
+  searchsorted: sorting.searchsorted,
   slice: shape.slice,
   flatten: shape.flatten,
   matmul: linalg.matmul,

@@ -2,6 +2,8 @@
 // JAX's functional updates x.at(...).set/add/mul/min/max/get. Out-of-range indices follow JAX's
 // defaults: take and takeAlongAxis fill (NaN for floats), at(...).get clamps, updates are dropped.
 // Negative indices count from the end, as NumPy's (wrapped once, by a select, so they may be traced).
+import { view } from "../backend/ndarray-view.js";
+import { fromArr } from "../core/convert.js";
 import { type DType, isFloat, isInteger } from "../core/dtype.js";
 import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";
 import { type AtIndexer, type IndexSpec, Tensor, type TensorLike } from "../core/tensor.js";
@@ -14,7 +16,6 @@ import { full } from "../primitives/util.js";
 import { bind1 } from "../core/trace.js";
 import { broadcastShapes, broadcastTo, toTensor } from "./promote.js";
 import { normAxes } from "./reductions.js";
-import { slice as basicSlice } from "./shape.js";
 
 /** Integer indices as int32, from a JS number, an integer Tensor, or a concrete float Tensor of integer values. */
 export function indexTensor(idx: TensorLike, where: string): Tensor {
@@ -106,6 +107,18 @@ export function takeAlongAxis(arr: TensorLike, indices: TensorLike, axis: number
   });
 }
 
+/** The indices a NumPy slice [start, stop, step] selects from an axis of length n (negatives count from the end, bounds clamp). */
+function rangeIndices(n: number, [start, stop, step = 1]: readonly (number | null | undefined)[], d: number, shape: readonly number[]): Tensor {
+  const st = step ?? 1;
+  if (!Number.isInteger(st) || st === 0) throw new ShapeError(`at: step must be a non-zero integer, got ${st} for axis ${d} (shape ${fmtShape(shape)})`);
+  const norm = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + n : v, lo), hi);
+  const a = start === null || start === undefined ? (st > 0 ? 0 : n - 1) : norm(start, st > 0 ? 0 : -1, st > 0 ? n : n - 1);
+  const b = stop === null || stop === undefined ? (st > 0 ? n : -1) : norm(stop, st > 0 ? 0 : -1, st > 0 ? n : n - 1);
+  const out: number[] = [];
+  for (let i = a; st > 0 ? i < b : i > b; i += st) out.push(i);
+  return fromArr(view(Int32Array.from(out), [out.length]), "int32");
+}
+
 /**
  * The gather/scatter form of x[...specs]: indices of shape [...G, k] for the first k axes and the
  * shape of what x[...specs] selects ([...G, ...the remaining axes]). Slices become index ranges
@@ -126,7 +139,7 @@ function indexPlan(x: Tensor, specs: IndexSpec[]): { indices: Tensor; k: number;
       if (!Number.isInteger(s) || s < -n || s >= n) throw new ShapeError(`at: index ${s} is out of bounds for axis ${d} with size ${n} (shape ${fmtShape(x.shape)})`);
       return full([], s < 0 ? s + n : s, "int32");
     }
-    if (s === null || s === undefined || Array.isArray(s)) return basicSlice(iota(n), s === undefined ? null : s);
+    if (s === null || s === undefined || Array.isArray(s)) return rangeIndices(n, s ?? [], d, x.shape);
     throw new ShapeError(`at: unsupported index ${JSON.stringify(s)} for axis ${d} (shape ${fmtShape(x.shape)}); use a number, [start, stop, step], null or an integer Tensor`);
   });
   const advShape = advanced ? broadcastShapes("at", advPos.map((d) => (comps[d] as Tensor).shape)) : [];

@@ -6,9 +6,6 @@ import { toTensor, broadcastTo as bcast, resultType } from "./promote.js";
 import { convertElementType } from "../primitives/elementwise.js";
 import { normAxes } from "./reductions.js";
 
-// take moved to indexing.ts (traced indices); re-exported for the modules that import it from here.
-export { take } from "./indexing.js";
-
 export function reshape(x: TensorLike, shape: number[] | number): Tensor {
   const t = toTensor(x, "reshape: argument 0");
   const s = typeof shape === "number" ? [shape] : [...shape];

@@ -16,7 +16,7 @@ import { broadcastBatch, moveBatchAxis } from "./batching.js";
 import { convertElementType } from "./elementwise.js";
 import { movementCost } from "./metadata.js";
 import { linearTranspose } from "./rule-helpers.js";
-import { broadcastInDim, concatenate } from "./shape.js";
+import { broadcastInDim, concatenate, reshape } from "./shape.js";
 import { full, instantiate, isZero } from "./util.js";
 
 export type { GatherDims, IndexMode, ScatterDims } from "../backend/gather.js";
@@ -205,4 +205,16 @@ export function scatterAdd(x: Tensor, indices: readonly number[], axis: number, 
   const shape = x.shape.map((s, d) => (d === axis ? size : s));
   const others = range(x.ndim).filter((d) => d !== axis);
   return scatterAddDynamic(full(shape, 0, x.dtype), i, x, { updateWindowDims: others, insertedWindowDims: [axis], scatterDimsToOperandDims: [axis], mode: "clip" });
+}
+
+/**
+ * x[..., idx[..., j, ...], ...] along `axis`, idx of x's shape but for that axis (NumPy's
+ * take_along_axis without broadcasting): one gather whose index vectors name every axis.
+ */
+export function takeAlong(x: Tensor, idx: Tensor, axis: number, mode: IndexMode = "clip", fillValue = 0): Tensor {
+  const shape = idx.shape;
+  const comps = shape.map((s, d) => reshape(d === axis ? idx : broadcastInDim(convertElementType(iota(s), idx.dtype), shape, [d]), [...shape, 1]));
+  const all = shape.map((_, d) => d);
+  const indices = comps.length === 0 ? full([0], 0, "int32") : concatenate(comps, shape.length);
+  return gatherDynamic(x, indices, { offsetDims: [], collapsedSliceDims: all, startIndexMap: all, sliceSizes: shape.map(() => 1), mode, fillValue });
 }

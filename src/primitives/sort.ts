@@ -1,15 +1,15 @@
 // `sort` as JAX's lax.sort with num_keys = 1: operands of one shape, all permuted along
-// `dimension` into the stable order of the first. Used by the random samplers for permutation
-// indices and top-k selection, where every output that is used is an integer: it is declared not
-// differentiable (JAX's sort JVP gathers tangents with the permutation, which needs a dynamic
-// gather this library does not have yet).
+// `dimension` into the stable order of the first. Its JVP is JAX's: sort an iota along with the
+// operands to learn the permutation, and gather every tangent with it.
 import { sortAlong } from "../backend/sort.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
-import { type Primitive, definePrimitive } from "../core/primitive.js";
+import { type Primitive, Zero, definePrimitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind } from "../core/trace.js";
 import { batchAtFront } from "./batching.js";
-import { checkSameShapes } from "./util.js";
+import { iota, takeAlong } from "./gather.js";
+import { broadcastInDim } from "./shape.js";
+import { checkSameShapes, isZero } from "./util.js";
 
 type SortParams = { dimension: number };
 
@@ -22,7 +22,15 @@ export const sortP: Primitive<SortParams> = definePrimitive<SortParams>("sort", 
     }
     return avals.map((a) => a.strong());
   },
-  differentiable: false,
+  jvp: (primals, tangents, { dimension }) => {
+    const shape = primals[0].shape;
+    const positions = broadcastInDim(iota(shape[dimension]), shape, [dimension]);
+    const outs = bind(self, [...primals, positions], { dimension });
+    const perm = outs.pop() as Tensor;
+    return [outs, tangents.map((t, k) => (isZero(t) ? new Zero(outs[k].aval.strong()) : takeAlong(t, perm, dimension)))];
+  },
+  // About n log2 n comparisons per sorted row.
+  cost: ([x], _outs, { dimension }) => ({ flops: x.size * Math.ceil(Math.log2(Math.max(2, x.shape[dimension]))), transcendentals: 0 }),
   batch: (args, dims, { dimension }, axisSize) => {
     const outs = bind(self, batchAtFront(args, dims, axisSize), { dimension: dimension + 1 });
     return [outs, outs.map(() => 0)];

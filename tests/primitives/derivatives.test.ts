@@ -263,12 +263,6 @@ unaryCase("gather", "np.take(x, [3, 1, 3], 1)", (x) => np.take(x, np.array([3, 1
 unaryCase("gather", "np.take(x, [[5, 0], [11, 5]])", (x) => np.take(x, np.array([[5, 0], [11, 5]], "int32")), uni(-2, 2), [[plain([3, 4])], [transposed([3, 4])]]);
 unaryCase("gather", "x.slice([, , -1])", (x) => x.slice([undefined, undefined, -1]), uni(-2, 2), RANKED);
 unaryCase("scatter_add", "scatterAdd (primitive; no np name)", (x) => scatterAdd(x, [2, 0, 2], 0, 4), uni(-2, 2), RANKED);
-
-// ---- composites from nn ----
-unaryCase(null, "nn.sigmoid", nn.sigmoid, away(0.2, 3));
-unaryCase(null, "nn.softplus", nn.softplus, away(0.2, 3));
-unaryCase(null, "nn.logsumexp", (x) => nn.logsumexp(x), distinct);
-unaryCase(null, "nn.softmax", (x) => nn.softmax(x), distinct, RANKED);
 // Traced-index updates (issue 10): rows 1 and 0 of a 4x3 operand, row 1 twice (the repeats are exact).
 const rows = np.array([[1], [0], [1]], "int32");
 const updateConfigs: Maker[][] = [[plain([4, 3]), plain([3, 3])], [transposed([4, 3]), sliced([3, 3])]];
@@ -286,6 +280,17 @@ cases.push({
 });
 cases.push({ prim: "scatter_min", name: "x.at(rows).min(u)", f: (x, u) => x.at(np.reshape(rows, [3])).min(u), configs: updateConfigs, doms: [grid(0), grid(0.25)] });
 cases.push({ prim: "scatter_max", name: "x.at(rows).max(u)", f: (x, u) => x.at(np.reshape(rows, [3])).max(u), configs: updateConfigs, doms: [grid(0.25), grid(0)] });
+// Sorting and scans (issue 10): distinct values, so the sorting permutation is locally constant.
+unaryCase("sort", "np.sort(x)", (x) => np.sort(x), distinct, RANKED);
+unaryCase("sort", "lax.topK(x, 2) values", (x) => lax.topK(x, 2)[0], distinct, RANKED);
+unaryCase("cumsum", "np.cumsum(x, -1)", (x) => np.cumsum(x, -1), uni(-2, 2), RANKED);
+unaryCase("cumsum", "np.cumsum(x, 0, reverse)", (x) => np.cumsum(x, 0, { reverse: true }), uni(-2, 2), RANKED);
+
+// ---- composites from nn ----
+unaryCase(null, "nn.sigmoid", nn.sigmoid, away(0.2, 3));
+unaryCase(null, "nn.softplus", nn.softplus, away(0.2, 3));
+unaryCase(null, "nn.logsumexp", (x) => nn.logsumexp(x), distinct);
+unaryCase(null, "nn.softmax", (x) => nn.softmax(x), distinct, RANKED);
 unaryCase(null, "nn.logSoftmax", (x) => nn.logSoftmax(x, 0), distinct, RANKED);
 
 // ---- control flow ----

@@ -342,11 +342,6 @@ batchCases.svd = [
 const pivotsGen: Gen = () => np.array([0, 1, 2].map((i) => i + Math.floor(rand() * (4 - i))), "int32");
 batchCases.lu_pivots_to_permutation = [{ params: { permutationSize: 4 }, args: [pivotsGen] }];
 
-const B = 3;
-
-function sameValues(got: Tensor, want: Tensor, where: string): void {
-  assert.equal(got.shape, want.shape, `${where}: shape`);
-  assert.is(got.dtype, want.dtype, `${where}: dtype`);
 // Gather and the scatters (issue 10): random starts in [-1, 5) on 4x3 operands, so some windows
 // leave the operand (clamped in "clip" mode, filled or dropped in "fill" mode) and some repeat.
 const starts = (shape: number[]): Gen => fill(shape, () => Math.floor(rand() * 6) - 1, "int32");
@@ -366,7 +361,16 @@ for (const [n, gen] of [["scatter_add", f], ["scatter", f], ["scatter_mul", f], 
     { params: windowScatter, args: [gen([4, 3]), starts([2]), gen([2, 2])] },
   ];
 }
+batchCases.cumsum = [
+  { params: { axis: 1, reverse: false }, args: [f([2, 3])] },
+  { params: { axis: 0, reverse: true }, args: [i32([4])] },
+];
 
+const B = 3;
+
+function sameValues(got: Tensor, want: Tensor, where: string): void {
+  assert.equal(got.shape, want.shape, `${where}: shape`);
+  assert.is(got.dtype, want.dtype, `${where}: dtype`);
   const a = got.toTypedArray(), b = want.toTypedArray();
   for (let k = 0; k < b.length; k++) {
     if (Object.is(a[k], b[k])) continue;

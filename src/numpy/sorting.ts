@@ -1,0 +1,174 @@
+// Sorting and scans (issue 10): np.sort/argsort on the stable sort primitive (its JVP gathers the
+// tangents with the permutation), cumsum on its linear primitive, cumprod/cummax/cummin as
+// associative scans (JAX's algorithm: O(log n) levels of elementwise work, differentiated through),
+// diff by slicing, searchsorted by comparing with every sorted value (JAX's "compare_all").
+import { DTypeError, JacobiError, ShapeError, fmtShape } from "../core/errors.js";
+import { isFloat } from "../core/dtype.js";
+import type { Axis, Tensor, TensorLike } from "../core/tensor.js";
+import { flatten as treeFlatten, unflatten } from "../core/tree.js";
+import { boolean, checkOptions, numberWhere, oneOf } from "../core/validate.js";
+import { cumsum as cumsumPrim } from "../primitives/cumulative.js";
+import { add, convertElementType, le, lt, max, min, mul, neg, sub } from "../primitives/elementwise.js";
+import { gather as staticGather, iota } from "../primitives/gather.js";
+import { reduceSum } from "../primitives/reduce.js";
+import { broadcastInDim, concatenate, pad, reshape, slice as slicePrim } from "../primitives/shape.js";
+import { sort as sortPrim } from "../primitives/sort.js";
+import { toTensor } from "./promote.js";
+import { normAxes } from "./reductions.js";
+
+function axisOf(where: string, x: Tensor, axis: number): number {
+  return normAxes(where, axis, x.shape)[0];
+}
+
+/** The array flattened when axis is null (NumPy's convention), with the axis to work along. */
+function along(where: string, x: TensorLike, axis: Axis | undefined, dflt: number | null): [Tensor, number] {
+  let t = toTensor(x, `${where}: argument 0`);
+  const a = axis === undefined ? dflt : axis;
+  if (a === null) {
+    t = reshape(t, [t.size]);
+    return [t, 0];
+  }
+  if (Array.isArray(a)) throw new ShapeError(`${where}: axis must be a single integer or null, got ${JSON.stringify(a)}`);
+  if (t.ndim === 0) throw new ShapeError(`${where}: needs an array of rank at least 1, got shape []`);
+  return [t, axisOf(where, t, a)];
+}
+
+const positions = (t: Tensor, axis: number): Tensor => broadcastInDim(iota(t.shape[axis]), t.shape, [axis]);
+
+/** Sorted along `axis` (default -1; null sorts the flattened array). NaN sorts last. */
+export function sort(x: TensorLike, axis: number | null = -1): Tensor {
+  const [t, ax] = along("np.sort", x, axis, -1);
+  return sortPrim([t], ax)[0];
+}
+
+/** Indices that sort `x` along `axis`, stably (equal values keep their order), as int32. */
+export function argsort(x: TensorLike, axis: number | null = -1): Tensor {
+  const [t, ax] = along("np.argsort", x, axis, -1);
+  return sortPrim([t, positions(t, ax)], ax)[1];
+}
+
+/** The k largest values along the last axis, largest first, and their indices (the lower index first among ties). */
+export function topK(x: TensorLike, k: number): [Tensor, Tensor] {
+  const t = toTensor(x, "lax.topK: operand");
+  if (t.ndim === 0) throw new ShapeError("lax.topK: needs an array of rank at least 1, got shape []");
+  const ax = t.ndim - 1, n = t.shape[ax];
+  if (!Number.isInteger(k) || k < 0 || k > n) throw new JacobiError(`lax.topK: k must be an integer in [0, ${n}] for shape ${fmtShape(t.shape)}, got ${k}`);
+  // Descending and stable: sort by the negated key (a bool or unsigned key as a float).
+  const key = t.dtype === "bool" || t.dtype === "uint32" ? convertElementType(t, "float64") : t;
+  const [, vals, idx] = sortPrim([neg(key), t, positions(t, ax)], ax);
+  const start = t.shape.map(() => 0), limit = [...t.shape];
+  limit[ax] = k;
+  return [slicePrim(vals, start, limit), slicePrim(idx, start, limit)];
+}
+
+const scanOptions = { reverse: boolean };
+
+function flipAxis(x: Tensor, axis: number): Tensor {
+  const n = x.shape[axis];
+  return n < 2 ? x : staticGather(x, Array.from({ length: n }, (_, i) => n - 1 - i), axis);
+}
+
+function sliceAxis(x: Tensor, axis: number, start: number, stop: number, step = 1): Tensor {
+  const s = x.shape.map(() => 0), l = [...x.shape], st = x.shape.map(() => 1);
+  s[axis] = start, l[axis] = Math.max(start, stop), st[axis] = step;
+  return slicePrim(x, s, l, st);
+}
+
+/** a at the even positions, b at the odd ones, along `axis` (|a| = |b| or |b| + 1). */
+function interleave(a: Tensor, b: Tensor, axis: number): Tensor {
+  const na = a.shape[axis], nb = b.shape[axis];
+  const lo = a.shape.map(() => 0), interior = a.shape.map(() => 0);
+  interior[axis] = 1;
+  const hiA = lo.map((_, d) => (d === axis ? (na === nb ? 1 : 0) : 0));
+  const loB = lo.map((_, d) => (d === axis ? 1 : 0));
+  const hiB = lo.map((_, d) => (d === axis ? (na === nb ? 0 : 1) : 0));
+  return add(pad(a, 0, lo, hiA, interior), pad(b, 0, loB, hiB, interior));
+}
+
+type Leaves = Tensor[];
+
+/**
+ * JAX's associative_scan: all prefix combinations fn(x0, fn(x1, ...)) along `axis` for an
+ * associative `fn` of two pytrees shaped like `xs`. Pairs are combined level by level, so the
+ * work is O(n) applications of `fn` on slices and the depth O(log n), all of it differentiable.
+ */
+export function associativeScan<T>(fn: (a: T, b: T) => T, xs: T, opts?: { reverse?: boolean; axis?: number }): T {
+  const { reverse = false, axis = 0 } = checkOptions("lax.associativeScan", opts, { ...scanOptions, axis: numberWhere("an integer", Number.isInteger) });
+  if (typeof fn !== "function") throw new JacobiError("lax.associativeScan: fn must be a function");
+  const [leaves0, def] = treeFlatten(xs);
+  const leaves = leaves0.map((l, i) => toTensor(l, `lax.associativeScan: leaf ${i}`));
+  if (leaves.length === 0) throw new JacobiError("lax.associativeScan: xs has no arrays");
+  const rank = leaves[0].ndim;
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) throw new ShapeError(`lax.associativeScan: axis ${axis} is out of bounds for shape ${fmtShape(leaves[0].shape)}`);
+  const ax = axis < 0 ? axis + rank : axis;
+  const n = leaves[0].shape[ax];
+  if (leaves.some((l) => l.ndim !== rank || l.shape[ax] !== n)) throw new ShapeError(`lax.associativeScan: every leaf needs the same length along axis ${ax}, got shapes ${leaves.map((l) => fmtShape(l.shape)).join(", ")}`);
+  const combine = (a: Leaves, b: Leaves): Leaves => {
+    const [out] = treeFlatten(fn(unflatten(def, a) as T, unflatten(def, b) as T));
+    return out.map((o, i) => toTensor(o, `lax.associativeScan: fn's output leaf ${i}`));
+  };
+  const scan = (elems: Leaves): Leaves => {
+    const m = elems[0].shape[ax];
+    if (m < 2) return elems;
+    const reduced = combine(elems.map((e) => sliceAxis(e, ax, 0, m - 1, 2)), elems.map((e) => sliceAxis(e, ax, 1, m, 2)));
+    const odd = scan(reduced);
+    const even =
+      m % 2 === 0
+        ? combine(odd.map((e) => sliceAxis(e, ax, 0, e.shape[ax] - 1)), elems.map((e) => sliceAxis(e, ax, 2, m, 2)))
+        : combine(odd, elems.map((e) => sliceAxis(e, ax, 2, m, 2)));
+    const firsts = elems.map((e, i) => concatenate([sliceAxis(e, ax, 0, 1), even[i]], ax));
+    return firsts.map((f, i) => interleave(f, odd[i], ax));
+  };
+  const input = reverse ? leaves.map((l) => flipAxis(l, ax)) : leaves;
+  const out = scan(input);
+  return unflatten(def, reverse ? out.map((l) => flipAxis(l, ax)) : out) as T;
+}
+
+type CumOpts = { reverse?: boolean };
+
+/** NumPy's cumulative functions: bool and int32 inputs sum/multiply as int32, as NumPy on 32-bit ints. */
+function cumulative(name: string, x: TensorLike, axis: number | null | undefined, opts: CumOpts | undefined, run: (t: Tensor, ax: number, reverse: boolean) => Tensor): Tensor {
+  const { reverse = false } = checkOptions(`np.${name}`, opts, scanOptions);
+  const [t, ax] = along(`np.${name}`, x, axis === undefined ? null : axis, null);
+  const v = t.dtype === "bool" ? convertElementType(t, "int32") : t;
+  return run(v, ax, reverse);
+}
+
+export const cumsum = (x: TensorLike, axis?: number | null, opts?: CumOpts): Tensor => cumulative("cumsum", x, axis, opts, (t, ax, r) => cumsumPrim(t, ax, r));
+export const cumprod = (x: TensorLike, axis?: number | null, opts?: CumOpts): Tensor => cumulative("cumprod", x, axis, opts, (t, ax, r) => associativeScan(mul, t, { axis: ax, reverse: r }));
+export const cummax = (x: TensorLike, axis?: number | null, opts?: CumOpts): Tensor => cumulative("cummax", x, axis, opts, (t, ax, r) => associativeScan(max, t, { axis: ax, reverse: r }));
+export const cummin = (x: TensorLike, axis?: number | null, opts?: CumOpts): Tensor => cumulative("cummin", x, axis, opts, (t, ax, r) => associativeScan(min, t, { axis: ax, reverse: r }));
+
+/** The n-th discrete difference along `axis` (default -1). */
+export function diff(x: TensorLike, n = 1, axis = -1): Tensor {
+  const t = toTensor(x, "np.diff: argument 0");
+  if (t.ndim === 0) throw new ShapeError("np.diff: needs an array of rank at least 1, got shape []");
+  if (!Number.isInteger(n) || n < 0) throw new JacobiError(`np.diff: order n must be a non-negative integer, got ${n}`);
+  const ax = axisOf("np.diff", t, axis);
+  let out = t.dtype === "bool" ? convertElementType(t, "int32") : t;
+  for (let k = 0; k < n && out.shape[ax] > 0; k++) {
+    const m = out.shape[ax];
+    out = sub(sliceAxis(out, ax, 1, m), sliceAxis(out, ax, 0, m - 1));
+  }
+  return out;
+}
+
+/**
+ * Where each value of `v` would be inserted into the sorted 1-D `a` to keep it sorted: the count of
+ * elements below it (side "left") or not above it ("right"), as int32. Not differentiable.
+ */
+export function searchsorted(a: TensorLike, v: TensorLike, opts?: { side?: "left" | "right" }): Tensor {
+  const { side = "left" } = checkOptions("np.searchsorted", opts, { side: oneOf("left", "right") });
+  const s = toTensor(a, "np.searchsorted: a");
+  let q = toTensor(v, "np.searchsorted: v");
+  if (s.ndim !== 1) throw new ShapeError(`np.searchsorted: a must be 1-D, got shape ${fmtShape(s.shape)}`);
+  if (q.dtype !== s.dtype) {
+    if (!isFloat(s.dtype) && isFloat(q.dtype)) throw new DTypeError(`np.searchsorted: values of dtype ${q.dtype} in an array of dtype ${s.dtype}; convert one of them`);
+    q = convertElementType(q, s.dtype, q.weakType);
+  }
+  const shape = [...q.shape, s.shape[0]];
+  const sb = broadcastInDim(s, shape, [q.ndim]);
+  const qb = broadcastInDim(q, shape, q.shape.map((_, d) => d));
+  const below = side === "left" ? lt(sb, qb) : le(sb, qb);
+  return reduceSum(convertElementType(below, "int32"), [q.ndim]);
+}
