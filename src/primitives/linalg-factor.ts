@@ -46,9 +46,11 @@ export const choleskyP: Primitive = definePrimitive("cholesky", (self) => ({
   jvp: ([a], [ta]) => {
     const l = cholesky(a);
     if (isZero(ta)) return [[l], [ta]];
-    const right = triangularSolve(l, ta, { leftSide: false, lower: true, transposeA: true, unitDiagonal: false });
-    const inner = triangularSolve(l, right, { leftSide: true, lower: true, transposeA: false, unitDiagonal: false });
-    return [[l], [mm(l, scaleBy(inner, (i, j) => (i > j ? 1 : i === j ? 0.5 : 0)))]];
+    // L^-1 dA L^-T as two left solves (L^-1 (L^-1 dA^T)^T = L^-1 dA L^-T): the kernel's left
+    // solves are the faster ones, and so are their transposes in reverse mode.
+    const left = (x: Tensor) => triangularSolve(l, x, { leftSide: true, lower: true, transposeA: false, unitDiagonal: false });
+    const inner = left(mT(left(mT(ta))));
+    return [[l], [mm(l, scaleBy(inner, "phi", (i, j) => (i > j ? 1 : i === j ? 0.5 : 0)))]];
   },
   batch: frontBatch(self, sameParams),
   cost: ([a]) => {

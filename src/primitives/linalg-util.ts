@@ -33,28 +33,39 @@ export function mm(a: Tensor, b: Tensor): Tensor {
   return dotGeneral(a, b, { contract: [[nb + 1], [nb]], batch: [bd, bd] });
 }
 
-/** A constant [rows, cols] matrix broadcast over the batch axes of `like` (a stride-0 view). */
-function constantMatrix(rows: number, cols: number, dtype: DType, batch: readonly number[], at: (i: number, j: number) => number): Tensor {
-  const d = allocate(dtype, rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) d[i * cols + j] = at(i, j);
-  const m = fromArr(view(d, [rows, cols]), dtype);
+// Masks and identities are rebuilt on every rule application otherwise (40000 elements at n = 200):
+// the few distinct ones a program uses are kept, each read-only once made.
+const constants = new Map<string, Tensor>();
+const MAX_CONSTANTS = 64;
+
+/** A constant [rows, cols] matrix (`kind` names its pattern) broadcast over the batch axes `batch` (a stride-0 view). */
+function constantMatrix(kind: string, rows: number, cols: number, dtype: DType, batch: readonly number[], at: (i: number, j: number) => number): Tensor {
+  const key = `${kind} ${rows} ${cols} ${dtype}`;
+  let m = constants.get(key);
+  if (m === undefined) {
+    const d = allocate(dtype, rows * cols);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) d[i * cols + j] = at(i, j);
+    m = fromArr(view(d, [rows, cols]), dtype);
+    if (constants.size >= MAX_CONSTANTS) constants.delete(constants.keys().next().value as string);
+    constants.set(key, m);
+  }
   return batch.length === 0 ? m : broadcastInDim(m, [...batch, rows, cols], [batch.length, batch.length + 1]);
 }
 
 /** I (n x n) with the batch axes `batch`. */
-export const eye = (n: number, dtype: DType, batch: readonly number[] = []): Tensor => constantMatrix(n, n, dtype, batch, (i, j) => (i === j ? 1 : 0));
+export const eye = (n: number, dtype: DType, batch: readonly number[] = []): Tensor => constantMatrix("eye", n, n, dtype, batch, (i, j) => (i === j ? 1 : 0));
 
 /** The entries on or below diagonal k (lower) or on or above it (upper) of every matrix; the others 0. */
 export function triangle(x: Tensor, lower: boolean, k = 0): Tensor {
   const [r, c] = x.shape.slice(-2);
-  const mask = constantMatrix(r, c, x.dtype, batchShape(x.shape), (i, j) => (lower ? j - i <= k : j - i >= k) ? 1 : 0);
+  const mask = constantMatrix(`${lower ? "lower" : "upper"} ${k}`, r, c, x.dtype, batchShape(x.shape), (i, j) => ((lower ? j - i <= k : j - i >= k) ? 1 : 0));
   return mul(x, mask);
 }
 
-/** A constant [rows, cols] matrix with the batch axes of `x`, multiplied into `x` elementwise. */
-export function scaleBy(x: Tensor, at: (i: number, j: number) => number): Tensor {
+/** `x` times a constant [rows, cols] matrix (named `kind`, one per pattern) elementwise, over the batch axes of `x`. */
+export function scaleBy(x: Tensor, kind: string, at: (i: number, j: number) => number): Tensor {
   const [r, c] = x.shape.slice(-2);
-  return mul(x, constantMatrix(r, c, x.dtype, batchShape(x.shape), at));
+  return mul(x, constantMatrix(kind, r, c, x.dtype, batchShape(x.shape), at));
 }
 
 /** The diagonal of every n x n matrix: [..., n]. */
@@ -72,7 +83,7 @@ export function diagMatrix(v: Tensor): Tensor {
 
 /** (x + x^T) / 2, as JAX's symmetrize. */
 export function symmetrize(x: Tensor): Tensor {
-  return scaleBy(add(x, mT(x)), () => 0.5);
+  return scaleBy(add(x, mT(x)), "half", () => 0.5);
 }
 
 /** The one-hot matrices P with P[i, j] = (perm[i] == j): P A permutes the rows of A as A[perm]. */
