@@ -5,8 +5,9 @@ import { type DType, allocate, checkAllocation, checkDType, isFloat } from "../c
 import { boolean, checkOptions, dtype as dtypeOption } from "../core/validate.js";
 import { JacobiError, ShapeError, fmtShape, DTypeError } from "../core/errors.js";
 import { Tensor, type TensorLike } from "../core/tensor.js";
+import * as elementwise from "../primitives/elementwise.js";
 import { convertElementType } from "../primitives/elementwise.js";
-import { toTensor, resultType } from "./promote.js";
+import { broadcastTo, toTensor, resultType } from "./promote.js";
 import * as shapeOps from "../primitives/shape.js";
 
 function checkShape(shape: unknown, where: string, dtype: DType = "float64"): number[] {
@@ -72,8 +73,13 @@ function stackElements(flat: unknown[], shape: number[], dtype?: DType): Tensor 
   return shapeOps.reshape(shapeOps.concatenate(rows, 0), [...shape, ...inner]);
 }
 
-export function full(shape: number[] | number, value: number | boolean, dtype?: DType): Tensor {
-  return fill("full", shape, value, dtype);
+export function full(shape: number[] | number, value: number | boolean | Tensor, dtype?: DType): Tensor {
+  if (typeof value === "number" || typeof value === "boolean") return fill("full", shape, value, dtype);
+  if (!(value instanceof Tensor)) throw new DTypeError(`full: the fill value must be a number, boolean or Tensor, got ${describe(value)}`);
+  // A Tensor fill (traced under grad, jit, vmap) is broadcast, so its derivative and batch survive.
+  const dt = dtype === undefined ? value.dtype : checkDType(dtype, "full");
+  const s = checkShape(shape, "full", dt);
+  return broadcastTo(convertElementType(value, dt, false), s, "full");
 }
 /** `full` under the name the user called, so that errors name it. */
 function fill(where: string, shape: number[] | number, value: number | boolean, dtype?: DType): Tensor {
@@ -113,10 +119,22 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): T
   return fromArr(progressionArr(a, step, n, checkDType(dt, "arange")), dt);
 }
 
-export function linspace(start: number, stop: number, num = 50, opts: { endpoint?: boolean; dtype?: DType } = {}): Tensor {
+export function linspace(start: number | Tensor, stop: number | Tensor, num = 50, opts: { endpoint?: boolean; dtype?: DType } = {}): Tensor {
   if (!Number.isInteger(num) || num < 0) throw new ShapeError(`linspace: num must be a non-negative integer, got ${num}`);
   const { endpoint = true, dtype: dt = "float64" } = checkOptions("linspace", opts, { endpoint: boolean, dtype: dtypeOption });
   const div = endpoint ? num - 1 : num;
+  if (start instanceof Tensor || stop instanceof Tensor) {
+    // Traced bounds: start * (1 - w) + stop * w with the fractions w = i / div, so both get their
+    // derivatives (and the last point is stop exactly).
+    const [a, b] = [start, stop].map((v) => {
+      const t = toTensor(v, "linspace");
+      if (t.ndim !== 0) throw new ShapeError(`linspace: start and stop must be scalars, got shape ${fmtShape(t.shape)}`);
+      return broadcastTo(convertElementType(t, dt, false), [num], "linspace");
+    });
+    const w = fromArr(progressionArr(0, div > 0 ? 1 / div : 0, num, dt, endpoint ? 1 : undefined), dt);
+    const rest = fromArr(progressionArr(1, div > 0 ? -1 / div : 0, num, dt, endpoint ? 0 : undefined), dt);
+    return elementwise.add(elementwise.mul(a, rest), elementwise.mul(b, w));
+  }
   const step = div > 0 ? (stop - start) / div : 0;
   return fromArr(progressionArr(start, step, num, dt, endpoint ? stop : undefined), dt);
 }

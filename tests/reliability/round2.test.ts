@@ -1,7 +1,7 @@
 // Issue 15 (reliability round 2): each test here failed on the code before its fix.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ConcretizationError, grad, lax, jacfwd, jit, jvp, makeJaxpr, np, vjp, vmap, type Tensor } from "../../src/index.js";
+import { ConcretizationError, DTypeError, ShapeError, grad, lax, jacfwd, jit, jvp, makeJaxpr, np, vjp, vmap, type Tensor } from "../../src/index.js";
 import { guardTraceState } from "../guard.js";
 import { throwsExactly } from "../helpers.js";
 
@@ -95,6 +95,27 @@ test("6: jit keys its cache on the structure itself: odd dict keys and null vs u
   const h = jit((t: any) => Object.keys(t).sort().map((k) => np.multiply(t[k], k.length)));
   assert.equal(h({ "x, y": 1, z: 1 }).map((v: Tensor) => v.item()), [4, 1]);
   assert.equal(h({ x: 1, "y, z": 1 }).map((v: Tensor) => v.item()), [1, 4]);
+});
+
+// ---------- 3. creation functions with traced values ----------
+
+test("3: np.full with a traced fill and np.linspace with traced bounds keep their derivatives under every transformation", () => {
+  assert.is(grad((x: any) => np.sum(np.full([3], x)))(2).item(), 3);
+  const [p, t] = jvp((x: any) => np.full([2], x), [2], [1]);
+  assert.equal(p.tolist(), [2, 2]);
+  assert.equal(t.tolist(), [1, 1]);
+  assert.equal(jit((x: any) => np.full([2], x))(5).tolist(), [5, 5]);
+  assert.equal(vmap((x: any) => np.full([2], x))(np.array([1, 2])).tolist(), [[1, 1], [2, 2]]);
+  assert.is(jit((x: any) => np.full([2], x, "float32"))(5).dtype, "float32");
+  // linspace(0, s, 3) = [0, s/2, s]: d/ds sum = 1.5; in the start: [1, 0.5, 0] sums to 1.5 too.
+  assert.is(grad((s: any) => np.sum(np.linspace(0, s, 3)))(4).item(), 1.5);
+  assert.is(grad((a: any) => np.sum(np.linspace(a, 4, 3)))(0).item(), 1.5);
+  assert.equal(jit((s: any) => np.linspace(0, s, 3))(4).tolist(), [0, 2, 4]);
+  assert.equal(jvp((s: any) => np.linspace(1, s, 3, { endpoint: false }), [4], [1])[1].tolist(), [0, 1 / 3, 2 / 3]);
+  assert.equal(np.linspace(np.array(2), 5, 1).tolist(), [2]);
+  throwsExactly(() => np.linspace(np.zeros([2]), 1, 3), ShapeError, ["linspace", "scalars", "[2]"]);
+  // 11: a string fill is not coerced.
+  throwsExactly(() => np.full([2], "3" as any), DTypeError, ["full", "fill value", "string"]);
 });
 
 test.run();
