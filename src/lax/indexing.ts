@@ -4,6 +4,7 @@
 import { asTensor } from "../core/convert.js";
 import { JacobiError, ShapeError, fmtShape } from "../core/errors.js";
 import type { Tensor, TensorLike } from "../core/tensor.js";
+import type { Fixed, Output, TensorTree } from "../core/tree.js";
 import { bind1 } from "../core/trace.js";
 import { checkOptions, boolean } from "../core/validate.js";
 import { convertElementType } from "../primitives/elementwise.js";
@@ -68,7 +69,8 @@ export function dynamicIndexInDim(x: TensorLike, i: TensorLike, axis = 0, opts?:
  * with no carry), the results stacked. `scan` is lax.scan, passed in by lax.ts.
  */
 export function laxMap(scan: (f: (c: Tensor, x: any) => [Tensor, unknown], init: Tensor, xs: any) => [Tensor, any]) {
-  return <X, Y>(f: (x: X) => Y, xs: X): Y => {
+  // Typed as the other lax loops: f gets one slice of xs (Tensor leaves); the results stack into Tensors.
+  return <X extends Output, Y extends Output>(f: (x: Fixed<TensorTree<X>>) => Y, xs: X): TensorTree<Y> => {
     if (typeof f !== "function") throw new JacobiError("lax.map: f must be a function");
     return scan((c, x) => [c, f(x)], full([], 0, "int32"), xs)[1];
   };

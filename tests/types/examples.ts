@@ -208,7 +208,7 @@ export const examples: Example[] = [
     },
   },
   {
-    name: "lax loops infer the carry from init; scan its carry and ys",
+    name: "lax loops infer the carry from init; scan its carry and ys; lax.map its results",
     run: () => {
       const [i, v] = lax.whileLoop(([k]) => k.lt(3), ([k, u]) => [k.add(1), u.mul(2)], [0, np.array(1)]);
       assertType<Equal<[typeof i, typeof v], [Tensor, Tensor]>>();
@@ -219,7 +219,9 @@ export const examples: Example[] = [
       const [acc, none] = lax.scan((cr, x) => [{ s: cr.s.add(x.a), n: cr.n.add(1) }, null], { s: 0, n: 0 }, { a: np.array([1, 2]) });
       assertType<Equal<typeof acc, { s: Tensor; n: Tensor }>>();
       assertType<Equal<typeof none, null>>();
-      return [[i, v, sum, total, running, acc, none], [3, 8, 10, 6, [1, 3, 6], { s: 3, n: 2 }, null]];
+      const mapped = lax.map((r) => ({ s: np.sum(r.a) }), { a: np.array([[1, 2], [3, 4]]) });
+      assertType<Equal<typeof mapped, { s: Tensor }>>();
+      return [[i, v, sum, total, running, acc, none, mapped], [3, 8, 10, 6, [1, 3, 6], { s: 3, n: 2 }, null, { s: [3, 7] }]];
     },
   },
   {
