@@ -44,7 +44,7 @@ function solveOperands(name: string, a: TensorLike, b: TensorLike): [Tensor, Ten
   const n = x.shape[x.ndim - 1];
   // NumPy 2's rule: b is a vector only when it is 1-D; otherwise a stack of n x k matrices.
   const vector = y.ndim === 1;
-  if (vector) y = reshape(y, [n === y.shape[0] ? n : y.shape[0], 1]);
+  if (vector) y = reshape(y, [y.shape[0], 1]);
   if (y.ndim < 2 || y.shape[y.ndim - 2] !== n) {
     throw new ShapeError(`${name}: a of shape ${fmtShape(x.shape)} and b of shape ${fmtShape(toTensor(b).shape)} do not fit: b needs ${n} rows`);
   }

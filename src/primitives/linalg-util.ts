@@ -34,9 +34,11 @@ export function mm(a: Tensor, b: Tensor): Tensor {
 }
 
 // Masks and identities are rebuilt on every rule application otherwise (40000 elements at n = 200):
-// the few distinct ones a program uses are kept, each read-only once made.
+// the few distinct small ones a program uses are kept (read-only once made), at most 32 of at most
+// 256 x 256 elements, so the cache never holds more than 16 MB.
 const constants = new Map<string, Tensor>();
-const MAX_CONSTANTS = 64;
+const MAX_CONSTANTS = 32;
+const MAX_CACHED_SIZE = 256 * 256;
 
 /** A constant [rows, cols] matrix (`kind` names its pattern) broadcast over the batch axes `batch` (a stride-0 view). */
 function constantMatrix(kind: string, rows: number, cols: number, dtype: DType, batch: readonly number[], at: (i: number, j: number) => number): Tensor {
@@ -46,8 +48,10 @@ function constantMatrix(kind: string, rows: number, cols: number, dtype: DType, 
     const d = allocate(dtype, rows * cols);
     for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) d[i * cols + j] = at(i, j);
     m = fromArr(view(d, [rows, cols]), dtype);
-    if (constants.size >= MAX_CONSTANTS) constants.delete(constants.keys().next().value as string);
-    constants.set(key, m);
+    if (rows * cols <= MAX_CACHED_SIZE) {
+      if (constants.size >= MAX_CONSTANTS) constants.delete(constants.keys().next().value as string);
+      constants.set(key, m);
+    }
   }
   return batch.length === 0 ? m : broadcastInDim(m, [...batch, rows, cols], [batch.length, batch.length + 1]);
 }

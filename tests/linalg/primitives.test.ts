@@ -53,4 +53,13 @@ test("mixed float32/float64 operands compute in float64", () => {
   close(scipy.linalg.luSolve([lu, piv], np.array([2, 9], "float32")), [1, 2], 1e-14);
 });
 
+test("the rules' constant matrices stay right past the cache's limits (many sizes, one large)", () => {
+  // 40 distinct identities evict the oldest of the 32 cached; 257 x 257 is above the size cached.
+  for (const k of [...Array.from({ length: 40 }, (_, i) => i + 1), 1, 2, 257]) {
+    const x = np.linalg.inv(np.multiply(2, np.eye(k)));
+    close(np.sum(x), k / 2, 1e-14, `size ${k}`);
+    close(np.sum(np.abs(x)), k / 2, 1e-14, `size ${k}`);
+  }
+});
+
 test.run();
