@@ -9,6 +9,7 @@ import { scalar } from "../core/convert.js";
 import type { Params, Primitive } from "../core/primitive.js";
 import { type ShapedArray, sameShape } from "../core/shaped-array.js";
 import { type Atom, Eqn, type Jaxpr, Literal, Var } from "../ir/jaxpr.js";
+import { VarTable, slotRange } from "../ir/var-table.js";
 
 /** What compilation did, for tests and benchmarks. */
 export interface JitStats {
@@ -108,13 +109,15 @@ export class CompiledJaxpr {
 
 /** The jaxpr evaluated with each primitive's impl in order: what eager evaluation computes. */
 function interpret(j: Jaxpr, consts: Arr[], args: Arr[]): Arr[] {
+  // Tables indexed by Var id: hashing a million Vars into Maps cost several eager calls.
+  const [lo, hi] = slotRange(j);
   // Each value is dropped after its last reader, so a long chain keeps a few buffers alive.
-  const lastUse = new Map<Var, number>();
+  const lastUse = new VarTable<number>(lo, hi);
   j.eqns.forEach((e, i) => {
     for (const a of e.inputs) if (a instanceof Var) lastUse.set(a, i);
   });
   for (const a of j.outs) if (a instanceof Var) lastUse.set(a, j.eqns.length);
-  const env = new Map<Var, Arr>();
+  const env = new VarTable<Arr>(lo, hi);
   j.constBinders.forEach((v, i) => env.set(v, consts[i]));
   j.inBinders.forEach((v, i) => env.set(v, args[i]));
   const read = (a: Atom): Arr => (a instanceof Var ? (env.get(a) as Arr) : scalar(a.value, a.aval.dtype, a.aval.weakType).arr);
@@ -137,7 +140,9 @@ class Program {
   private readonly outSlots: number[];
 
   constructor(jaxpr: Jaxpr) {
-    const slotOf = new Map<Var, number>();
+    // Tables indexed by Var id: hashing a million Vars into Maps dominated compiling long chains.
+    const [lo, hi] = slotRange(jaxpr);
+    const slotOf = new VarTable<number>(lo, hi);
     let nSlots = 0;
     const slot = (v: Var): number => {
       let s = slotOf.get(v);
@@ -164,8 +169,8 @@ class Program {
     // chain runs after all it reads and before its readers.
     const order: (Eqn | Group)[] = [];
     const open = new Map<string, Group>();
-    const groupOf = new Map<Var, Group>();
-    const reduced = new Set<Var>();
+    const groupOf = new VarTable<Group>(lo, hi);
+    const reduced = new VarTable<true>(lo, hi);
     const isOpen = (g: Group): boolean => open.get(g.shape.join(",")) === g;
     const close = (g: Group): void => {
       open.delete(g.shape.join(","));
@@ -189,18 +194,22 @@ class Program {
       if (g === undefined) open.set(key, (g = { eqns: [], shape }));
       g.eqns.push(e);
       groupOf.set(e.outBinders[0], g);
-      if (red !== undefined) reduced.add(e.outBinders[0]);
+      if (red !== undefined) reduced.set(e.outBinders[0], true);
       if (g.eqns.length === MAX_CHAIN) close(g);
     }
     for (const g of [...open.values()]) close(g);
 
     // A chain's value is live when something outside the chain reads it.
-    const liveOut = new Set<Var>();
-    for (const a of jaxpr.outs) if (a instanceof Var) liveOut.add(a);
+    const liveOut = new VarTable<true>(lo, hi);
+    for (const a of jaxpr.outs) if (a instanceof Var) liveOut.set(a, true);
     for (const e of jaxpr.eqns) {
       // Only fusable equations' results are in groupOf: no need to test fusability again.
-      const mine = groupOf.get(e.outBinders[0]);
-      for (const a of e.inputs) if (a instanceof Var && groupOf.has(a) && groupOf.get(a) !== mine) liveOut.add(a);
+      const mine = e.outBinders.length > 0 ? groupOf.get(e.outBinders[0]) : undefined;
+      for (const a of e.inputs) {
+        if (!(a instanceof Var)) continue;
+        const g = groupOf.get(a);
+        if (g !== undefined && g !== mine) liveOut.set(a, true);
+      }
     }
 
     const eqnStep = (e: Eqn): EqnStep => ({
@@ -285,9 +294,11 @@ class Program {
 
     // Release each slot after its last reader, as evalJaxpr does, unless it is an output.
     const keep = new Set(this.outSlots);
-    const lastUse = new Map<number, number>();
-    this.steps.forEach((st, i) => st.ins.forEach((s) => lastUse.set(s, i)));
-    for (const [s, i] of lastUse) if (!keep.has(s)) this.steps[i].frees.push(s);
+    const lastUse = new Int32Array(nSlots).fill(-1);
+    this.steps.forEach((st, i) => st.ins.forEach((s) => (lastUse[s] = i)));
+    lastUse.forEach((i, s) => {
+      if (i >= 0 && !keep.has(s)) this.steps[i].frees.push(s);
+    });
   }
 
   /** The generated loops with row-major inputs, for inspection. */
