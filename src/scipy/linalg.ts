@@ -102,6 +102,7 @@ function pade13(a: Tensor): Tensor {
  */
 export function expm(a: TensorLike): Tensor {
   const x = matrixArg(a, "scipy.linalg.expm", true);
+  if (x.size === 0) return x;
   const norm1 = R.max(R.sum(M.abs(x), -2));
   const known = norm1.concrete();
   if (known !== null) {

@@ -128,6 +128,7 @@ test("scipy.linalg: solveTriangular, choFactor/choSolve, luFactor/luSolve and ex
   close(sp.expm(g), V.expm_g, 1e-13);
   close(sp.expm(big), V.expm_big, 1e-12);
   close(sp.expm(np.zeros([2, 2])), [[1, 0], [0, 1]], 0);
+  assert.equal(sp.expm(np.zeros([3, 0, 0])).shape, [3, 0, 0]);
 });
 
 test("expm under jit stages its squarings and agrees with the eager result", () => {
@@ -170,6 +171,15 @@ test("sharp edges: non-PD Cholesky is NaN, a singular solve is Inf/NaN, singular
   assert.ok(Array.from(x.toTypedArray()).every((v) => !Number.isFinite(v)));
   assert.equal(la.slogdet(singular).map((t) => t.item()), [0, -Infinity]);
   close(la.det(singular), 0, 0);
+});
+
+test("empty matrices: det 1, slogdet [1, 0], empty factors", () => {
+  const z = np.zeros([0, 0]);
+  close(la.det(z), 1, 0);
+  close(la.slogdet(z), [1, 0], 0);
+  assert.equal(la.inv(z).shape, [0, 0]);
+  assert.equal(la.cholesky(z).shape, [0, 0]);
+  assert.equal(la.det(np.zeros([0, 2, 2])).shape, [0]);
 });
 
 test("errors name the function and the shapes", () => {
