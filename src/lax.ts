@@ -97,7 +97,12 @@ function reconcileCarry(api: string, what: string, inits: Tensor[], outs: Shaped
   return changed ? next : null;
 }
 
-function intScalar(x: unknown, api: string, name: string): Tensor {
+function intScalar(x: unknown, api: string, name: string, clamp = false): Tensor {
+  if (typeof x === "number" && Number.isInteger(x) && (x < -(2 ** 31) || x >= 2 ** 31)) {
+    // int32 would wrap it (2**32 + 2 is 2): JAX clamps an index and refuses a bound.
+    if (clamp) return scalar(Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, x)), "int32");
+    throw new DTypeError(`${api}: ${name} ${x} is out of int32 range [-2^31, 2^31)`);
+  }
   const t = asTensor(x, `${api}: ${name}`);
   if (t.ndim !== 0) throw new ShapeError(`${api}: ${name} must be a scalar, got shape ${fmtShape(t.shape)}`);
   if (t.dtype === "int32") return t;
@@ -179,7 +184,7 @@ function switchBranches(index: unknown, branches: unknown, ...operands: unknown[
     throw new JacobiError(`${api}: branches must be a non-empty array of functions, got ${Array.isArray(branches) ? "an empty array" : describe(branches)}`);
   }
   branches.forEach((b, k) => checkFunction(b, api, `branches[${k}]`));
-  const idx = intScalar(index, api, "index");
+  const idx = intScalar(index, api, "index", true);
   return branchOut(api, branches.map((_, k) => `branches[${k}]`), branches as Fn[], idx, operands);
 }
 

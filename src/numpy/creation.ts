@@ -116,6 +116,10 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): T
   }
   const n = Math.max(0, Math.ceil((b - a) / step));
   const dt = dtype ?? ([a, b, step].every(Number.isInteger) ? "int32" : "float64");
+  const outside = (v: number): boolean => v < -(2 ** 31) || v >= 2 ** 31;
+  if (dt === "int32" && n > 0 && (outside(a) || outside(a + (n - 1) * step))) {
+    throw new DTypeError(`arange: values from ${a} to ${a + (n - 1) * step} do not fit int32 (pass dtype "float64")`);
+  }
   return fromArr(progressionArr(a, step, n, checkDType(dt, "arange")), dt);
 }
 

@@ -68,7 +68,8 @@ export const sub = (a: Tensor, b: Tensor): Tensor => bind1(subP, [a, b]);
 
 export const mulP = definePrimitive("mul", (self) => ({
   // uint32 products wrap modulo 2^32 (as C and JAX): a float product above 2^53 would lose the low bits.
-  ...elementwiseRules(self, (d) => (d === "uint32" ? "Math.imul(x0, x1) >>> 0" : "x0 * x1"), naryAvals("mul")),
+  // Integers wrap exactly (NumPy); a double product loses the low bits past 2^53.
+  ...elementwiseRules(self, (d) => (d === "uint32" ? "Math.imul(x0, x1) >>> 0" : d === "int32" ? "Math.imul(x0, x1)" : "x0 * x1"), naryAvals("mul")),
   ...bilinear(self, (a, b) => mul(a, b), (ct, b) => mul(ct, b), (ct, a) => mul(a, ct)),
   notation: infix("*"),
 }));
@@ -137,15 +138,26 @@ export const [ceilP, ceil] = unary("ceil", "Math.ceil(x0)", { integers: true, sy
 // Half to even, as NumPy's round.
 export const [roundP, round] = unary("round", "Math.abs(x0 % 1) === 0.5 ? 2 * Math.round(x0 / 2) : Math.round(x0)", { integers: true, symbol: "round" });
 
-function powExpr(n: number): string {
+function powExpr(n: number, dtype?: DType): string {
   if (n === 0) return "1";
   const m = Math.abs(n);
+  if (n > 0 && (dtype === "int32" || dtype === "uint32")) {
+    // Wrapping products (NumPy's int32 x**n); binary powering keeps the expression short.
+    const sq = (e: string): string => `Math.imul(${e}, ${e})`;
+    let acc: string | null = null;
+    let base = "x0";
+    for (let k = m; k > 0; k >>= 1) {
+      if (k & 1) acc = acc === null ? base : `Math.imul(${acc}, ${base})`;
+      if (k > 1) base = sq(base);
+    }
+    return dtype === "uint32" ? `(${acc} >>> 0)` : (acc as string);
+  }
   const prod = m <= 16 ? Array.from({ length: m }, () => "x0").join(" * ") : `Math.pow(x0, ${m})`;
   return n > 0 ? prod : `1 / (${prod})`;
 }
 export const integerPowP: Primitive<{ y: number }> = definePrimitive("integer_pow", (self) => ({
-  impl: ([x], { y }, [o]) => [mapN(powExpr(y), [x], o.dtype)],
-  elementwiseExpr: ({ y }) => powExpr(y),
+  impl: ([x], { y }, [o]) => [mapN(powExpr(y, o.dtype), [x], o.dtype)],
+  elementwiseExpr: ({ y }, d) => powExpr(y, d),
   abstractEval: sameAval,
   jvp: defjvp(self, (t, [x], out, { y }) =>
     y === 0 ? new Zero(out.aval.strong()) : mul(t, y === 1 ? fullLike(x, 1) : mul(fullLike(x, y), integerPow(x, y - 1))),

@@ -118,4 +118,27 @@ test("3: np.full with a traced fill and np.linspace with traced bounds keep thei
   throwsExactly(() => np.full([2], "3" as any), DTypeError, ["full", "fill value", "string"]);
 });
 
+// ---------- 4. integer arithmetic ----------
+
+test("4: int32 multiply and square wrap exactly (NumPy), eagerly and under jit; out-of-range JS integers are refused or clamped", () => {
+  const big = np.array([2147483647, 65537, -7], "int32");
+  const want = [1, 131073, 49]; // NumPy: int32 products mod 2^32
+  assert.equal(np.multiply(big, big).tolist(), want);
+  assert.equal(np.square(big).tolist(), want);
+  assert.equal(jit((a: any) => np.multiply(a, a))(big).tolist(), want);
+  assert.equal(jit((a: any) => np.square(np.add(a, 0)))(big).tolist(), want);
+  // NumPy's int32 cubes (np.array([2147483647, 65537, -7], np.int32) ** 3).
+  assert.equal(np.power(big, 3).tolist(), [2147483647, 196609, -343]);
+  assert.equal(jit((a: any) => np.power(a, 3))(big).tolist(), [2147483647, 196609, -343]);
+  // JAX clamps a switch index; a loop bound out of int32 range is an error, not a wrapped bound.
+  const branches = [() => np.array(0), () => np.array(1)];
+  assert.is(lax.switch(2 ** 31, branches).item(), 1);
+  assert.is(lax.switch(-(2 ** 40), branches).item(), 0);
+  throwsExactly(() => lax.foriLoop(0, 2 ** 32 + 2, (_i: any, c: any) => c, 0), DTypeError, ["foriLoop", "upper", "int32"]);
+  throwsExactly(() => np.arange(3e9, 3e9 + 2), DTypeError, ["arange", "int32"]);
+  throwsExactly(() => np.arange(-(2 ** 31) - 1, 0, 1, "int32"), DTypeError, ["arange", "int32"]);
+  assert.equal(np.arange(3e9, 3e9 + 2, 1, "float64").tolist(), [3e9, 3e9 + 1]);
+  assert.equal(np.arange(2 ** 31 - 2, 2 ** 31).tolist(), [2 ** 31 - 2, 2 ** 31 - 1]);
+});
+
 test.run();
