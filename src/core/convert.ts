@@ -47,6 +47,10 @@ export function asTensor(x: unknown, where = "argument"): Tensor {
   if (typeof x === "number") return scalar(x, "float64", true);
   if (typeof x === "boolean") return scalar(x ? 1 : 0, "bool");
   const td = dtypeOfTypedArray(x as never);
+  if (td === "bool") {
+    // Bytes (a Node Buffer, say) are not booleans: taken as bool they kept raw values 2, 3, ...
+    throw new DTypeError(`${where}: a Uint8Array (or Buffer) is ambiguous as a leaf; convert it with np.array(Array.from(bytes), "int32"), or pass JS booleans for a bool array`);
+  }
   if (td !== null) {
     const a = x as Float64Array;
     return fromArr(view(a.slice(), [a.length]), td);

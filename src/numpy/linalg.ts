@@ -14,6 +14,7 @@ function unify(name: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
 /** NumPy matmul: 1-D operands are promoted and their axis removed; leading axes broadcast. */
 export function matmul(a: TensorLike, b: TensorLike): Tensor {
   const [x0, y0] = unify("matmul", a, b);
+  if (x0.dtype === "bool") return boolProduct(matmul, x0, y0);
   if (x0.ndim === 0 || y0.ndim === 0) throw new ShapeError(`matmul: operands must not be scalars, got shapes ${fmtShape(x0.shape)} and ${fmtShape(y0.shape)}`);
   const x = x0.ndim === 1 ? reshape(x0, [1, x0.shape[0]]) : x0;
   const y = y0.ndim === 1 ? reshape(y0, [y0.shape[0], 1]) : y0;
@@ -39,8 +40,17 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
 }
 
 /** NumPy dot: products for scalars, inner product for vectors, else contracts a's last axis with b's second-to-last. */
+/**
+ * NumPy and JAX: a product of booleans is the OR of ANDs. Counting in int32 and testing != 0 gives
+ * it (the bool kernels would store the counts in a bool buffer).
+ */
+function boolProduct(f: (a: Tensor, b: Tensor) => Tensor, x: Tensor, y: Tensor): Tensor {
+  return convertElementType(f(convertElementType(x, "int32"), convertElementType(y, "int32")), "bool");
+}
+
 export function dot(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = unify("dot", a, b);
+  if (x.dtype === "bool" && x.ndim > 0 && y.ndim > 0) return boolProduct(dot, x, y);
   if (x.ndim === 0 || y.ndim === 0) {
     const [p, q] = promoteArgs("dot", [x, y]);
     return mul(p, q);

@@ -15,7 +15,12 @@ const binary = (name: string, f: (a: Tensor, b: Tensor) => Tensor, float = false
 };
 
 export const add = binary("add", elementwiseOps.add);
-export const subtract = binary("subtract", elementwiseOps.sub);
+// NumPy and JAX refuse to subtract or negate booleans (a bool buffer would hold -1 or wrap).
+const noBool = (name: string, instead: string, x: Tensor): Tensor => {
+  if (x.dtype === "bool") throw new DTypeError(`${name}: boolean operands are not supported, as in NumPy; use ${instead}`);
+  return x;
+};
+export const subtract = binary("subtract", (x, y) => elementwiseOps.sub(noBool("subtract", "np.bitwiseXor or np.notEqual", x), y));
 export const multiply = binary("multiply", elementwiseOps.mul);
 export const divide = binary("divide", elementwiseOps.div, true);
 export const maximum = binary("maximum", elementwiseOps.max);
@@ -32,7 +37,7 @@ export function power(a: TensorLike, b: TensorLike): Tensor {
   return elementwiseOps.pow(x, y);
 }
 
-export const negative = anyUnary("negative", elementwiseOps.neg);
+export const negative = anyUnary("negative", (x) => elementwiseOps.neg(noBool("negative", "np.invert", x)));
 export const abs = anyUnary("abs", elementwiseOps.abs);
 export const sign = anyUnary("sign", elementwiseOps.sign);
 export const exp = floatUnary("exp", elementwiseOps.exp);

@@ -141,4 +141,22 @@ test("4: int32 multiply and square wrap exactly (NumPy), eagerly and under jit; 
   assert.equal(np.arange(2 ** 31 - 2, 2 ** 31).tolist(), [2 ** 31 - 2, 2 ** 31 - 1]);
 });
 
+// ---------- 5. bool ----------
+
+test("5: bool matmul/dot are the OR of ANDs (not counts in a bool buffer), subtract/negative of bools are refused, byte arrays are not bool leaves", () => {
+  const a = np.array([[true, true], [false, true]]);
+  const b = np.array([true, true]);
+  // NumPy and JAX: bool @ bool is bool, the OR of ANDs (a stored count 2 would sum as 2).
+  const m = np.matmul(a, b);
+  assert.is(m.dtype, "bool");
+  assert.equal(m.tolist(), [true, true]);
+  assert.is(np.sum(m).item(), 2);
+  assert.is(np.sum(np.dot(b, b)).item(), 1);
+  assert.is(np.sum(jit((x: any) => np.matmul(x, x))(a)).item(), 3);
+  throwsExactly(() => np.subtract(b, b), DTypeError, ["subtract", "bool"]);
+  throwsExactly(() => np.negative(b), DTypeError, ["negative", "bool"]);
+  throwsExactly(() => np.sum(new Uint8Array([2, 3]) as any), DTypeError, ["Uint8Array"]);
+  throwsExactly(() => np.array(Buffer.from([1, 2]) as any), DTypeError, ["Uint8Array"]);
+});
+
 test.run();
