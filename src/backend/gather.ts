@@ -87,14 +87,21 @@ export function gather(operand: Arr, indices: Arr, dims: GatherDims, sliceSizes:
   const winOutStrides: number[] = [];
   let j = 0;
   for (let d = 0; d < sliceSizes.length; d++) winOutStrides.push(dims.collapsedSliceDims.includes(d) ? 0 : outStrides[dims.offsetDims[j++]]);
-  const winOp = offsetsOf(sliceSizes, operand.stride);
-  const winOut = offsetsOf(sliceSizes, winOutStrides);
+  // Rows of the window contiguous in both operand and output (an embedding row) are copied whole.
+  const last = sliceSizes.length - 1;
+  const run = last >= 0 && operand.stride[last] === 1 && winOutStrides[last] === 1 ? sliceSizes[last] : 1;
+  const rowSizes = run > 1 ? sliceSizes.map((s, d) => (d === last ? 1 : s)) : sliceSizes;
+  const winOp = offsetsOf(rowSizes, operand.stride);
+  const winOut = offsetsOf(rowSizes, winOutStrides);
   const src = operand.data, W = winOp.length;
   for (let b = 0; b < batchOut.length; b++) {
     const start = startOffset(idx, io + b * k, dims.startIndexMap, operand.shape, sliceSizes, operand.stride, mode);
     const ob = batchOut[b];
     if (start === null) {
-      for (let w = 0; w < W; w++) out[ob + winOut[w]] = fillValue;
+      for (let w = 0; w < W; w++) out.fill(fillValue, ob + winOut[w], ob + winOut[w] + run);
+    } else if (run > 1) {
+      const base = operand.offset + start;
+      for (let w = 0; w < W; w++) out.set(src.subarray(base + winOp[w], base + winOp[w] + run), ob + winOut[w]);
     } else {
       const base = operand.offset + start;
       for (let w = 0; w < W; w++) out[ob + winOut[w]] = src[base + winOp[w]];

@@ -22,6 +22,11 @@ test("np.sort and np.argsort (stable, NaN last) against NumPy", () => {
   close(np.argsort(ties), fx.argsort_ties);
   close(np.argsort(x, 0), fx.argsort_0);
   assert.is(np.argsort(x).dtype, "int32");
+  // -0 and 0 are equal keys: their order is kept (a row with a -0 takes the stable merge sort).
+  assert.equal(np.sort(np.array([3, 0, -0, NaN, -1])).tolist().map((v: number) => (Object.is(v, -0) ? "-0" : v)), [-1, 0, "-0", 3, NaN]);
+  assert.equal(np.sort(np.array([3, -0, 0, -1])).tolist().map((v: number) => (Object.is(v, -0) ? "-0" : v)), [-1, "-0", 0, 3]);
+  assert.equal(np.sort(np.array([3, 1, 2], "int32")).tolist(), [1, 2, 3]);
+  assert.equal(np.sort(np.array([true, false])).tolist(), [false, true]);
   throwsWith(() => np.sort(np.array(1)), ShapeError, ["rank at least 1"]);
   throwsWith(() => np.sort(x, 2), ShapeError, ["axis 2"]);
   throwsWith(() => np.sort(x, [0, 1] as never), ShapeError, ["single integer"]);
