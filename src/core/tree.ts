@@ -17,8 +17,13 @@ export class TreeDef<out T = unknown> {
     readonly noneValue?: null,
   ) {}
   get numLeaves(): number {
-    if (this.kind === "leaf") return 1;
-    return this.children.reduce((s, c) => s + c.numLeaves, 0);
+    let n = 0;
+    const todo: TreeDef[] = [this];
+    for (let d = todo.pop(); d !== undefined; d = todo.pop()) {
+      if (d.kind === "leaf") n++;
+      else for (const c of d.children) todo.push(c);
+    }
+    return n;
   }
   /** Structural equality, with a work list (not the printed form: a key may contain ", " or ": "). */
   equals(o: TreeDef): boolean {
@@ -60,12 +65,28 @@ export class TreeDef<out T = unknown> {
     return parts.join("");
   }
   toString(): string {
-    switch (this.kind) {
-      case "leaf": return "*";
-      case "none": return "None";
-      case "array": return `[${this.children.map(String).join(", ")}]`;
-      case "object": return `{${this.keys.map((k, i) => `${k}: ${this.children[i]}`).join(", ")}}`;
+    // With a work list of nodes and closing tokens: a tree 1e5 deep prints without recursion.
+    const parts: string[] = [];
+    const todo: (TreeDef | string)[] = [this];
+    for (let d = todo.pop(); d !== undefined; d = todo.pop()) {
+      if (typeof d === "string") {
+        parts.push(d);
+        continue;
+      }
+      if (d.kind === "leaf" || d.kind === "none") {
+        parts.push(d.kind === "leaf" ? "*" : "None");
+        continue;
+      }
+      const obj = d.kind === "object";
+      parts.push(obj ? "{" : "[");
+      todo.push(obj ? "}" : "]");
+      for (let i = d.children.length - 1; i >= 0; i--) {
+        todo.push(d.children[i]);
+        if (obj) todo.push(`${d.keys[i]}: `);
+        if (i > 0) todo.push(", ");
+      }
     }
+    return parts.join("");
   }
 }
 
@@ -75,39 +96,91 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Leaves in order (object keys sorted, as JAX) and the structure that holds them. */
+const pathSegment = (key: string | number): string =>
+  typeof key === "number" ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+
+/**
+ * Leaves in order (object keys sorted, as JAX) and the structure that holds them. A loop with its
+ * own stack (deep trees do not overflow); a container that contains itself is a TreeError naming
+ * the path where it recurs (a shared, acyclic subtree is fine).
+ */
 export function flatten(tree: unknown): [unknown[], TreeDef] {
   const leaves: unknown[] = [];
-  const go = (t: unknown): TreeDef => {
-    if (t === null || t === undefined) return new TreeDef("none", [], [], t);
-    if (Array.isArray(t)) return new TreeDef("array", t.map(go));
-    if (isPlainObject(t)) {
-      const keys = Object.keys(t).sort();
-      return new TreeDef("object", keys.map((k) => go(t[k])), keys);
-    }
-    leaves.push(t);
-    return new TreeDef("leaf");
+  interface Frame { node: object; items: unknown[]; keys: string[] | null; defs: TreeDef[]; seg: string }
+  const frames: Frame[] = [];
+  const open = new Set<object>();
+  let root: TreeDef | undefined;
+  const emit = (d: TreeDef): void => {
+    if (frames.length === 0) root = d;
+    else frames[frames.length - 1].defs.push(d);
   };
-  const def = go(tree);
-  return [leaves, def];
+  const visit = (t: unknown, seg: string): void => {
+    if (t === null || t === undefined) return emit(new TreeDef("none", [], [], t));
+    const arr = Array.isArray(t);
+    if (!arr && !isPlainObject(t)) {
+      leaves.push(t);
+      return emit(new TreeDef("leaf"));
+    }
+    if (open.has(t)) {
+      const path = frames.map((f) => f.seg).join("") + seg;
+      throw new TreeError(`pytree has a cycle: the container at ${path || "the root"} contains itself (its value at tree${path})`);
+    }
+    open.add(t);
+    const keys = arr ? null : Object.keys(t).sort();
+    const items = arr ? (t as unknown[]) : (keys as string[]).map((k) => (t as Record<string, unknown>)[k]);
+    frames.push({ node: t, items, keys, defs: [], seg });
+  };
+  visit(tree, "");
+  while (frames.length > 0) {
+    const f = frames[frames.length - 1];
+    const i = f.defs.length;
+    if (i === f.items.length) {
+      frames.pop();
+      open.delete(f.node);
+      emit(f.keys === null ? new TreeDef("array", f.defs) : new TreeDef("object", f.defs, f.keys));
+    } else {
+      visit(f.items[i], pathSegment(f.keys === null ? i : f.keys[i]));
+    }
+  }
+  return [leaves, root as TreeDef];
 }
 
 export function unflatten(def: TreeDef, leaves: readonly unknown[]): any {
   if (leaves.length !== def.numLeaves) throw new TreeError(`tree.unflatten: structure ${def} has ${def.numLeaves} leaves, got ${leaves.length}`);
-  let i = 0;
-  const go = (d: TreeDef): unknown => {
-    switch (d.kind) {
-      case "leaf": return leaves[i++];
-      case "none": return d.noneValue;
-      case "array": return d.children.map(go);
-      case "object": {
-        const o: Record<string, unknown> = {};
-        d.keys.forEach((k, j) => (o[k] = go(d.children[j])));
-        return o;
-      }
-    }
+  let next = 0;
+  interface Frame { d: TreeDef; vals: unknown[] }
+  const frames: Frame[] = [];
+  let root: unknown;
+  const emit = (v: unknown): void => {
+    if (frames.length === 0) root = v;
+    else frames[frames.length - 1].vals.push(v);
   };
-  return go(def);
+  const visit = (d: TreeDef): void => {
+    if (d.kind === "leaf") emit(leaves[next++]);
+    else if (d.kind === "none") emit(d.noneValue);
+    else frames.push({ d, vals: [] });
+  };
+  visit(def);
+  while (frames.length > 0) {
+    const f = frames[frames.length - 1];
+    if (f.vals.length < f.d.children.length) {
+      visit(f.d.children[f.vals.length]);
+      continue;
+    }
+    frames.pop();
+    if (f.d.kind === "array") {
+      emit(f.vals);
+      continue;
+    }
+    const o: Record<string, unknown> = {};
+    f.d.keys.forEach((k, j) => {
+      // An own "__proto__" key must stay a key (plain assignment would set the prototype).
+      if (k === "__proto__") Object.defineProperty(o, k, { value: f.vals[j], enumerable: true, writable: true, configurable: true });
+      else o[k] = f.vals[j];
+    });
+    emit(o);
+  }
+  return root;
 }
 
 export const leaves = (t: unknown): unknown[] => flatten(t)[0];

@@ -102,7 +102,8 @@ export class TraceTable {
   toString(): string {
     const head = this.header();
     const body = this.cells();
-    const widths = head.map((h, j) => Math.max(h.length, ...body.map((c) => c[j].length)));
+    // A loop, not Math.max(...spread): a trace can have more rows than a call takes arguments.
+    const widths = head.map((h, j) => body.reduce((w, c) => Math.max(w, c[j].length), h.length));
     // Columns of plain numbers read best right-aligned; summaries of arrays read best left-aligned.
     const numeric = head.map((_, j) => j >= 2 && body.every((c) => /^[-0-9.e—a-z]+$/.test(c[j]) && !c[j].includes("[")));
     const line = (c: string[]): string => c.map((s, j) => (numeric[j] ? s.padStart(widths[j]) : s.padEnd(widths[j]))).join(" | ").trimEnd();

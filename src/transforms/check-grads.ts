@@ -18,7 +18,7 @@ export interface CheckGradsOptions {
   /** How many times to differentiate: 2 also checks the derivative functions themselves. */
   order?: number;
   modes?: CheckGradsMode[];
-  /** Relative step of the central differences; scaled by max(1, largest |input|). */
+  /** Relative step of the central differences: each input element moves by about eps * max(1, |element|). */
   eps?: number;
   atol?: number;
   rtol?: number;
@@ -82,13 +82,18 @@ function callFlat(f: Fn, def: TreeDef, xs: Tensor[]): [Tensor[], TreeDef] {
   return outputLeaves(f(...(unflatten(def, xs) as unknown[])), "checkGrads");
 }
 
-function maxAbs(xs: Tensor[]): number {
-  let largest = 0;
-  for (const x of xs) {
-    if (!isFloat(x.dtype)) continue;
-    for (const v of f64Of(x)) if (Math.abs(v) > largest) largest = Math.abs(v);
-  }
-  return largest;
+/**
+ * Random directions whose entries are scaled by max(1, |x|) of their own element: the central
+ * differences then move each element by a step relative to itself, so a large input elsewhere
+ * (1e6 next to 0.5) does not make the step too coarse for the small one.
+ */
+function scaledDirections(xs: Tensor[], rand: () => number): Float64Array[] {
+  return randomLike(xs, rand).map((d, i) => {
+    if (!isFloat(xs[i].dtype)) return d;
+    const v = f64Of(xs[i]);
+    for (let k = 0; k < d.length; k++) d[k] *= Math.max(1, Math.abs(v[k]));
+    return d;
+  });
 }
 
 function describeValues(a: ArrayLike<number>): string {
@@ -116,7 +121,7 @@ class Checker {
 
   private step(xs: Tensor[], outs: Tensor[]): number {
     const low = this.low || [...xs, ...outs].some((x) => x.dtype === "float32");
-    return (this.settings.eps ?? (low ? EPS_F32 : EPS_F64)) * Math.max(1, maxAbs(xs));
+    return this.settings.eps ?? (low ? EPS_F32 : EPS_F64);
   }
 
   /**
@@ -183,7 +188,7 @@ class Checker {
 
   checkJvp(f: Fn, args: unknown[], label: string): void {
     const [xs, def] = flatArgs(args);
-    const dirs = randomLike(xs, this.rand());
+    const dirs = scaledDirections(xs, this.rand());
     const [yOut, tOut] = jvp(f, unflatten(def, xs), unflatten(def, tensorsLike(dirs, xs)));
     const [ys, yDef] = flatten(yOut) as [Tensor[], TreeDef];
     const ts = flatten(tOut)[0] as Tensor[];
@@ -202,7 +207,7 @@ class Checker {
     const [yOut, back] = vjp(f, unflatten(def, xs));
     const [ys, yDef] = flatten(yOut) as [Tensor[], TreeDef];
     this.checkPrimal(label, f, def, xs, ys, yDef, "vjp");
-    const dirs = randomLike(xs, this.rand());
+    const dirs = scaledDirections(xs, this.rand());
     const numeric = this.numericalJvp(f, def, xs, dirs, this.step(xs, ys));
     const cts = randomLike(ys, this.rand());
     const ctIn = flatten(back(unflatten(yDef, tensorsLike(cts, ys))))[0] as Tensor[];

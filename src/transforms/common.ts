@@ -37,9 +37,17 @@ export function requireFloat(xs: Tensor[], transform: string, where: string): vo
   });
 }
 
+const isThenable = (x: unknown): boolean =>
+  (typeof x === "object" || typeof x === "function") && x !== null && typeof (x as { then?: unknown }).then === "function";
+
 /** Flattens what a user function returned into Tensors, with a clear error for anything else. */
 export function outputLeaves(out: unknown, transform: string): [Tensor[], TreeDef] {
-  if (out instanceof Promise) throw new JacobiError(`${transform}: the function returned a Promise; async functions cannot be transformed`);
+  if (isThenable(out)) {
+    // Handle its rejection here: the caller never sees this Promise, and an unhandled rejection
+    // would end the process after the clear error below.
+    (out as PromiseLike<unknown>).then(undefined, () => undefined);
+    throw new JacobiError(`${transform}: the function returned a Promise; transformations need synchronous functions (async functions cannot be transformed)`);
+  }
   if (out === undefined) throw new JacobiError(`${transform}: the function returned undefined; it must return a Tensor or a pytree of Tensors`);
   const [leaves, def] = flatten(out);
   const ts = leaves.map((l, i) => {

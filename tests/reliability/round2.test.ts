@@ -1,7 +1,7 @@
 // Issue 15 (reliability round 2): each test here failed on the code before its fix.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ConcretizationError, DTypeError, ShapeError, grad, lax, jacfwd, jit, jvp, makeJaxpr, np, vjp, vmap, type Tensor } from "../../src/index.js";
+import { ConcretizationError, DTypeError, GradCheckError, JacobiError, ShapeError, TreeError, TraceTable, checkGrads, customJvp, grad, traceTable, tree, lax, jacfwd, jit, jvp, makeJaxpr, np, vjp, vmap, type Tensor } from "../../src/index.js";
 import { guardTraceState } from "../guard.js";
 import { throwsExactly } from "../helpers.js";
 
@@ -157,6 +157,65 @@ test("5: bool matmul/dot are the OR of ANDs (not counts in a bool buffer), subtr
   throwsExactly(() => np.negative(b), DTypeError, ["negative", "bool"]);
   throwsExactly(() => np.sum(new Uint8Array([2, 3]) as any), DTypeError, ["Uint8Array"]);
   throwsExactly(() => np.array(Buffer.from([1, 2]) as any), DTypeError, ["Uint8Array"]);
+});
+
+// ---------- 7. checkGrads step ----------
+
+test("7: checkGrads scales its step per element: a large input elsewhere does not make a correct derivative fail", () => {
+  checkGrads((a: any, b: any) => np.add(a, np.sin(b)), [np.array(1e6), np.array(0.5)]);
+  checkGrads((x: any) => np.sum(np.multiply(np.log(x), np.sin(np.multiply(x, 1e-5)))), [np.array([1e5, 0.3, 2])]);
+  // And a wrong derivative still fails.
+  const wrong = customJvp((x: any) => np.sin(x));
+  wrong.defjvp(([x]: any[], [t]: any[]) => [np.sin(x), np.multiply(t, np.cos(np.multiply(x, 1.01)))]);
+  for (const modes of [["fwd"], ["rev"]] as const) {
+    throwsExactly(() => checkGrads((a: any, b: any) => np.add(a, wrong(b)), [np.array(1), np.array(0.5)], { order: 1, modes: [...modes] }), GradCheckError, [modes[0] === "fwd" ? "JVP" : "VJP"]);
+  }
+});
+
+// ---------- 8. crashes ----------
+
+test("8: traceTable of a 1.3e5-row trace prints; cyclic and 1e5-deep pytrees flatten without overflow (a cycle is a TreeError)", () => {
+  // The rows of a small table, repeated: tracing 1.3e5 operations would take seconds.
+  const n = 130000;
+  const small = traceTable((x: Tensor) => np.sin(x), [1]);
+  const table = new TraceTable(small.mode, small.inputNames, small.wrt, new Array(n).fill(small.rows[1]), small.jaxpr, []);
+  const text = table.toString();
+  assert.ok(text.split("\n").length > n);
+  const cyc: any = { a: 1 };
+  cyc.self = { b: cyc };
+  throwsExactly(() => tree.flatten(cyc), TreeError, ["cycle", ".self.b"]);
+  const arr: any[] = [1];
+  arr.push([arr]);
+  throwsExactly(() => jit((t: any) => t[0])(arr), TreeError, ["cycle", "[1][0]"]);
+  // Shared (not cyclic) subtrees are fine.
+  const shared = { w: 1 };
+  assert.is(tree.leaves({ p: shared, q: shared }).length, 2);
+  let deep: any = np.array(2);
+  for (let i = 0; i < 100000; i++) deep = [deep];
+  const [leaves, def] = tree.flatten(deep);
+  assert.is(leaves.length, 1);
+  let back: any = tree.unflatten(def, [3]);
+  for (let i = 0; i < 100000; i++) back = back[0];
+  assert.is(back, 3);
+  assert.is(def.numLeaves, 1);
+  assert.ok(def.equals(tree.structure(deep)));
+  assert.ok(String(def).startsWith("[[[["));
+});
+
+test("8: an async function under grad/jit/vmap is a JacobiError and its Promise's rejection is handled", async () => {
+  let unhandled = 0;
+  const onUnhandled = () => unhandled++;
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    for (const run of [(f: any) => grad(f)(1), (f: any) => jit(f)(1), (f: any) => vmap(f)(np.array([1, 2])), (f: any) => jvp(f, [1], [1])]) {
+      throwsExactly(() => run(async (x: any) => np.sin(x)), JacobiError, ["transformations need synchronous functions"]);
+      throwsExactly(() => run(async () => { throw new Error("rejected"); }), JacobiError, ["transformations need synchronous functions"]);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+  assert.is(unhandled, 0);
 });
 
 test.run();
