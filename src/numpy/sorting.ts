@@ -1,16 +1,18 @@
 // Sorting and scans (issue 10): np.sort/argsort on the stable sort primitive (its JVP gathers the
 // tangents with the permutation), cumsum on its linear primitive, cumprod/cummax/cummin as
 // associative scans (JAX's algorithm: O(log n) levels of elementwise work, differentiated through),
-// diff by slicing, searchsorted by comparing with every sorted value (JAX's "compare_all").
+// diff by slicing, searchsorted by a binary search of gathers (JAX's default method).
 import { DTypeError, JacobiError, ShapeError, fmtShape } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
 import type { Axis, Tensor, TensorLike } from "../core/tensor.js";
 import { flatten as treeFlatten, unflatten } from "../core/tree.js";
 import { boolean, checkOptions, numberWhere, oneOf } from "../core/validate.js";
 import { cumsum as cumsumPrim } from "../primitives/cumulative.js";
-import { add, convertElementType, le, lt, max, min, mul, neg, sub } from "../primitives/elementwise.js";
-import { gather as staticGather, iota } from "../primitives/gather.js";
-import { reduceSum } from "../primitives/reduce.js";
+import { add, convertElementType, le, lt, max, min, mul, neg, select, sub } from "../primitives/elementwise.js";
+import { andP, notP, shiftRightArithmeticP } from "../primitives/bitwise.js";
+import { bind1 } from "../core/trace.js";
+import { full } from "../primitives/util.js";
+import { gatherDynamic, gather as staticGather, iota } from "../primitives/gather.js";
 import { broadcastInDim, concatenate, pad, reshape, slice as slicePrim } from "../primitives/shape.js";
 import { sort as sortPrim } from "../primitives/sort.js";
 import { toTensor } from "./promote.js";
@@ -155,7 +157,9 @@ export function diff(x: TensorLike, n = 1, axis = -1): Tensor {
 
 /**
  * Where each value of `v` would be inserted into the sorted 1-D `a` to keep it sorted: the count of
- * elements below it (side "left") or not above it ("right"), as int32. Not differentiable.
+ * elements below it (side "left") or not above it ("right"), as int32. A binary search, as JAX's
+ * default method: ceil(log2(n + 1)) halvings, each one gather of `a` at every query's midpoint.
+ * Not differentiable (its output is an integer).
  */
 export function searchsorted(a: TensorLike, v: TensorLike, opts?: { side?: "left" | "right" }): Tensor {
   const { side = "left" } = checkOptions("np.searchsorted", opts, { side: oneOf("left", "right") });
@@ -166,9 +170,16 @@ export function searchsorted(a: TensorLike, v: TensorLike, opts?: { side?: "left
     if (!isFloat(s.dtype) && isFloat(q.dtype)) throw new DTypeError(`np.searchsorted: values of dtype ${q.dtype} in an array of dtype ${s.dtype}; convert one of them`);
     q = convertElementType(q, s.dtype, q.weakType);
   }
-  const shape = [...q.shape, s.shape[0]];
-  const sb = broadcastInDim(s, shape, [q.ndim]);
-  const qb = broadcastInDim(q, shape, q.shape.map((_, d) => d));
-  const below = side === "left" ? lt(sb, qb) : le(sb, qb);
-  return reduceSum(convertElementType(below, "int32"), [q.ndim]);
+  const n = s.shape[0], shape = q.shape;
+  const int = (c: number) => full(shape, c, "int32");
+  let lo = int(0), hi = int(n);
+  for (let step = 0; step < Math.ceil(Math.log2(n + 1)); step++) {
+    const active = lt(lo, hi);
+    const mid = bind1(shiftRightArithmeticP, [add(lo, hi), int(1)]);
+    const at = gatherDynamic(s, reshape(mid, [...shape, 1]), { offsetDims: [], collapsedSliceDims: [0], startIndexMap: [0], sliceSizes: [1], mode: "clip", fillValue: 0 });
+    const below = side === "left" ? lt(at, q) : le(at, q);
+    lo = select(bind1(andP, [active, below]), add(mid, int(1)), lo);
+    hi = select(bind1(andP, [active, bind1(notP, [below])]), mid, hi);
+  }
+  return lo;
 }

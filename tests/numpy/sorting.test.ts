@@ -67,6 +67,13 @@ test("np.searchsorted against NumPy, both sides; integer values convert", () => 
   assert.equal(np.searchsorted(np.array([1, 2, 3], "int32"), np.array([2], "int32")).tolist(), [1]);
   close(np.searchsorted(np.array([0.5, 1.5]), np.array([1], "int32")), [1]);
   throwsWith(() => np.searchsorted(np.array([1, 2], "int32"), np.array([1.5])), DTypeError, ["convert"]);
+  // Query arrays of any shape, an empty a, and traced queries (jit, vmap) against a counting loop.
+  assert.equal(np.searchsorted(np.zeros([0]), np.array([[1, 2]])).tolist(), [[0, 0]]);
+  const sorted = np.sort(np.array(Array.from({ length: 37 }, (_, i) => Math.round(Math.sin(i * 1.7) * 5))));
+  const qs = np.array(Array.from({ length: 24 }, (_, i) => i / 2 - 6));
+  const count = (side: "left" | "right") => (qs.tolist() as number[]).map((v) => (sorted.tolist() as number[]).filter((a) => (side === "left" ? a < v : a <= v)).length);
+  assert.equal(jit((q: Tensor) => np.searchsorted(sorted, q))(qs).tolist(), count("left"));
+  assert.equal(vmap((q: Tensor) => np.searchsorted(sorted, q, { side: "right" }))(np.reshape(qs, [4, 6])).tolist(), np.reshape(np.array(count("right")), [4, 6]).tolist());
   throwsWith(() => np.searchsorted(x, 1), ShapeError, ["1-D"]);
   throwsWith(() => np.searchsorted(np.array([1]), 1, { side: "middle" } as never), OptionsError, ["side"]);
 });
