@@ -139,6 +139,24 @@ test("grad through traced indices (an embedding lookup), and inside a scan body 
   assert.ok(/scan/.test(staged) && (staged.match(/gather/g) ?? []).length === 1, staged);
 });
 
+test("vmap of grad through every update kind, and updates inside a scan body, against loops", () => {
+  const vs = np.array([[0.5, -1.5, 2], [1, 0.25, -0.5], [2, 2, -3]]);
+  const us = np.array([[1.5, 0.25], [-1, 3], [2, 2]]);
+  const is = I([[1, 1], [0, 2], [2, 0]]);
+  for (const kind of ["set", "add", "mul", "min", "max"] as const) {
+    const f = (v: Tensor, u: Tensor, i: Tensor) => v.at(i)[kind](u).mul(v).sum();
+    const g = grad(f, { argnums: [0, 1] });
+    const batched = vmap(g)(vs, us, is);
+    const loop = [0, 1, 2].map((k) => g(vs.slice(k), us.slice(k), is.slice(k)));
+    close(batched, [np.stack(loop.map((l) => l[0])), np.stack(loop.map((l) => l[1]))]);
+  }
+  // A histogram built in a scan body: one scatter-add per step, the loop staged once.
+  const hist = (bins: Tensor) => lax.scan((h: Tensor, b: Tensor) => [h.at(b).add(1), null], np.zeros([4]), bins)[0];
+  close(hist(I([0, 3, 3, 1, 3])), [1, 1, 0, 3]);
+  close(jit(hist)(I([0, 3, 3, 1, 3])), [1, 1, 0, 3]);
+  assert.is(count(hist, [I([0, 3, 3, 1, 3])], "scan"), 1);
+});
+
 test("checkGrads in both modes: take, takeAlongAxis, at updates, dynamic slices", () => {
   const small = np.array([[0.3, -1.2, 0.8], [1.1, 0.4, -0.6]]);
   const u2 = np.array([[0.7, -0.2, 1.3]]);
