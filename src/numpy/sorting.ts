@@ -1,19 +1,19 @@
 // Sorting and scans (issue 10): np.sort/argsort on the stable sort primitive (its JVP gathers the
-// tangents with the permutation), cumsum on its linear primitive, cumprod/cummax/cummin as
-// associative scans (JAX's algorithm: O(log n) levels of elementwise work, differentiated through),
-// diff by slicing, searchsorted by a binary search of gathers (JAX's default method).
+// tangents with the permutation), the cumulative functions on JAX's cumsum/cumprod/cummax/cummin
+// primitives (primitives/cumulative.ts, with lax.associativeScan), diff by slicing, searchsorted
+// by a binary search of gathers (JAX's default method).
 import { DTypeError, JacobiError, ShapeError, fmtShape } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
 import type { Axis, Tensor, TensorLike } from "../core/tensor.js";
-import { flatten as treeFlatten, unflatten } from "../core/tree.js";
-import { boolean, checkOptions, numberWhere, oneOf } from "../core/validate.js";
-import { cumsum as cumsumPrim } from "../primitives/cumulative.js";
-import { add, convertElementType, le, lt, max, min, mul, neg, select, sub } from "../primitives/elementwise.js";
+import { boolean, checkOptions, oneOf } from "../core/validate.js";
+import { cumulative as cumulativePrim } from "../primitives/cumulative.js";
+export { associativeScan } from "../primitives/cumulative.js";
+import { add, convertElementType, le, lt, neg, select, sub } from "../primitives/elementwise.js";
 import { andP, notP, shiftRightArithmeticP } from "../primitives/bitwise.js";
 import { bind1 } from "../core/trace.js";
 import { full } from "../primitives/util.js";
-import { gatherDynamic, gather as staticGather, iota } from "../primitives/gather.js";
-import { broadcastInDim, concatenate, pad, reshape, slice as slicePrim } from "../primitives/shape.js";
+import { gatherDynamic, iota } from "../primitives/gather.js";
+import { broadcastInDim, reshape, slice as slicePrim } from "../primitives/shape.js";
 import { sort as sortPrim } from "../primitives/sort.js";
 import { toTensor } from "./promote.js";
 import { normAxes } from "./reductions.js";
@@ -65,65 +65,10 @@ export function topK(x: TensorLike, k: number): [Tensor, Tensor] {
 
 const scanOptions = { reverse: boolean };
 
-function flipAxis(x: Tensor, axis: number): Tensor {
-  const n = x.shape[axis];
-  return n < 2 ? x : staticGather(x, Array.from({ length: n }, (_, i) => n - 1 - i), axis);
-}
-
-function sliceAxis(x: Tensor, axis: number, start: number, stop: number, step = 1): Tensor {
-  const s = x.shape.map(() => 0), l = [...x.shape], st = x.shape.map(() => 1);
-  s[axis] = start, l[axis] = Math.max(start, stop), st[axis] = step;
-  return slicePrim(x, s, l, st);
-}
-
-/** a at the even positions, b at the odd ones, along `axis` (|a| = |b| or |b| + 1). */
-function interleave(a: Tensor, b: Tensor, axis: number): Tensor {
-  const na = a.shape[axis], nb = b.shape[axis];
-  const lo = a.shape.map(() => 0), interior = a.shape.map(() => 0);
-  interior[axis] = 1;
-  const hiA = lo.map((_, d) => (d === axis ? (na === nb ? 1 : 0) : 0));
-  const loB = lo.map((_, d) => (d === axis ? 1 : 0));
-  const hiB = lo.map((_, d) => (d === axis ? (na === nb ? 0 : 1) : 0));
-  return add(pad(a, 0, lo, hiA, interior), pad(b, 0, loB, hiB, interior));
-}
-
-type Leaves = Tensor[];
-
-/**
- * JAX's associative_scan: all prefix combinations fn(x0, fn(x1, ...)) along `axis` for an
- * associative `fn` of two pytrees shaped like `xs`. Pairs are combined level by level, so the
- * work is O(n) applications of `fn` on slices and the depth O(log n), all of it differentiable.
- */
-export function associativeScan<T>(fn: (a: T, b: T) => T, xs: T, opts?: { reverse?: boolean; axis?: number }): T {
-  const { reverse = false, axis = 0 } = checkOptions("lax.associativeScan", opts, { ...scanOptions, axis: numberWhere("an integer", Number.isInteger) });
-  if (typeof fn !== "function") throw new JacobiError("lax.associativeScan: fn must be a function");
-  const [leaves0, def] = treeFlatten(xs);
-  const leaves = leaves0.map((l, i) => toTensor(l, `lax.associativeScan: leaf ${i}`));
-  if (leaves.length === 0) throw new JacobiError("lax.associativeScan: xs has no arrays");
-  const rank = leaves[0].ndim;
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) throw new ShapeError(`lax.associativeScan: axis ${axis} is out of bounds for shape ${fmtShape(leaves[0].shape)}`);
-  const ax = axis < 0 ? axis + rank : axis;
-  const n = leaves[0].shape[ax];
-  if (leaves.some((l) => l.ndim !== rank || l.shape[ax] !== n)) throw new ShapeError(`lax.associativeScan: every leaf needs the same length along axis ${ax}, got shapes ${leaves.map((l) => fmtShape(l.shape)).join(", ")}`);
-  const combine = (a: Leaves, b: Leaves): Leaves => {
-    const [out] = treeFlatten(fn(unflatten(def, a) as T, unflatten(def, b) as T));
-    return out.map((o, i) => toTensor(o, `lax.associativeScan: fn's output leaf ${i}`));
-  };
-  const scan = (elems: Leaves): Leaves => {
-    const m = elems[0].shape[ax];
-    if (m < 2) return elems;
-    const reduced = combine(elems.map((e) => sliceAxis(e, ax, 0, m - 1, 2)), elems.map((e) => sliceAxis(e, ax, 1, m, 2)));
-    const odd = scan(reduced);
-    const even =
-      m % 2 === 0
-        ? combine(odd.map((e) => sliceAxis(e, ax, 0, e.shape[ax] - 1)), elems.map((e) => sliceAxis(e, ax, 2, m, 2)))
-        : combine(odd, elems.map((e) => sliceAxis(e, ax, 2, m, 2)));
-    const firsts = elems.map((e, i) => concatenate([sliceAxis(e, ax, 0, 1), even[i]], ax));
-    return firsts.map((f, i) => interleave(f, odd[i], ax));
-  };
-  const input = reverse ? leaves.map((l) => flipAxis(l, ax)) : leaves;
-  const out = scan(input);
-  return unflatten(def, reverse ? out.map((l) => flipAxis(l, ax)) : out) as T;
+function sliceAxis(x: Tensor, axis: number, start: number, stop: number): Tensor {
+  const s = x.shape.map(() => 0), l = [...x.shape];
+  s[axis] = start, l[axis] = stop;
+  return slicePrim(x, s, l);
 }
 
 type CumOpts = { reverse?: boolean };
@@ -136,10 +81,10 @@ function cumulative(name: string, x: TensorLike, axis: number | null | undefined
   return run(v, ax, reverse);
 }
 
-export const cumsum = (x: TensorLike, axis?: number | null, opts?: CumOpts): Tensor => cumulative("cumsum", x, axis, opts, (t, ax, r) => cumsumPrim(t, ax, r));
-export const cumprod = (x: TensorLike, axis?: number | null, opts?: CumOpts): Tensor => cumulative("cumprod", x, axis, opts, (t, ax, r) => associativeScan(mul, t, { axis: ax, reverse: r }));
-export const cummax = (x: TensorLike, axis?: number | null, opts?: CumOpts): Tensor => cumulative("cummax", x, axis, opts, (t, ax, r) => associativeScan(max, t, { axis: ax, reverse: r }));
-export const cummin = (x: TensorLike, axis?: number | null, opts?: CumOpts): Tensor => cumulative("cummin", x, axis, opts, (t, ax, r) => associativeScan(min, t, { axis: ax, reverse: r }));
+export const cumsum = (x: TensorLike, axis?: number | null, opts?: CumOpts): Tensor => cumulative("cumsum", x, axis, opts, (t, ax, r) => cumulativePrim("sum", t, ax, r));
+export const cumprod = (x: TensorLike, axis?: number | null, opts?: CumOpts): Tensor => cumulative("cumprod", x, axis, opts, (t, ax, r) => cumulativePrim("prod", t, ax, r));
+export const cummax = (x: TensorLike, axis?: number | null, opts?: CumOpts): Tensor => cumulative("cummax", x, axis, opts, (t, ax, r) => cumulativePrim("max", t, ax, r));
+export const cummin = (x: TensorLike, axis?: number | null, opts?: CumOpts): Tensor => cumulative("cummin", x, axis, opts, (t, ax, r) => cumulativePrim("min", t, ax, r));
 
 /** The n-th discrete difference along `axis` (default -1). */
 export function diff(x: TensorLike, n = 1, axis = -1): Tensor {

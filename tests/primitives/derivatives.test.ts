@@ -285,6 +285,10 @@ unaryCase("sort", "np.sort(x)", (x) => np.sort(x), distinct, RANKED);
 unaryCase("sort", "lax.topK(x, 2) values", (x) => lax.topK(x, 2)[0], distinct, RANKED);
 unaryCase("cumsum", "np.cumsum(x, -1)", (x) => np.cumsum(x, -1), uni(-2, 2), RANKED);
 unaryCase("cumsum", "np.cumsum(x, 0, reverse)", (x) => np.cumsum(x, 0, { reverse: true }), uni(-2, 2), RANKED);
+unaryCase("cumprod", "np.cumprod(x, -1)", (x) => np.cumprod(x, -1), uni(-2, 2), RANKED);
+cases.push({ prim: "cumprod", name: "np.cumprod(x, 0, reverse) through zeros", f: (x) => np.cumprod(x, 0, { reverse: true }), configs: RANKED, doms: [uni(-2, 2)], fixed: [["zeros", [np.array([1.5, 0, -2, 0, 0.5])]]] });
+unaryCase("cummax", "np.cummax(x, -1)", (x) => np.cummax(x, -1), distinct, RANKED);
+unaryCase("cummin", "np.cummin(x, 0, reverse)", (x) => np.cummin(x, 0, { reverse: true }), distinct, RANKED);
 
 // ---- composites from nn ----
 unaryCase(null, "nn.sigmoid", nn.sigmoid, away(0.2, 3));

@@ -361,10 +361,13 @@ for (const [n, gen] of [["scatter_add", f], ["scatter", f], ["scatter_mul", f], 
     { params: windowScatter, args: [gen([4, 3]), starts([2]), gen([2, 2])] },
   ];
 }
-batchCases.cumsum = [
-  { params: { axis: 1, reverse: false }, args: [f([2, 3])] },
-  { params: { axis: 0, reverse: true }, args: [i32([4])] },
-];
+for (const [n, gen] of [["cumsum", f], ["cumprod", f], ["cummax", g], ["cummin", g]] as const) {
+  batchCases[n] = [
+    { params: { axis: 1, reverse: false }, args: [gen([2, 3])] },
+    { params: { axis: 0, reverse: true }, args: [gen([4])] },
+    { params: { axis: 0, reverse: false }, args: [i32([4])] },
+  ];
+}
 
 const B = 3;
 
