@@ -66,7 +66,7 @@ for (const [n, m] of shapes) {
   const faster = tf < tr ? "jacfwd" : "jacrev";
   console.log(
     `| ${n} | ${m} | ${ms(tf)} | ${ms(tr)} | ${faster} (${(Math.max(tf, tr) / Math.min(tf, tr)).toFixed(1)}x) | ` +
-      `${sci(cost.fwd.flops)} | ${sci(cost.rev.flops)} | ${cost.rev.storedBytes} B | ${auto} |`,
+      `${sci(cost.fwd.flops)} | ${cost.rev ? sci(cost.rev.flops) : "n/a"} | ${cost.rev ? `${cost.rev.storedBytes} B` : "n/a"} | ${auto} |`,
   );
   const winner = tf < tr ? `forward mode wins, jacfwd ${ms(tf)} ms vs jacrev ${ms(tr)} ms` : `reverse mode wins, jacrev ${ms(tr)} ms vs jacfwd ${ms(tf)} ms`;
   if (n < m / 10) regimes.push(`few inputs, many outputs (n = ${n}, m = ${m}): ${winner}; auto picks ${auto}`);

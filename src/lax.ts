@@ -115,18 +115,8 @@ function intScalar(x: unknown, api: string, name: string, clamp = false): Tensor
 
 // ---- cond / switch ----
 
-function branchOut(api: string, names: string[], fns: Fn[], index: Tensor, operands: unknown[]): unknown {
-  const [ops, def] = inputLeaves(operands, `${api}: operand`);
-  const n = fns.length;
-  if (index.concrete() !== null) {
-    // A known index (outside jit): run only the branch taken; derivatives follow it.
-    const k = clampIndex(index.item(), n);
-    const [outs, odef] = outputLeaves(fns[k](...(unflatten(def, ops) as unknown[])), `${api}: ${names[k]}`);
-    return unflatten(odef, outs);
-  }
-  const avals = ops.map((o) => o.aval);
-  const calls = fns.map((f) => (xs: Tensor[]) => f(...(unflatten(def, xs) as unknown[])));
-  let staged = calls.map((c, k) => stage(`${api} (${names[k]})`, avals, c));
+/** The branches must agree in structure, shapes and strong dtypes; returns each output leaf's common dtype. */
+function checkBranches(api: string, names: string[], staged: Staged[]): DType[] {
   const s0 = staged[0];
   const target: DType[] = s0.outs.map((a) => a.dtype);
   staged.forEach((s, k) => {
@@ -151,6 +141,25 @@ function branchOut(api: string, names: string[], fns: Fn[], index: Tensor, opera
     }
     target[j] = staged.map((s) => s.outs[j]).reduce<[DType, boolean]>((acc, a) => promoteTypes(acc[0], acc[1], a.dtype, a.weakType), [staged[0].outs[j].dtype, staged[0].outs[j].weakType])[0];
   });
+  return target;
+}
+
+function branchOut(api: string, names: string[], fns: Fn[], index: Tensor, operands: unknown[]): unknown {
+  const [ops, def] = inputLeaves(operands, `${api}: operand`);
+  const n = fns.length;
+  if (index.concrete() !== null) {
+    // A known index (outside jit): run only the branch taken; derivatives follow it. The branches
+    // are still traced abstractly and checked, as in JAX, so what passes here also passes under jit.
+    const avals = ops.map((o) => o.aval);
+    const target = checkBranches(api, names, fns.map((f, k) => stage(`${api} (${names[k]})`, avals, (xs) => f(...(unflatten(def, xs) as unknown[])))));
+    const k = clampIndex(index.item(), n);
+    const [outs, odef] = outputLeaves(fns[k](...(unflatten(def, ops) as unknown[])), `${api}: ${names[k]}`);
+    return unflatten(odef, outs.map((l, j) => (l.dtype === target[j] ? l : convertElementType(l, target[j], l.weakType))));
+  }
+  const avals = ops.map((o) => o.aval);
+  const calls = fns.map((f) => (xs: Tensor[]) => f(...(unflatten(def, xs) as unknown[])));
+  let staged = calls.map((c, k) => stage(`${api} (${names[k]})`, avals, c));
+  const target = checkBranches(api, names, staged);
   staged = staged.map((s, k) => {
     if (s.outs.every((a, j) => a.dtype === target[j])) return s;
     return stage(`${api} (${names[k]})`, avals, (xs) => {
@@ -161,7 +170,7 @@ function branchOut(api: string, names: string[], fns: Fn[], index: Tensor, opera
   const consts: Tensor[] = [];
   for (const s of staged) for (const c of s.consts) if (!consts.includes(c)) consts.push(c);
   const outs = bind(condP, [index, ...consts, ...ops], { branches: staged.map((s) => takingConsts(s, consts)) });
-  return unflatten(s0.outDef, outs);
+  return unflatten(staged[0].outDef, outs);
 }
 
 /** `pred ? trueFn(...operands) : falseFn(...operands)`; both branches are staged when `pred` is traced. */

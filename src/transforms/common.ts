@@ -1,7 +1,7 @@
 import { asTensor, describe } from "../core/convert.js";
 import { isFloat } from "../core/dtype.js";
-import { DTypeError, InternalError, JacobiError, ShapeError, TreeError, fmtShape } from "../core/errors.js";
-import { Tensor, isTensorLike } from "../core/tensor.js";
+import { DTypeError, InternalError, JacobiError, ShapeError, TreeError, escapedTracerError, fmtShape } from "../core/errors.js";
+import { Tensor, Tracer, isTensorLike } from "../core/tensor.js";
 import { type LooseTree, type TensorTree, type TreeDef, flatten, unflatten } from "../core/tree.js";
 
 export type { IsAny, LeafOf, LooseLeaves, LooseTree, Output, Pytree, TensorArgs, TensorTree, WithLeaves } from "../core/tree.js";
@@ -26,7 +26,11 @@ export function normArgnums(argnums: number | readonly number[], nargs: number, 
 /** Flattens a pytree of inputs into Tensors, naming the argument in any error. */
 export function inputLeaves(tree: unknown, where: string): [Tensor[], TreeDef] {
   const [leaves, def] = flatten(tree);
-  return [leaves.map((l, i) => asTensor(l, leaves.length === 1 ? where : `${where} (leaf ${i})`)), def];
+  return [leaves.map((l, i) => {
+    // A tracer of a transformation that has ended would otherwise be taken as a constant (JAX raises).
+    if (l instanceof Tracer && !l.main.valid) throw escapedTracerError(l.aval.shape, l.aval.dtype, l.main.transform);
+    return asTensor(l, leaves.length === 1 ? where : `${where} (leaf ${i})`);
+  }), def];
 }
 
 export function requireFloat(xs: Tensor[], transform: string, where: string): void {

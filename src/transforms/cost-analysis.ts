@@ -63,7 +63,9 @@ export interface CostAnalysis {
   nIn: number;
   nOut: number;
   fwd: ModeCost;
-  rev: ModeCost;
+  /** Null when reverse mode cannot differentiate `f` (a `whileLoop`, say): `revUnavailable` says why. */
+  rev: ModeCost | null;
+  revUnavailable: string | null;
   /** What `jacobian(f, { mode: "auto" })` picks here, and why. */
   auto: "fwd" | "rev";
   reason: string;
@@ -211,14 +213,16 @@ function fmtBytes(b: number): string {
 }
 
 function render(c: Omit<CostAnalysis, "toString">): string {
+  const r = c.rev;
+  const na = (f: (m: ModeCost) => string): string => (r === null ? "n/a" : f(r));
   const rows: [string, string, string][] = [
-    ["passes (columns / rows)", plural(c.fwd.passes, "column"), plural(c.rev.passes, "row")],
-    ["primitive applications", fmtCount(c.fwd.ops), fmtCount(c.rev.ops)],
-    ["  sweep (primal + coefficients)", fmtCount(c.fwd.sweep.ops), fmtCount(c.rev.sweep.ops)],
-    ["  tangent / cotangent program", fmtCount(c.fwd.linear.ops), fmtCount(c.rev.linear.ops)],
-    ["FLOPs", fmtCount(c.fwd.flops), fmtCount(c.rev.flops)],
-    ["stored intermediates", fmtBytes(c.fwd.storedBytes), fmtBytes(c.rev.storedBytes)],
-    ["peak live (co)tangents", fmtBytes(c.fwd.peakLiveBytes), fmtBytes(c.rev.peakLiveBytes)],
+    ["passes (columns / rows)", plural(c.fwd.passes, "column"), na((m) => plural(m.passes, "row"))],
+    ["primitive applications", fmtCount(c.fwd.ops), na((m) => fmtCount(m.ops))],
+    ["  sweep (primal + coefficients)", fmtCount(c.fwd.sweep.ops), na((m) => fmtCount(m.sweep.ops))],
+    ["  tangent / cotangent program", fmtCount(c.fwd.linear.ops), na((m) => fmtCount(m.linear.ops))],
+    ["FLOPs", fmtCount(c.fwd.flops), na((m) => fmtCount(m.flops))],
+    ["stored intermediates", fmtBytes(c.fwd.storedBytes), na((m) => fmtBytes(m.storedBytes))],
+    ["peak live (co)tangents", fmtBytes(c.fwd.peakLiveBytes), na((m) => fmtBytes(m.peakLiveBytes))],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(6, ...rows.map((r) => r[1].length));
@@ -255,8 +259,16 @@ export function costAnalysis(f: Fn, args: unknown[], opts: CostOptions = {}): Co
       // eagerly here (on the counting level) and belong to reverse mode's per-row work.
       counter.tally = new Tally();
       const outAvals = primalsOut.map((o) => o.aval.strong());
-      const transposed: ClosedJaxpr = traceToJaxpr("costAnalysis (transpose)", outAvals, (cts) => pullback(lin, cts));
-      const revLinear = tallyJaxpr(transposed.jaxpr, counter.tally).stats();
+      let transposed: ClosedJaxpr | null = null;
+      let revUnavailable: string | null = null;
+      try {
+        transposed = traceToJaxpr("costAnalysis (transpose)", outAvals, (cts) => pullback(lin, cts));
+      } catch (e) {
+        // Forward mode still has a cost to report (a whileLoop has no transpose).
+        if (!(e instanceof JacobiError)) throw e;
+        revUnavailable = e.message;
+      }
+      const revLinear = transposed === null ? null : tallyJaxpr(transposed.jaxpr, counter.tally).stats();
       const fwdLinear = tallyJaxpr(lin.jaxpr).stats();
 
       const inputBufs = new Set(ins.map((t) => t.concrete()?.data));
@@ -273,13 +285,15 @@ export function costAnalysis(f: Fn, args: unknown[], opts: CostOptions = {}): Co
       const nIn = leaves.reduce((s, l) => s + l.size, 0);
       const nOut = primalsOut.reduce((s, o) => s + o.size, 0);
       const fwd = modeCost("fwd", nIn, sweep, fwdLinear, 0, peakLive(lin.jaxpr));
-      const rev = modeCost("rev", nOut, sweep, revLinear, storedBytes, peakLive(transposed.jaxpr));
-      const auto = chooseMode(nIn, nOut);
+      const rev = transposed === null || revLinear === null ? null : modeCost("rev", nOut, sweep, revLinear, storedBytes, peakLive(transposed.jaxpr));
+      const auto = rev === null ? "fwd" : chooseMode(nIn, nOut);
       const reason =
-        auto === "fwd"
+        rev === null
+          ? `reverse mode is unavailable here: ${revUnavailable}`
+          : auto === "fwd"
           ? `the input has ${plural(nIn, "element")}, fewer than the output's ${nOut}: ${plural(nIn, "forward column")} instead of ${plural(nOut, "reverse row")}, and no stored residuals`
           : `the output has ${plural(nOut, "element")}, ${nOut === nIn ? "as many as" : "fewer than"} the input's ${nIn}: ${plural(nOut, "reverse row")} instead of ${plural(nIn, "forward column")}, at the price of ${fmtBytes(storedBytes)} of stored residuals`;
-      const report = { nIn, nOut, fwd, rev, auto, reason, residuals };
+      const report = { nIn, nOut, fwd, rev, revUnavailable, auto, reason, residuals };
       return { ...report, toString: () => render(report) };
     },
   );

@@ -1,7 +1,7 @@
 // Issue 15 (reliability round 2): each test here failed on the code before its fix.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ConcretizationError, DTypeError, GradCheckError, JacobiError, ShapeError, TreeError, TraceTable, checkGrads, customJvp, grad, traceTable, tree, lax, jacfwd, jit, jvp, makeJaxpr, np, vjp, vmap, type Tensor } from "../../src/index.js";
+import { ConcretizationError, DTypeError, costAnalysis, EscapedTracerError, valueAndGrad, GradCheckError, JacobiError, ShapeError, TreeError, TraceTable, checkGrads, customJvp, grad, traceTable, tree, lax, jacfwd, jit, jvp, makeJaxpr, np, vjp, vmap, type Tensor } from "../../src/index.js";
 import { guardTraceState } from "../guard.js";
 import { throwsExactly } from "../helpers.js";
 
@@ -216,6 +216,43 @@ test("8: an async function under grad/jit/vmap is a JacobiError and its Promise'
     process.off("unhandledRejection", onUnhandled);
   }
   assert.is(unhandled, 0);
+});
+
+// ---------- 9. escaped tracers as inputs ----------
+
+test("9: an escaped tracer passed to jit, grad, valueAndGrad, vmap or jvp is an EscapedTracerError", () => {
+  let leaked: any = null;
+  grad((x: any) => ((leaked = np.sin(x)), x))(1);
+  let abstract: any = null;
+  makeJaxpr((x: any) => ((abstract = np.sin(x)), x))(1);
+  for (const l of [leaked, abstract]) {
+    throwsExactly(() => jit((x: any) => x)(l), EscapedTracerError, ["escaped"]);
+    throwsExactly(() => grad((x: any) => x)(l), EscapedTracerError, ["escaped"]);
+    throwsExactly(() => valueAndGrad((x: any) => x)(l), EscapedTracerError, ["escaped"]);
+    throwsExactly(() => jvp((x: any) => x, [l], [1]), EscapedTracerError, ["escaped"]);
+    throwsExactly(() => vmap((x: any) => x)(l), EscapedTracerError, ["escaped"]);
+  }
+});
+
+// ---------- 10. semantics ----------
+
+test("10: lax.cond with a concrete predicate checks both branches as under jit; costAnalysis of a whileLoop reports forward cost", () => {
+  const f = (p: any, x: any) => lax.cond(p, (v: any) => np.sum(v), (v: any) => v, x);
+  throwsExactly(() => f(true, np.ones([3])), ShapeError, ["cond", "same shapes", "[3]"]);
+  throwsExactly(() => jit(f)(true, np.ones([3])), ShapeError, ["cond", "same shapes"]);
+  throwsExactly(() => lax.cond(false, () => [np.array(1)], () => np.array(1)), TreeError, ["cond", "structure"]);
+  throwsExactly(() => lax.switch(0, [() => np.array(1, "float32"), () => np.array(1, "int32")]), DTypeError, ["switch", "dtypes"]);
+  // A weak branch output takes the other branch's dtype, eagerly as under jit.
+  const g = (p: any) => lax.cond(p, () => 1, () => np.array(2, "float32"));
+  assert.is(g(true).dtype, "float32");
+  assert.is(g(true).dtype, jit(g)(true).dtype);
+  assert.is(grad((x: any) => lax.cond(x.item() > 0, (v: any) => np.sin(v), (v: any) => np.cos(v), x))(1).item(), Math.cos(1));
+  const c = costAnalysis((x: any) => lax.whileLoop((v: any) => np.less(v, 10), (v: any) => np.multiply(v, 2), x), [1]);
+  assert.ok(c.fwd.flops > 0);
+  assert.is(c.auto, "fwd");
+  assert.ok(c.revUnavailable !== null && /reverse/.test(c.revUnavailable));
+  assert.is(c.rev, null);
+  assert.ok(/reverse/.test(c.toString()) && /whileLoop|while/.test(c.toString()));
 });
 
 test.run();
