@@ -33,3 +33,4 @@ export type { GradOptions, GradResult, ValueAndGradResult } from "./transforms/a
 export type { JacOptions, JacMode, JacobianOf, HessianOf } from "./transforms/jacobian.js";
 export type { VmapOptions, AxisSpec } from "./transforms/vmap-api.js";
 export type { ScanOptions } from "./lax.js";
+export type { CsrMatrix, SparsityPattern, SparseCost } from "./transforms/sparse-jacobian.js";

@@ -17,6 +17,8 @@ export class UndefPrimal {
 }
 
 export type Params = Record<string, unknown>;
+/** Per flat element of a value, the sorted positions of the differentiated inputs it depends on. */
+export type IndexSets = Int32Array[];
 export type BatchDim = number | null;
 
 /** Arithmetic of one primitive application, for `costAnalysis`. */
@@ -90,6 +92,13 @@ export interface PrimitiveRules<P extends Params> {
    * trace's `processCustomJvpCall` / `processCustomVjpCall` instead of `processPrimitive`.
    */
   customCall?: "jvp" | "vjp";
+  /**
+   * Sparsity detection (`jacobian(f, { sparsity: "auto" })`): from the index sets of the inputs
+   * (per flat element, the sorted positions of f's inputs it depends on), those of the outputs.
+   * Helpers in interpreters/sparsity.ts. Absent: every output element depends on every element of
+   * every input (conservative, always correct); `differentiable: false` outputs depend on nothing.
+   */
+  sparsity?(deps: IndexSets[], ins: readonly ShapedArray[], outs: readonly ShapedArray[], params: P): IndexSets[];
   /**
    * Has an effect beyond its outputs (debug callbacks): dead-code elimination keeps its equations
    * even when nothing reads their outputs.

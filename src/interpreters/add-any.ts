@@ -8,6 +8,7 @@ import type { Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
 import { alignBatch, batchSize } from "./axis-ops.js";
 import { isZero } from "./zeros.js";
+import { elementwiseSparsity } from "./sparsity.js";
 
 export const addAnyP: Primitive = definePrimitive("add_any", (self) => ({
   impl: ([a, b], _p, [out]) => [mapN("x0 + x1", [a, b], out.dtype)],
@@ -22,6 +23,7 @@ export const addAnyP: Primitive = definePrimitive("add_any", (self) => ({
   batch: (args, dims) => [[bind1(self, alignBatch(args, dims, batchSize(args, dims)))], [0]],
   linear: true,
   notation: ([a, b]) => `${a} + ${b}`,
+  sparsity: elementwiseSparsity,
 }));
 
 export const addAny = (a: Tensor, b: Tensor): Tensor => bind1(addAnyP, [a, b]);

@@ -8,6 +8,7 @@ import { bind1 } from "../core/trace.js";
 import { moveBatchAxis } from "./batching.js";
 import { bilinear } from "./rule-helpers.js";
 import { transpose } from "./shape.js";
+import { dotSparsity } from "../interpreters/sparsity.js";
 
 /** contract: [lhs axes, rhs axes] summed over; batch: [lhs axes, rhs axes] paired. Output: batch ++ lhs free ++ rhs free. */
 export type DotParams = { contract: [number[], number[]]; batch: [number[], number[]] };
@@ -70,6 +71,7 @@ export const dotGeneralP: Primitive<DotParams> = definePrimitive("dot_general", 
   // A plain matrix (or vector) product reads as `a @ b`; anything else keeps JAX's spelling.
   notation: ([a, b], { contract, batch }, [lhs]) =>
     batch[0].length === 0 && contract[0].length === 1 && contract[0][0] === lhs.ndim - 1 && contract[1][0] === 0 ? `${a} @ ${b}` : null,
+  sparsity: dotSparsity,
 }));
 
 /** Cotangent of the lhs: contract the output cotangent with the rhs over the rhs's free axes. */

@@ -10,6 +10,7 @@ import { vectorizedBatch } from "./batching.js";
 import { call, infix, movementCost, prefix, transcendentalCost } from "./metadata.js";
 import { bilinear, defjvp, elementwiseRules, linearJvp, linearTranspose } from "./rule-helpers.js";
 import { floatAval, fullLike, instantiate, isZero, naryAval, naryAvals, sameAval, zerosLike } from "./util.js";
+import { elementwiseSparsity } from "../interpreters/sparsity.js";
 
 type Unary = (x: Tensor) => Tensor;
 
@@ -33,6 +34,7 @@ function unary(name: string, expr: string, { derivative, integers = false, trans
     ...(derivative === undefined ? { differentiable: false } : { jvp: defjvp(self, (t, [x], y) => mul(t, derivative(x, y))) }),
     cost: transcendental ? transcendentalCost : elementwiseCost,
     notation: prefix(symbol),
+    sparsity: elementwiseSparsity,
   }));
   return [p, (x: Tensor) => bind1(p, [x])];
 }
@@ -44,6 +46,7 @@ export const negP = definePrimitive("neg", (self) => ({
   transpose: linearTranspose((ct) => [neg(ct)]),
   linear: true,
   notation: ([x]) => `-${x}`,
+  sparsity: elementwiseSparsity,
 }));
 export const neg: Unary = (x) => bind1(negP, [x]);
 
@@ -53,6 +56,7 @@ export const addP = definePrimitive("add", (self) => ({
   transpose: linearTranspose((ct, [a, b]) => [a instanceof UndefPrimal ? ct : null, b instanceof UndefPrimal ? ct : null]),
   linear: true,
   notation: infix("+"),
+  sparsity: elementwiseSparsity,
 }));
 export const add = (a: Tensor, b: Tensor): Tensor => bind1(addP, [a, b]);
 
@@ -63,6 +67,7 @@ export const subP = definePrimitive("sub", (self) => ({
   transpose: linearTranspose((ct, [a, b]) => [a instanceof UndefPrimal ? ct : null, b instanceof UndefPrimal ? neg(ct) : null]),
   linear: true,
   notation: infix("-"),
+  sparsity: elementwiseSparsity,
 }));
 export const sub = (a: Tensor, b: Tensor): Tensor => bind1(subP, [a, b]);
 
@@ -72,6 +77,7 @@ export const mulP = definePrimitive("mul", (self) => ({
   ...elementwiseRules(self, (d) => (d === "uint32" ? "Math.imul(x0, x1) >>> 0" : d === "int32" ? "Math.imul(x0, x1)" : "x0 * x1"), naryAvals("mul")),
   ...bilinear(self, (a, b) => mul(a, b), (ct, b) => mul(ct, b), (ct, a) => mul(a, ct)),
   notation: infix("*"),
+  sparsity: elementwiseSparsity,
 }));
 /**
  * True when `c` is a concrete constant whose every element is 1 and multiplying `other` by it
@@ -94,6 +100,7 @@ export const divP = definePrimitive("div", (self) => ({
   }),
   linear: true,
   notation: infix("/"),
+  sparsity: elementwiseSparsity,
 }));
 export const div = (a: Tensor, b: Tensor): Tensor => bind1(divP, [a, b]);
 
@@ -164,6 +171,7 @@ export const integerPowP: Primitive<{ y: number }> = definePrimitive("integer_po
   ),
   batch: vectorizedBatch(self),
   notation: ([x], { y }) => `${x}^${y}`,
+  sparsity: elementwiseSparsity,
 }));
 export const integerPow = (x: Tensor, y: number): Tensor => bind1(integerPowP, [x], { y });
 
@@ -181,6 +189,7 @@ export const powP = definePrimitive("pow", (self) => ({
   },
   cost: transcendentalCost,
   notation: infix("^"),
+  sparsity: elementwiseSparsity,
 }));
 export const pow = (a: Tensor, b: Tensor): Tensor => bind1(powP, [a, b]);
 
@@ -204,12 +213,14 @@ export const maxP = definePrimitive("max", (self) => ({
   ...elementwiseRules(self, "(x0 > x1 || x0 !== x0) ? x0 : x1", naryAvals("max")),
   jvp: extremumJvp(self),
   notation: call("max"),
+  sparsity: elementwiseSparsity,
 }));
 export const max = (a: Tensor, b: Tensor): Tensor => bind1(maxP, [a, b]);
 export const minP = definePrimitive("min", (self) => ({
   ...elementwiseRules(self, "(x0 < x1 || x0 !== x0) ? x0 : x1", naryAvals("min")),
   jvp: extremumJvp(self),
   notation: call("min"),
+  sparsity: elementwiseSparsity,
 }));
 export const min = (a: Tensor, b: Tensor): Tensor => bind1(minP, [a, b]);
 
@@ -224,6 +235,7 @@ export const atan2P = definePrimitive("atan2", (self) => ({
   },
   cost: transcendentalCost,
   notation: call("arctan2"),
+  sparsity: elementwiseSparsity,
 }));
 export const atan2 = (y: Tensor, x: Tensor): Tensor => bind1(atan2P, [y, x]);
 
@@ -233,6 +245,7 @@ function comparison(name: string, op: string, symbol: string): [Primitive, (a: T
     ...elementwiseRules(self, `x0 ${op} x1 ? 1 : 0`, (avals) => [new ShapedArray(naryAval(name, avals, "bool").shape, "bool")]),
     differentiable: false,
     notation: infix(symbol),
+    sparsity: elementwiseSparsity,
   }));
   return [p, (a, b) => bind1(p, [a, b])];
 }
@@ -262,6 +275,7 @@ export const selectP = definePrimitive("select", (self) => ({
   }),
   linear: true,
   notation: ([p, a, b]) => `${p} ? ${a} : ${b}`,
+  sparsity: elementwiseSparsity,
 }));
 /** Elementwise `pred ? onTrue : onFalse`; shape-strict. */
 export const select = (p: Tensor, onTrue: Tensor, onFalse: Tensor): Tensor => bind1(selectP, [p, onTrue, onFalse]);
@@ -281,6 +295,7 @@ export const convertElementTypeP: Primitive<{ newDtype: DType; weakType: boolean
   linear: true,
   cost: movementCost,
   notation: ([x], { newDtype }) => `${newDtype}(${x})`,
+  sparsity: elementwiseSparsity,
 }));
 export function convertElementType(x: Tensor, newDtype: DType, weakType = false): Tensor {
   if (x.dtype === newDtype && x.weakType === weakType) return x;
@@ -294,5 +309,6 @@ export const stopGradientP = definePrimitive("stop_gradient", (self) => ({
   differentiable: false,
   cost: movementCost,
   notation: prefix("stop_gradient"),
+  sparsity: elementwiseSparsity,
 }));
 export const stopGradient = (x: Tensor): Tensor => bind1(stopGradientP, [x]);

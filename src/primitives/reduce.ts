@@ -9,6 +9,7 @@ import { reductionCost, reduction } from "./metadata.js";
 import { defjvp, frontBatch, linearJvp, linearTranspose, reducerBatch } from "./rule-helpers.js";
 import { broadcastInDim, pad, reshape, slice, transpose } from "./shape.js";
 import { zerosLike } from "./util.js";
+import { reductionSparsity } from "../interpreters/sparsity.js";
 
 type AxesParams = { axes: number[] };
 
@@ -39,6 +40,7 @@ export const reduceSumP: Primitive<AxesParams> = definePrimitive("reduce_sum", (
   linear: true,
   cost: reductionCost,
   notation: reduction("sum"),
+  sparsity: reductionSparsity,
 }));
 export const reduceSum = (x: Tensor, axes: number[]): Tensor => (axes.length === 0 ? x : bind1(reduceSumP, [x], { axes }));
 
@@ -56,6 +58,7 @@ export const reduceMaxP: Primitive<AxesParams> = definePrimitive("reduce_max", (
   batch: reducerBatch(self),
   cost: reductionCost,
   notation: reduction("max"),
+  sparsity: reductionSparsity,
 }));
 export const reduceMax = (x: Tensor, axes: number[]): Tensor => bind1(reduceMaxP, [x], { axes });
 export const reduceMinP: Primitive<AxesParams> = definePrimitive("reduce_min", (self) => ({
@@ -65,6 +68,7 @@ export const reduceMinP: Primitive<AxesParams> = definePrimitive("reduce_min", (
   batch: reducerBatch(self),
   cost: reductionCost,
   notation: reduction("min"),
+  sparsity: reductionSparsity,
 }));
 export const reduceMin = (x: Tensor, axes: number[]): Tensor => bind1(reduceMinP, [x], { axes });
 
@@ -75,6 +79,7 @@ export const reduceProdP: Primitive<AxesParams> = definePrimitive("reduce_prod",
   batch: reducerBatch(self),
   cost: reductionCost,
   notation: reduction("prod"),
+  sparsity: reductionSparsity,
 }));
 export const reduceProd = (x: Tensor, axes: number[]): Tensor => bind1(reduceProdP, [x], { axes });
 

@@ -10,6 +10,7 @@ import { movementCost } from "./metadata.js";
 import { reduceSum } from "./reduce.js";
 import { frontBatch, linearJvp, linearTranspose } from "./rule-helpers.js";
 import { checkSameDTypes, zerosLike } from "./util.js";
+import { movementSparsity } from "../interpreters/sparsity.js";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
@@ -39,6 +40,7 @@ export const broadcastInDimP: Primitive<BroadcastInDimParams> = definePrimitive(
   })),
   linear: true,
   cost: movementCost,
+  sparsity: movementSparsity(self),
 }));
 export function broadcastInDim(x: Tensor, shape: readonly number[], broadcastDimensions: readonly number[]): Tensor {
   if (sameShape(x.aval.shape, shape) && broadcastDimensions.every((d, i) => d === i)) return x;
@@ -60,6 +62,7 @@ export const reshapeP: Primitive<ReshapeParams> = definePrimitive("reshape", (se
   batch: frontBatch(self, ({ newSizes }, axisSize) => ({ newSizes: [axisSize, ...newSizes] })),
   linear: true,
   cost: movementCost,
+  sparsity: movementSparsity(self),
 }));
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(x.aval.shape, shape)) return x;
@@ -84,6 +87,7 @@ export const transposeP: Primitive<TransposeParams> = definePrimitive("transpose
   batch: frontBatch(self, ({ permutation }) => ({ permutation: [0, ...permutation.map((p) => p + 1)] })),
   linear: true,
   cost: movementCost,
+  sparsity: movementSparsity(self),
 }));
 export function transpose(x: Tensor, permutation: readonly number[]): Tensor {
   if (permutation.every((p, i) => p === i) && permutation.length === x.ndim) return x;
@@ -105,6 +109,7 @@ export const squeezeP: Primitive<SqueezeParams> = definePrimitive("squeeze", (se
   batch: frontBatch(self, ({ dimensions }) => ({ dimensions: dimensions.map((a) => a + 1) })),
   linear: true,
   cost: movementCost,
+  sparsity: movementSparsity(self),
 }));
 export const squeeze = (x: Tensor, dimensions: number[]): Tensor => (dimensions.length === 0 ? x : bind1(squeezeP, [x], { dimensions }));
 
@@ -132,6 +137,7 @@ export const sliceP: Primitive<SliceParams> = definePrimitive("slice", (self) =>
   })),
   linear: true,
   cost: movementCost,
+  sparsity: movementSparsity(self),
 }));
 export function slice(x: Tensor, startIndices: number[], limitIndices: number[], strides?: number[]): Tensor {
   return bind1(sliceP, [x], { startIndices, limitIndices, strides: strides ?? startIndices.map(() => 1) });
@@ -155,6 +161,7 @@ export const padP: Primitive<PadParams> = definePrimitive("pad", (self) => ({
   batch: frontBatch(self, (p) => ({ lo: [0, ...p.lo], hi: [0, ...p.hi], interior: [0, ...p.interior], value: p.value })),
   linear: true,
   cost: movementCost,
+  sparsity: movementSparsity(self),
 }));
 export function pad(x: Tensor, value: number, lo: number[], hi: number[], interior?: number[]): Tensor {
   return bind1(padP, [x], { lo, hi, interior: interior ?? lo.map(() => 0), value });
@@ -192,6 +199,7 @@ export const concatenateP: Primitive<ConcatParams> = definePrimitive("concatenat
   batch: (xs, dims, { dimension }, axisSize) => [bind(self, batchAtFront(xs, dims, axisSize), { dimension: dimension + 1 }), [0]],
   linear: true,
   cost: movementCost,
+  sparsity: movementSparsity(self),
 }));
 export const concatenate = (xs: Tensor[], dimension: number): Tensor => (xs.length === 1 ? xs[0] : bind1(concatenateP, xs, { dimension }));
 

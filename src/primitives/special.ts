@@ -15,6 +15,7 @@ import { add, div, exp, gt, log, log1p, mul, neg, select, sin, sub } from "./ele
 import { transcendentalCost, prefix } from "./metadata.js";
 import { defjvp } from "./rule-helpers.js";
 import { floatAval, fullLike, naryAval } from "./util.js";
+import { elementwiseSparsity } from "../interpreters/sparsity.js";
 
 type Unary = (x: Tensor) => Tensor;
 
@@ -27,6 +28,7 @@ function special(name: string, f: (x: number) => number, coef: (x: Tensor, y: Te
     batch: vectorizedBatch(self),
     cost: transcendentalCost,
     notation: prefix(name),
+    sparsity: elementwiseSparsity,
   }));
   return [p, (x: Tensor) => bind1(p, [x])];
 }
@@ -81,6 +83,7 @@ export const randomGammaGradP = definePrimitive("random_gamma_grad", (self) => (
     throw new JacobiError("random_gamma_grad: second derivatives of gamma samples with respect to their shape parameter are not implemented (JAX has none either)");
   },
   batch: vectorizedBatch(self),
+  sparsity: elementwiseSparsity,
 }));
 export const randomGammaGrad = (a: Tensor, x: Tensor): Tensor => bind1(randomGammaGradP, [a, x]);
 
@@ -107,6 +110,7 @@ export const igammaGradAP = definePrimitive("igamma_grad_a", (self) => ({
   jvp: defjvp(self, noDerivative("igamma_grad_a", "a"), (t, [a, x]) => mul(t, mul(igammaDx(a, x), sub(log(x), digamma(a))))),
   batch: vectorizedBatch(self),
   cost: transcendentalCost,
+  sparsity: elementwiseSparsity,
 }));
 export const igammaGradA = (a: Tensor, x: Tensor): Tensor => bind1(igammaGradAP, [a, x]);
 
@@ -117,6 +121,7 @@ export const igammaP = definePrimitive("igamma", (self) => ({
   jvp: defjvp(self, (t, [a, x]) => mul(t, igammaGradA(a, x)), (t, [a, x]) => mul(t, igammaDx(a, x))),
   batch: vectorizedBatch(self),
   cost: transcendentalCost,
+  sparsity: elementwiseSparsity,
 }));
 export const igamma = (a: Tensor, x: Tensor): Tensor => bind1(igammaP, [a, x]);
 
@@ -127,6 +132,7 @@ export const igammacP = definePrimitive("igammac", (self) => ({
   jvp: defjvp(self, (t, [a, x]) => neg(mul(t, igammaGradA(a, x))), (t, [a, x]) => neg(mul(t, igammaDx(a, x)))),
   batch: vectorizedBatch(self),
   cost: transcendentalCost,
+  sparsity: elementwiseSparsity,
 }));
 export const igammac = (a: Tensor, x: Tensor): Tensor => bind1(igammacP, [a, x]);
 
@@ -144,6 +150,7 @@ export const betaincP = definePrimitive("regularized_incomplete_beta", (self) =>
   }),
   batch: vectorizedBatch(self),
   cost: transcendentalCost,
+  sparsity: elementwiseSparsity,
 }));
 export const betainc = (a: Tensor, b: Tensor, x: Tensor): Tensor => bind1(betaincP, [a, b, x]);
 

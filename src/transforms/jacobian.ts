@@ -15,6 +15,7 @@ import { evalClosed as applyLinear } from "../interpreters/eval.js";
 import { type Linearized, linearizeFlat } from "../interpreters/partial-eval.js";
 import { pullback } from "../interpreters/transpose.js";
 import { vmapFlat } from "../interpreters/batching.js";
+import { type CsrMatrix, type SparsityPattern, sparseHessian, sparseJacobian } from "./sparse-jacobian.js";
 import "../primitives/install-axis-ops.js";
 
 export interface JacOptions<A extends Argnums = Argnums> {
@@ -152,9 +153,16 @@ const outSizes = new WeakMap<Fn, Map<string, number>>();
 /** Jacobian with `mode: "auto"` choosing forward or reverse by the Jacobian's shape. */
 export function jacobian<P extends any[], R extends Output, const A extends Argnums = 0>(
   f: (...args: P) => R,
-  opts?: JacOptions<A> & { mode?: JacMode },
+  opts?: JacOptions<A> & { mode?: JacMode; sparsity?: undefined; format?: "dense" },
 ): (...args: LooseTree<P>) => JacobianOf<P, R, A>;
-export function jacobian(f: Fn, opts: JacOptions & { mode?: JacMode } = {}): (...args: unknown[]) => unknown {
+/** With `sparsity`: one pass per color of the pattern (transforms/sparse-jacobian.ts); `format: "csr"` gives a CsrMatrix. */
+export function jacobian<P extends any[], R extends Output, const A extends Argnums = 0>(
+  f: (...args: P) => R,
+  opts: JacOptions<A> & { mode?: JacMode; sparsity: "auto" | SparsityPattern; format?: "dense" },
+): (...args: LooseTree<P>) => JacobianOf<P, R, A>;
+export function jacobian<P extends any[]>(f: (...args: P) => Output, opts: JacOptions & { mode?: JacMode; sparsity?: "auto" | SparsityPattern; format: "csr" }): (...args: LooseTree<P>) => CsrMatrix;
+export function jacobian(f: Fn, opts: JacOptions & { mode?: JacMode; sparsity?: "auto" | SparsityPattern; format?: "dense" | "csr" } = {}): (...args: unknown[]) => unknown {
+  if (opts.sparsity !== undefined || opts.format !== undefined) return sparseJacobian(f, { ...opts, sparsity: opts.sparsity ?? "auto" });
   checkFn(f, "jacobian");
   const mode = opts.mode ?? "auto";
   if (!["auto", "fwd", "rev"].includes(mode)) throw new JacobiError(`jacobian: mode must be "auto", "fwd" or "rev", got ${JSON.stringify(mode)}`);
@@ -181,8 +189,10 @@ export function jacobian(f: Fn, opts: JacOptions & { mode?: JacMode } = {}): (..
 }
 
 /** Second derivatives: jacfwd of jacrev. */
-export function hessian<P extends any[], R extends Output, const A extends Argnums = 0>(f: (...args: P) => R, opts?: JacOptions<A>): (...args: LooseTree<P>) => HessianOf<P, R, A>;
-export function hessian(f: Fn, opts: JacOptions = {}): (...args: unknown[]) => unknown {
+export function hessian<P extends any[], R extends Output, const A extends Argnums = 0>(f: (...args: P) => R, opts?: JacOptions<A> & { sparsity?: "auto" | SparsityPattern; format?: "dense" }): (...args: LooseTree<P>) => HessianOf<P, R, A>;
+export function hessian<P extends any[]>(f: (...args: P) => Output, opts: JacOptions & { sparsity?: "auto" | SparsityPattern; format: "csr" }): (...args: LooseTree<P>) => CsrMatrix;
+export function hessian(f: Fn, opts: JacOptions & { sparsity?: "auto" | SparsityPattern; format?: "dense" | "csr" } = {}): (...args: unknown[]) => unknown {
+  if (opts.sparsity !== undefined || opts.format !== undefined) return sparseHessian(f, { ...opts, sparsity: opts.sparsity ?? "auto" });
   checkFn(f, "hessian");
   const h = jacfwdOf(jacrevOf(f, opts), opts);
   // Checked first so that a bad argnums names hessian rather than the jacfwd it is built from.
