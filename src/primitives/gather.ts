@@ -215,6 +215,5 @@ export function takeAlong(x: Tensor, idx: Tensor, axis: number, mode: IndexMode 
   const shape = idx.shape;
   const comps = shape.map((s, d) => reshape(d === axis ? idx : broadcastInDim(convertElementType(iota(s), idx.dtype), shape, [d]), [...shape, 1]));
   const all = shape.map((_, d) => d);
-  const indices = comps.length === 0 ? full([0], 0, "int32") : concatenate(comps, shape.length);
-  return gatherDynamic(x, indices, { offsetDims: [], collapsedSliceDims: all, startIndexMap: all, sliceSizes: shape.map(() => 1), mode, fillValue });
+  return gatherDynamic(x, concatenate(comps, shape.length), { offsetDims: [], collapsedSliceDims: all, startIndexMap: all, sliceSizes: shape.map(() => 1), mode, fillValue });
 }

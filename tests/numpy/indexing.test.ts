@@ -6,8 +6,8 @@ import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
-import { DTypeError, OptionsError, ShapeError, type Tensor, checkGrads, grad, jit, lax, makeJaxpr, np, vmap } from "../../src/index.js";
-import { gatherP, scatterAdd, scatterAddP } from "../../src/primitives/gather.js";
+import { DTypeError, OptionsError, ShapeError, type Tensor, checkGrads, grad, jit, jvp, lax, makeJaxpr, np, vmap } from "../../src/index.js";
+import { gather as staticGather, gatherP, scatterAdd, scatterAddP } from "../../src/primitives/gather.js";
 import { scatterP } from "../../src/primitives/scatter.js";
 import { ShapedArray } from "../../src/core/shaped-array.js";
 import { close, throwsWith } from "../helpers.js";
@@ -188,6 +188,23 @@ test("updates differentiated in one argument only (the other a constant)", () =>
   close(grad((b: Tensor) => np.array([1, 2]).at(I([0, 0])).max(b).sum())(np.array([1, 1])), [1 / 3, 1 / 3]);
   throwsWith(() => scatterAdd(np.ones([2]), [0], 0, 2), ShapeError, ["one entry per index"]);
   close(np.take(x, np.array([1, 0]), 0), [fx.x[1], fx.x[0]]);
+});
+
+test("edge cases: empty index sets, integer products, slices with steps, zero tangents through integer indices", () => {
+  assert.equal(np.take(x, I([])).shape, [0]);
+  close(x.at(I([])).set(1), fx.x);
+  assert.equal(I([2, 3]).at(I([0, 0])).mul(I([3, 5])).tolist(), [30, 3]);
+  close(x.at(0, [-2, null]).get(), fx.x[0].slice(3));
+  close(x.at(0, [3, 0, -2]).get(), [fx.x[0][3], fx.x[0][1]]);
+  throwsWith(() => x.at(0, [0, 2, 0]).get(), ShapeError, ["step must be a non-zero integer"]);
+  throwsWith(() => np.take(x, np.array([0.5])), ShapeError, ["integers"]);
+  throwsWith(() => staticGather(x, [0], 2), ShapeError, ["axis 2"]);
+  assert.equal(staticGather(np.zeros([2, 0]), [], 1).shape, [2, 0]);
+  // An index computed from the input has a zero tangent; so does a constant operand it reads.
+  const table = np.array([10, 20, 30]);
+  const [, t1] = jvp((v: Tensor) => np.take(table, np.argmax(v)), [np.array([0.1, 0.9, 0.3])], [np.ones([3])]);
+  const [, t2] = jvp((v: Tensor) => table.at(np.argmax(v)).add(1), [np.array([0.1, 0.9, 0.3])], [np.ones([3])]);
+  close([t1, t2], [0, [0, 0, 0]]);
 });
 
 test("gather and scatter metadata: notation, cost, shape and dtype errors", () => {

@@ -134,6 +134,7 @@ test("sort and cumsum metadata: cost, notation, axis errors", () => {
   assert.equal(sortP.cost([new ShapedArray([2, 8], "float64")], [], { dimension: 1 }), { flops: 48, transcendentals: 0 });
   assert.is(cumsumP.notation?.(["a"], { axis: 0, reverse: true }, []), "cumsum reversed[axis=0] a");
   assert.is(cumsumP.notation?.(["a"], { axis: 1, reverse: false }, []), "cumsum[axis=1] a");
+  throwsWith(() => sortP.abstractEval([new ShapedArray([2], "float64")], { dimension: 1 }), ShapeError, ["dimension 1"]);
   throwsWith(() => cumsumP.abstractEval([new ShapedArray([2], "float64")], { axis: 1, reverse: false }), ShapeError, ["axis 1"]);
   close(np.cumsum(np.zeros([0, 3]), 1), np.zeros([0, 3]));
 });
