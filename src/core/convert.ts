@@ -52,8 +52,11 @@ export function asTensor(x: unknown, where = "argument"): Tensor {
     throw new DTypeError(`${where}: a Uint8Array (or Buffer) is ambiguous as a leaf; convert it with np.array(Array.from(bytes), "int32"), or pass JS booleans for a bool array`);
   }
   if (td !== null) {
+    // A copy into this realm's typed array (the kernels tell buffers apart with instanceof).
     const a = x as Float64Array;
-    return fromArr(view(a.slice(), [a.length]), td);
+    const copy = allocate(td, a.length);
+    copy.set(a);
+    return fromArr(view(copy, [a.length]), td);
   }
   if (isNdarray(x)) {
     const nd = x as Arr;

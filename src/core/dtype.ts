@@ -53,8 +53,17 @@ export function dtypeOfTypedArray(a: ArrayLike<number>): DType | null {
   if (a instanceof Int32Array) return "int32";
   if (a instanceof Uint32Array) return "uint32";
   if (a instanceof Uint8Array) return "bool";
-  return null;
+  // A typed array from another realm (a vm context, an iframe) fails instanceof: go by its tag.
+  if (!ArrayBuffer.isView(a)) return null;
+  return FOREIGN_TAGS[Object.prototype.toString.call(a)] ?? null;
 }
+const FOREIGN_TAGS: Record<string, DType> = {
+  "[object Float64Array]": "float64",
+  "[object Float32Array]": "float32",
+  "[object Int32Array]": "int32",
+  "[object Uint32Array]": "uint32",
+  "[object Uint8Array]": "bool",
+};
 
 const RANK: Record<DType, number> = { bool: 0, int32: 1, uint32: 1, float32: 2, float64: 3 };
 

@@ -93,7 +93,9 @@ export class TreeDef<out T = unknown> {
 function isPlainObject(x: unknown): x is Record<string, unknown> {
   if (typeof x !== "object" || x === null) return false;
   const proto = Object.getPrototypeOf(x);
-  return proto === Object.prototype || proto === null;
+  if (proto === Object.prototype || proto === null) return true;
+  // Another realm's plain object (a vm context): its prototype is that realm's Object.prototype.
+  return Object.getPrototypeOf(proto) === null && Object.prototype.toString.call(x) === "[object Object]" && typeof proto.hasOwnProperty === "function" && !Array.isArray(x);
 }
 
 const pathSegment = (key: string | number): string =>

@@ -1,3 +1,4 @@
+import { describe } from "../core/convert.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
 import { type Tensor, type TensorLike, type Axis, type SliceSpec } from "../core/tensor.js";
 import * as shapeOps from "../primitives/shape.js";
@@ -8,6 +9,7 @@ import { normAxes } from "./reductions.js";
 
 export function reshape(x: TensorLike, shape: number[] | number): Tensor {
   const t = toTensor(x, "reshape: argument 0");
+  if (typeof shape !== "number" && !Array.isArray(shape)) throw new ShapeError(`reshape: shape must be an integer or an array of integers, got ${describe(shape)}`);
   const s = typeof shape === "number" ? [shape] : [...shape];
   const holes = s.filter((d) => d === -1).length;
   if (holes > 1 || s.some((d) => !Number.isInteger(d) || d < -1)) throw new ShapeError(`reshape: invalid target shape ${fmtShape(s)} for an array of shape ${fmtShape(t.shape)}`);
@@ -24,13 +26,17 @@ export const flatten = (x: TensorLike): Tensor => reshape(x, [-1]);
 
 export function transpose(x: TensorLike, axes?: number[]): Tensor {
   const t = toTensor(x, "transpose: argument 0");
+  if (axes !== undefined && !Array.isArray(axes)) throw new ShapeError(`transpose: axes must be an array of integers, got ${describe(axes)}`);
   const perm = axes ?? t.shape.map((_, i) => t.ndim - 1 - i);
   if (perm.length !== t.ndim) throw new ShapeError(`transpose: axes ${fmtShape(perm)} do not match an array of shape ${fmtShape(t.shape)}`);
   const norm = perm.map((a) => (a < 0 ? a + t.ndim : a));
   return shapeOps.transpose(t, norm);
 }
 
-export const broadcastTo = (x: TensorLike, shape: number[]): Tensor => bcast(toTensor(x, "broadcastTo: argument 0"), shape);
+export function broadcastTo(x: TensorLike, shape: number[]): Tensor {
+  if (!Array.isArray(shape)) throw new ShapeError(`broadcastTo: shape must be an array of integers, got ${describe(shape)}`);
+  return bcast(toTensor(x, "broadcastTo: argument 0"), shape);
+}
 
 export function expandDims(x: TensorLike, axis: number | number[]): Tensor {
   const t = toTensor(x, "expandDims: argument 0");

@@ -79,6 +79,7 @@ export function valueAndGrad(f: Fn, opts: GradOptions = {}): (...args: unknown[]
 
 function valueAndGradOf(f: Fn, opts: GradOptions, transform: string): (...args: unknown[]) => [unknown, unknown] {
   checkFn(f, transform);
+  if (typeof opts !== "object" || opts === null) throw new JacobiError(`${transform}: options must be an object such as { argnums: 1 }, got ${opts === null ? "null" : typeof opts}`);
   const { argnums = 0, hasAux = false } = opts;
   return (...args: unknown[]): [unknown, unknown] => {
     const nums = normArgnums(argnums, args.length, transform);

@@ -2,8 +2,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ConcretizationError, DTypeError, costAnalysis, EscapedTracerError, valueAndGrad, GradCheckError, JacobiError, ShapeError, TreeError, TraceTable, checkGrads, customJvp, grad, traceTable, tree, lax, jacfwd, jit, jvp, makeJaxpr, np, vjp, vmap, type Tensor } from "../../src/index.js";
+import { runInNewContext } from "node:vm";
 import { guardTraceState } from "../guard.js";
-import { throwsExactly } from "../helpers.js";
+import { caught, throwsExactly } from "../helpers.js";
 
 guardTraceState(test);
 
@@ -253,6 +254,43 @@ test("10: lax.cond with a concrete predicate checks both branches as under jit; 
   assert.ok(c.revUnavailable !== null && /reverse/.test(c.revUnavailable));
   assert.is(c.rev, null);
   assert.ok(/reverse/.test(c.toString()) && /whileLoop|while/.test(c.toString()));
+});
+
+// ---------- 11. unclear errors ----------
+
+test("11: bad arguments are JacobiErrors naming the argument, not raw TypeErrors", () => {
+  const x = np.ones([2, 3]);
+  const bad: [() => unknown, string[]][] = [
+    [() => np.transpose(x, "10" as any), ["transpose", "axes"]],
+    [() => np.transpose(x, 1 as any), ["transpose", "axes"]],
+    [() => np.reshape(x, {} as any), ["reshape", "shape"]],
+    [() => np.broadcastTo(x, "23" as any), ["broadcastTo", "shape"]],
+    [() => grad((v: any) => v, null as any), ["grad", "options"]],
+    [() => np.eye(2, 2, 0.5), ["eye", "k"]],
+  ];
+  for (const [fn, words] of bad) {
+    const e = caught(fn);
+    assert.ok(e instanceof JacobiError, `${words[0]}: ${String(e)}`);
+    for (const w of words) assert.ok((e as Error).message.includes(w), `${(e as Error).message} lacks ${w}`);
+  }
+  // inAxes keyed like the argument, with "," and ", " in its keys.
+  const odd = { "a, b": np.array([1, 2]), c: np.ones([3]) };
+  assert.equal(vmap((d: any) => np.add(d["a, b"], np.sum(d.c)), { inAxes: [{ "a, b": 0, c: null }] })(odd).tolist(), [4, 5]);
+  const e = caught(() => vmap((d: any) => d["a,b"], { inAxes: [{ "a,b": 0, c: 0 }] })({ "a,b": np.ones([2]), c: np.ones([3]) })) as Error;
+  assert.ok(e instanceof JacobiError && !/undefined/.test(e.message) && /size 2 along axis 0/.test(e.message), String(e));
+});
+
+test("11: an own __proto__ key survives flatten/unflatten; values from another realm are taken by duck-typing", () => {
+  const o = JSON.parse('{"__proto__": 1, "b": 2}');
+  const [ls, def] = tree.flatten(o);
+  assert.equal(ls, [1, 2]);
+  const back = tree.unflatten(def, [3, 4]);
+  assert.equal(Object.keys(back), ["__proto__", "b"]);
+  assert.is(Object.getPrototypeOf(back), Object.prototype);
+  const other = runInNewContext("({ w: new Float64Array([1, 2]), b: 3 })");
+  const g = grad((p: any) => np.sum(np.multiply(p.w, p.b)))(other) as any;
+  assert.equal(g.w.tolist(), [3, 3]);
+  assert.is(g.b.item(), 3);
 });
 
 test.run();
