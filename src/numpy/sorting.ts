@@ -55,9 +55,10 @@ export function topK(x: TensorLike, k: number): [Tensor, Tensor] {
   if (t.ndim === 0) throw new ShapeError("lax.topK: needs an array of rank at least 1, got shape []");
   const ax = t.ndim - 1, n = t.shape[ax];
   if (!Number.isInteger(k) || k < 0 || k > n) throw new JacobiError(`lax.topK: k must be an integer in [0, ${n}] for shape ${fmtShape(t.shape)}, got ${k}`);
-  // Descending and stable: sort by the negated key (a bool or unsigned key as a float).
-  const key = t.dtype === "bool" || t.dtype === "uint32" ? convertElementType(t, "float64") : t;
-  const [, vals, idx] = sortPrim([neg(key), t, positions(t, ax)], ax);
+  // Descending and stable: sort ascending by a key that reverses the order, -x for floats and ~x
+  // (= -x - 1, which cannot overflow) for integers and bools.
+  const key = isFloat(t.dtype) ? neg(t) : bind1(notP, [t]);
+  const [, vals, idx] = sortPrim([key, t, positions(t, ax)], ax);
   const start = t.shape.map(() => 0), limit = [...t.shape];
   limit[ax] = k;
   return [slicePrim(vals, start, limit), slicePrim(idx, start, limit)];

@@ -38,6 +38,7 @@ test("lax.topK: the k largest, largest first, lower index first among ties", () 
   close(i, fx.topk_3_indices);
   assert.equal(lax.topK(np.array([1, 3, 3, 2], "uint32"), 2)[1].tolist(), [1, 2]);
   assert.equal(lax.topK(np.array([true, false, true]), 1)[1].tolist(), [0]);
+  assert.equal(lax.topK(np.array([-(2 ** 31), 5, 2 ** 31 - 1, -(2 ** 31)], "int32"), 4).map((t) => t.tolist()), [[2 ** 31 - 1, 5, -(2 ** 31), -(2 ** 31)], [2, 1, 0, 3]]);
   throwsWith(() => lax.topK(x, 6), JacobiError, ["k must be an integer in [0, 5]"]);
   throwsWith(() => lax.topK(np.array(2), 1), ShapeError, ["rank at least 1"]);
 });
