@@ -237,6 +237,22 @@ function whileLoop(condFn: unknown, bodyFn: unknown, init: unknown): unknown {
 export interface ScanOptions {
   length?: number;
   reverse?: boolean;
+  /**
+   * Reverse mode keeps at most `snapshots` carries and recomputes the others on the binomial
+   * (revolve) schedule, instead of storing every step's residuals.
+   */
+  checkpoint?: { snapshots: number };
+}
+
+/** `checkpoint: { snapshots }` as the scan parameter, checked: a non-negative integer count. */
+function checkpointOption(api: string, c: unknown): { snapshots?: number } {
+  if (c === undefined) return {};
+  if (c === null || typeof c !== "object") throw new JacobiError(`${api}: checkpoint must be an object { snapshots }, got ${describe(c)}`);
+  const unknown = Object.keys(c).filter((k) => k !== "snapshots");
+  if (unknown.length > 0) throw new JacobiError(`${api}: unknown checkpoint option ${unknown.map((k) => JSON.stringify(k)).join(", ")}; expected { snapshots }`);
+  const s = (c as { snapshots?: unknown }).snapshots;
+  if (typeof s !== "number" || !Number.isInteger(s) || s < 0) throw new JacobiError(`${api}: checkpoint.snapshots must be a non-negative integer, got ${describe(s)}`);
+  return { snapshots: s };
 }
 
 function stagedScan(api: string, f: Fn, init: unknown, xs: unknown, opts: ScanOptions, fName: string): [unknown, unknown] {
@@ -288,6 +304,7 @@ function stagedScan(api: string, f: Fn, init: unknown, xs: unknown, opts: ScanOp
     reverse: opts.reverse === true,
     numConsts: body.consts.length,
     numCarry: nc,
+    ...checkpointOption(api, opts.checkpoint),
   });
   return [unflatten(cdef, outs.slice(0, nc)), unflatten(ydef.get(), outs.slice(nc))];
 }

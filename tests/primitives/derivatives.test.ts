@@ -14,7 +14,7 @@ import { scatterAdd } from "../../src/primitives/gather.js";
 import { pad } from "../../src/primitives/shape.js";
 import { lax } from "../../src/index.js";
 import { evalClosed } from "../../src/interpreters/eval.js";
-import { checkpoint, customJvp, customVjp, vmap } from "../../src/index.js";
+import { checkpoint, customJvp, customVjp, linearize, vmap } from "../../src/index.js";
 import { bind } from "../../src/core/trace.js";
 import { Label } from "../../src/core/label.js";
 import { avalsLabel, customLinP } from "../../src/interpreters/custom-rules.js";
@@ -323,6 +323,13 @@ unaryCase(
   uni(-2, 2),
   RANKED,
 );
+// scan_revolve is the tangent map of a checkpointed scan: linearize's jvpFn applies it forward,
+// and differentiating that runs its jvp rule; reverse mode transposes it (the revolve schedule).
+const checkpointedScan = (x: Tensor) => {
+  const [c, ys] = lax.scan((c: Tensor, xi: Tensor) => [np.sin(c).mul(xi).add(c.mul(0.5)), c.mul(xi)], x.slice(0), x, { checkpoint: { snapshots: 1 } });
+  return c.add(ys.sum());
+};
+unaryCase("scan_revolve", "linearize(checkpointed lax.scan)'s jvpFn", (x: Tensor) => linearize(checkpointedScan, [x])[1](x), uni(-2, 2), RANKED);
 unaryCase("scan", "lax.foriLoop with static bounds", (x: Tensor) => lax.foriLoop(0, 3, (_i: Tensor, v: Tensor) => np.sin(v).mul(x), x), uni(-2, 2));
 
 // ---- custom rules and checkpoint ----

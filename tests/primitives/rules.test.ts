@@ -17,6 +17,7 @@ import { avalsLabel } from "../../src/interpreters/custom-rules.js";
 import type { ClosedJaxpr } from "../../src/ir/jaxpr.js";
 import { jaxprAsFun } from "../../src/interpreters/eval.js";
 import { pullback } from "../../src/interpreters/transpose.js";
+import { linearizeFlat } from "../../src/interpreters/partial-eval.js";
 
 const prim = (name: string): Primitive<any> | undefined => allPrimitives.find((p) => p.name === name);
 
@@ -265,6 +266,15 @@ const sinScale = (shape: number[]): Params => ({
   bwd: new Label((res: Tensor[], cts: Tensor[]) => [np.multiply(np.sin(res[0]), cts[0])], "sin_scale_bwd"),
   outAvals: avalsLabel([new ShapedArray(shape, "float64")]),
 });
+// scan_revolve: the tangent map of a checkpointed scan, as a real linearization records it.
+const revolveEqn = (() => {
+  const body = (c: Tensor, x: Tensor) => [np.sin(c).mul(x), c.mul(x)];
+  const { lin } = linearizeFlat((xs) => lax.scan(body, xs[0], xs[1], { checkpoint: { snapshots: 1 } }) as unknown as Tensor[], [np.array([0.5, 1]), np.ones([4, 2])], "rules test");
+  const e = lin.jaxpr.eqns.find((q) => q.primitive.name === "scan_revolve");
+  if (e === undefined) throw new Error("no scan_revolve in the linearization of a checkpointed scan");
+  return e;
+})();
+batchCases.scan_revolve = [{ params: revolveEqn.params, args: revolveEqn.inputs.map((a) => f([...a.aval.shape])) }];
 // debug_callback has no outputs: its batch rule runs the callback once per example (tests/debug.test.ts checks the values).
 batchCases.debug_callback = [{ params: { callback: new Label(() => undefined, "noop") }, args: [f([2, 3]), f([])] }];
 batchCases.custom_lin = [

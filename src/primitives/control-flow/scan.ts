@@ -2,7 +2,7 @@
 // [...carry, ...ys] with the ys stacked along a new leading axis of `length`.
 import { assignInto, empty } from "../../backend/ndarray-view.js";
 import { isFloat } from "../../core/dtype.js";
-import { ShapeError, fmtShape } from "../../core/errors.js";
+import { InternalError, ShapeError, fmtShape } from "../../core/errors.js";
 import { type BatchDim, type Primitive, UndefPrimal, Zero, definePrimitive, eqnsCost } from "../../core/primitive.js";
 import { ShapedArray } from "../../core/shaped-array.js";
 import { ArrayTensor, type Tensor } from "../../core/tensor.js";
@@ -11,14 +11,21 @@ import { checked } from "../../ir/check-jaxpr.js";
 import { type ClosedJaxpr, Var } from "../../ir/jaxpr.js";
 import { addTangents } from "../../interpreters/add-any.js";
 import { evalClosed } from "../../interpreters/eval.js";
-import { jvpJaxpr, tangentsStaged } from "../../interpreters/jvp.js";
+import { jvpFlat, jvpJaxpr, tangentsStaged } from "../../interpreters/jvp.js";
 import { splitJvp } from "../../interpreters/partial-eval.js";
 import { transposeJaxpr } from "../../interpreters/transpose.js";
 import { instantiate, isZero, zerosLike } from "../../interpreters/zeros.js";
 import { broadcastBatch, moveBatchAxis } from "../batching.js";
+import { add } from "../elementwise.js";
+import { concatenate, reshape, slice, squeeze } from "../shape.js";
+import { revolve } from "./revolve.js";
 import { arrOf, batchJaxpr, checkAvals, count, inAvals, indexView, outAvals, pick, range, rebind, same } from "./util.js";
 
-export type ScanParams = { jaxpr: ClosedJaxpr; length: number; reverse: boolean; numConsts: number; numCarry: number };
+/**
+ * `snapshots` (lax.scan's `checkpoint: { snapshots }`): reverse mode keeps at most that many carries
+ * and recomputes the others on the binomial schedule, instead of stacking every step's residuals.
+ */
+export type ScanParams = { jaxpr: ClosedJaxpr; length: number; reverse: boolean; numConsts: number; numCarry: number; snapshots?: number };
 
 export const scanP: Primitive<ScanParams> = definePrimitive("scan", (self) => ({
   impl: (args, { jaxpr, length, reverse, numConsts: nConsts, numCarry: nCarry }, avalsOut) => {
@@ -77,16 +84,15 @@ export const scanP: Primitive<ScanParams> = definePrimitive("scan", (self) => ({
     const numConstTangents = tC.length, numCarryTangents = tCarry.length, numXsTangents = tX.length, numYTangents = count(yNz);
     const consts = primals.slice(0, nConsts), init = primals.slice(nConsts, nConsts + nCarry), xs = primals.slice(nConsts + nCarry);
     let po: Tensor[], to: Tensor[];
+    const layout: JvpLayout = { numConsts: nConsts, numCarry: nCarry, numXs, numYs, numConstTangents, numCarryTangents, numXsTangents, numYTangents };
     if (!tangentsStaged([...tC, ...tX, ...tCarry])) {
-      // One scan carrying primals and tangents together.
-      const ins = jv.jaxpr.jaxpr.inBinders, outs = jv.jaxpr.jaxpr.outs;
-      const at = (start: number, n: number) => range(start, start + n);
-      const inOrder = [...at(0, nConsts), ...at(numIns, numConstTangents), ...at(nConsts, nCarry), ...at(numIns + numConstTangents, numCarryTangents), ...at(nConsts + nCarry, numXs), ...at(numIns + numConstTangents + numCarryTangents, numXsTangents)];
-      const outOrder = [...at(0, nCarry), ...at(numOuts, numCarryTangents), ...at(nCarry, numYs), ...at(numOuts + numCarryTangents, numYTangents)];
-      const body = rebind(jv.jaxpr, pick(ins, inOrder), pick(outs, outOrder));
-      const r = bind(self, [...consts, ...tC, ...init, ...tCarry, ...xs, ...tX], { ...params, jaxpr: body, numConsts: nConsts + numConstTangents, numCarry: nCarry + numCarryTangents });
-      po = [...r.slice(0, nCarry), ...r.slice(nCarry + numCarryTangents, nCarry + numCarryTangents + numYs)];
-      to = [...r.slice(nCarry, nCarry + numCarryTangents), ...r.slice(nCarry + numCarryTangents + numYs)];
+      [po, to] = jointScan(jv.jaxpr, params, layout, [...consts, ...init, ...xs, ...tC, ...tCarry, ...tX]);
+    } else if (params.snapshots !== undefined) {
+      // Checkpointed: the primal scan stores nothing; the tangent map is one linear equation whose
+      // transpose recomputes carries from at most `snapshots` stored ones (binomial schedule).
+      po = bind(self, primals, params);
+      const { jaxpr: _body, ...rest } = params;
+      to = bind(scanRevolveP, [...consts, ...init, ...xs, ...tC, ...tCarry, ...tX], { ...rest, jvp: jv.jaxpr, layout, snapshots: params.snapshots });
     } else {
       // Linearize: a primal scan that also stacks the residuals of every step, then a linear
       // tangent scan over those residuals (which reverse mode transposes into a backward scan).
@@ -181,5 +187,166 @@ export const scanP: Primitive<ScanParams> = definePrimitive("scan", (self) => ({
     const outs = bind(self, moved, { ...params, jaxpr: bj.jaxpr });
     const outDims: BatchDim[] = [...carryB.map((b) => (b ? 0 : null)), ...bj.outB.slice(nCarry).map((b) => (b ? 1 : null))];
     return [outs, outDims];
+  },
+}));
+
+/** How a scan body's JVP jaxpr lays out its values: primal inputs, then the nonzero tangents. */
+export interface JvpLayout {
+  numConsts: number;
+  numCarry: number;
+  numXs: number;
+  numYs: number;
+  numConstTangents: number;
+  numCarryTangents: number;
+  numXsTangents: number;
+  numYTangents: number;
+}
+
+/**
+ * One scan carrying primals and tangents together, from a body JVP jaxpr `jv` (inputs: consts,
+ * carry, xs, then their nonzero tangents; outputs: carry, ys, then their nonzero tangents) and
+ * `args` in the same order. Returns the primal outputs and the tangent outputs.
+ */
+function jointScan(jv: ClosedJaxpr, params: ScanParams, l: JvpLayout, args: Tensor[]): [Tensor[], Tensor[]] {
+  const numIns = l.numConsts + l.numCarry + l.numXs, numOuts = l.numCarry + l.numYs;
+  const ins = jv.jaxpr.inBinders, outs = jv.jaxpr.outs;
+  const at = (start: number, n: number) => range(start, start + n);
+  const tIn = numIns, tcIn = tIn + l.numConstTangents, txIn = tcIn + l.numCarryTangents;
+  const inOrder = [...at(0, l.numConsts), ...at(tIn, l.numConstTangents), ...at(l.numConsts, l.numCarry), ...at(tcIn, l.numCarryTangents), ...at(l.numConsts + l.numCarry, l.numXs), ...at(txIn, l.numXsTangents)];
+  const outOrder = [...at(0, l.numCarry), ...at(numOuts, l.numCarryTangents), ...at(l.numCarry, l.numYs), ...at(numOuts + l.numCarryTangents, l.numYTangents)];
+  const body = rebind(jv, pick(ins, inOrder), pick(outs, outOrder));
+  const { snapshots: _snapshots, ...plain } = params;
+  const r = bind(scanP, pick(args, inOrder), { ...plain, jaxpr: body, numConsts: l.numConsts + l.numConstTangents, numCarry: l.numCarry + l.numCarryTangents });
+  const nc = l.numCarry, nct = l.numCarryTangents;
+  return [
+    [...r.slice(0, nc), ...r.slice(nc + nct, nc + nct + l.numYs)],
+    [...r.slice(nc, nc + nct), ...r.slice(nc + nct + l.numYs)],
+  ];
+}
+
+/**
+ * What a reversal through a checkpointed scan did, for tests and benchmarks; `sample`, when set,
+ * is called after every step (a memory probe).
+ */
+export const revolveStats: { advances: number; reversals: number; maxSnapshots: number; sample?: () => void } = { advances: 0, reversals: 0, maxSnapshots: 0 };
+
+export type ScanRevolveParams = Omit<ScanParams, "jaxpr" | "snapshots"> & { jvp: ClosedJaxpr; layout: JvpLayout; snapshots: number };
+
+/** Row `t` of a stacked value (its leading axis dropped). */
+function row(x: Tensor, t: number): Tensor {
+  const start = x.shape.map((_, i) => (i === 0 ? t : 0));
+  const limit = x.shape.map((n, i) => (i === 0 ? t + 1 : n));
+  return squeeze(slice(x, start, limit), [0]);
+}
+
+/**
+ * The tangent map of a checkpointed scan: inputs `[...consts, ...init, ...xs]` (residuals: the
+ * primal inputs, nothing per step) then the nonzero tangents `[...tConsts, ...tInit, ...tXs]`;
+ * outputs the nonzero tangents of the final carry and of the ys. Linear in the tangents. Its
+ * transpose is Griewank's revolve: it replays the primal steps from the inputs, keeping at most
+ * `snapshots` carries, and pulls the cotangents back one step at a time.
+ */
+export const scanRevolveP: Primitive<ScanRevolveParams> = definePrimitive<ScanRevolveParams>("scan_revolve", (self) => ({
+  impl: (args, p) => {
+    const avals = p.jvp.jaxpr.inBinders.map((v) => v.aval);
+    const l = p.layout;
+    const nRes = l.numConsts + l.numCarry + l.numXs;
+    const tensors = args.map((a, i) => {
+      const perStep = avals[i];
+      const stacked = (i >= l.numConsts + l.numCarry && i < nRes) || i >= nRes + l.numConstTangents + l.numCarryTangents;
+      return new ArrayTensor(a, stacked ? new ShapedArray([p.length, ...perStep.shape], perStep.dtype) : perStep);
+    });
+    return jointScan(p.jvp, { jaxpr: p.jvp, length: p.length, reverse: p.reverse, numConsts: l.numConsts, numCarry: l.numCarry }, l, tensors)[1].map(arrOf);
+  },
+  abstractEval: (_avals, { jvp, layout: l, length }) => {
+    const outs = outAvals(jvp).slice(l.numCarry + l.numYs);
+    return outs.map((a, i) => (i < l.numCarryTangents ? a : new ShapedArray([length, ...a.shape], a.dtype, a.weakType)));
+  },
+  // Forward mode through the map: the joint scan it stands for.
+  jvp: (primals, tangents, p) => {
+    const l = p.layout;
+    const forward = (xs: Tensor[]): Tensor[] => jointScan(p.jvp, { jaxpr: p.jvp, length: p.length, reverse: p.reverse, numConsts: l.numConsts, numCarry: l.numCarry }, l, xs)[1];
+    return jvpFlat(forward, primals, tangents, "scan (checkpointed)");
+  },
+  linear: true,
+  transpose: (cts, args, p) => {
+    const l = p.layout;
+    const nRes = l.numConsts + l.numCarry + l.numXs;
+    if (args.slice(0, nRes).some((a) => a instanceof UndefPrimal)) throw new InternalError("scan_revolve: a residual input is linear");
+    const res = args.slice(0, nRes) as Tensor[];
+    const consts = res.slice(0, l.numConsts), init = res.slice(l.numConsts, l.numConsts + l.numCarry), xs = res.slice(l.numConsts + l.numCarry);
+    const numOuts = l.numCarry + l.numYs;
+    const split = splitJvp(p.jvp, nRes, numOuts);
+    const advanceJaxpr = checked(split.known(split.primalOuts.slice(0, l.numCarry)));
+    const residualJaxpr = checked(split.known(split.residuals));
+    const tangentPart = split.tangentPart([...split.residuals, ...split.tanIns]);
+    const transposed = transposeJaxpr(tangentPart, [...split.residuals.map(() => false), ...split.tanIns.map(() => true)]);
+    const index = (k: number): number => (p.reverse ? p.length - 1 - k : k);
+    const xsAt = (k: number): Tensor[] => xs.map((x) => row(x, index(k)));
+    const ctYs = cts.slice(l.numCarryTangents).map(instantiate);
+    let ctCarry = cts.slice(0, l.numCarryTangents).map(instantiate);
+    let ctConsts: Tensor[] | null = null;
+    const ctXsRows = new Array<Tensor[]>(p.length);
+    const states = new Map<number, Tensor[]>([[0, init]]);
+    revolve(p.length, p.snapshots, (a) => {
+      if (a.kind === "advance") {
+        let carry = states.get(a.from) as Tensor[];
+        for (let k = a.from; k < a.to; k++) {
+          carry = evalClosed(advanceJaxpr, [...consts, ...carry, ...xsAt(k)]);
+          revolveStats.sample?.();
+        }
+        revolveStats.advances += a.to - a.from;
+        if (a.snapshot) {
+          states.set(a.to, carry);
+          revolveStats.maxSnapshots = Math.max(revolveStats.maxSnapshots, states.size - 1);
+        } else {
+          states.set(-1, carry);
+        }
+      } else if (a.kind === "free") {
+        states.delete(a.at);
+      } else {
+        // Reverse step k from its carry: a snapshot, or the state just advanced to (key -1).
+        const k = a.step;
+        const carry = states.get(k) ?? (states.get(-1) as Tensor[]);
+        states.delete(-1);
+        const residuals = evalClosed(residualJaxpr, [...consts, ...carry, ...xsAt(k)]);
+        const out = evalClosed(transposed, [...residuals, ...ctCarry, ...ctYs.map((y) => row(y, index(k)))]);
+        const stepConsts = out.slice(0, l.numConstTangents);
+        ctConsts = ctConsts === null ? stepConsts : ctConsts.map((c, i) => add(c, stepConsts[i]));
+        ctCarry = out.slice(l.numConstTangents, l.numConstTangents + l.numCarryTangents);
+        ctXsRows[index(k)] = out.slice(l.numConstTangents + l.numCarryTangents);
+        revolveStats.reversals++;
+        revolveStats.sample?.();
+      }
+    });
+    const tAvals = p.jvp.jaxpr.inBinders.slice(nRes).map((v) => v.aval.strong());
+    const ctC = ctConsts ?? tAvals.slice(0, l.numConstTangents).map((a) => zerosLike({ aval: a }));
+    const ctX = range(0, l.numXsTangents).map((j) => {
+      const aval = tAvals[l.numConstTangents + l.numCarryTangents + j];
+      if (p.length === 0) return zerosLike({ aval: new ShapedArray([0, ...aval.shape], aval.dtype) });
+      return concatenate(ctXsRows.map((r) => reshape(r[j], [1, ...aval.shape])), 0);
+    });
+    const all = [...ctC, ...ctCarry, ...ctX];
+    return args.map((a, i) => (i < nRes || !(a instanceof UndefPrimal) ? null : all[i - nRes]));
+  },
+  // Batched: every input gets the batch at the front (the xs and their tangents behind the scan
+  // axis), the body JVP is batched once, and every output is batched.
+  batch: (args, dims, p, size) => {
+    const l = p.layout;
+    const nRes = l.numConsts + l.numCarry + l.numXs;
+    const stacked = (i: number): boolean => (i >= l.numConsts + l.numCarry && i < nRes) || i >= nRes + l.numConstTangents + l.numCarryTangents;
+    const moved = args.map((a, i) => {
+      const d = dims[i];
+      const front = d === null ? broadcastBatch(a, size) : moveBatchAxis(a, d, 0);
+      return stacked(i) ? moveBatchAxis(front, 0, 1) : front;
+    });
+    const bodyIns = p.jvp.jaxpr.inBinders.map(() => true);
+    const jvp = batchJaxpr(p.jvp, bodyIns, size, p.jvp.jaxpr.outs.map(() => true)).jaxpr;
+    const outs = bind(self, moved, { ...p, jvp });
+    return [outs, outs.map((_, i) => (i < l.numCarryTangents ? 0 : 1))];
+  },
+  cost: (_ins, _outs, { jvp, length }) => {
+    const c = eqnsCost(jvp.jaxpr.eqns);
+    return { flops: length * c.flops, transcendentals: length * c.transcendentals };
   },
 }));
