@@ -22,6 +22,7 @@ import { type Fn, checkFn, normArgnums, outputLeaves, requireFloat } from "./com
 import { chooseMode } from "./jacobian.js";
 import { linearizeFlat } from "../interpreters/partial-eval.js";
 import { pullback } from "../interpreters/transpose.js";
+import { sparseColorCounts } from "./sparse-jacobian.js";
 
 /** Primitive applications of one program, with their arithmetic. */
 export interface OpStats {
@@ -71,6 +72,11 @@ export interface CostAnalysis {
   reason: string;
   /** Residuals stored by reverse mode, as `f64[3]`-style types. */
   residuals: string[];
+  /**
+   * Passes of `jacobian(f, { sparsity: "auto" })`: colors of the detected pattern's columns
+   * (forward, against nIn) and rows (reverse, against nOut); null if `f` branches on values.
+   */
+  colors: { fwd: number; rev: number } | null;
   toString(): string;
 }
 
@@ -293,7 +299,8 @@ export function costAnalysis(f: Fn, args: unknown[], opts: CostOptions = {}): Co
           : auto === "fwd"
           ? `the input has ${plural(nIn, "element")}, fewer than the output's ${nOut}: ${plural(nIn, "forward column")} instead of ${plural(nOut, "reverse row")}, and no stored residuals`
           : `the output has ${plural(nOut, "element")}, ${nOut === nIn ? "as many as" : "fewer than"} the input's ${nIn}: ${plural(nOut, "reverse row")} instead of ${plural(nIn, "forward column")}, at the price of ${fmtBytes(storedBytes)} of stored residuals`;
-      const report = { nIn, nOut, fwd, rev, revUnavailable, auto, reason, residuals };
+      const colors = sparseColorCounts(fFlat, leaves);
+      const report = { nIn, nOut, fwd, rev, revUnavailable, auto, reason, residuals, colors };
       return { ...report, toString: () => render(report) };
     },
   );

@@ -3,7 +3,7 @@
 import { toFlatCopy, view } from "../backend/ndarray-view.js";
 import { fromArr, scalar } from "../core/convert.js";
 import { type DType, allocate } from "../core/dtype.js";
-import { DTypeError, JacobiError, ShapeError } from "../core/errors.js";
+import { ConcretizationError, DTypeError, JacobiError, ShapeError } from "../core/errors.js";
 import { ArrayTensor, Tensor } from "../core/tensor.js";
 import { type TreeDef, unflatten } from "../core/tree.js";
 import { vmapFlat } from "../interpreters/batching.js";
@@ -11,6 +11,7 @@ import { jvpFlat } from "../interpreters/jvp.js";
 import { linearizeFlat } from "../interpreters/partial-eval.js";
 import { propagateSparsity } from "../interpreters/sparsity.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
+import type { ClosedJaxpr } from "../ir/jaxpr.js";
 import { pullback } from "../interpreters/transpose.js";
 import { instantiate } from "../primitives/util.js";
 import { argsFlattener } from "./autodiff.js";
@@ -281,4 +282,22 @@ export function sparseHessian(f: Fn, opts: Omit<SparseJacOptions, "mode">): (...
     const blk = denseBlocks(csr, shapes, shapes, dtype);
     return unflatten(s.outDef(), [s.regroup(blk.map((row) => s.regroup(row, s.asArray)), s.asArray)]);
   };
+}
+
+/**
+ * Passes a sparse Jacobian of `fFlat` would take: colors of the detected pattern's columns
+ * (forward) and rows (reverse), against the n columns and m rows a dense one takes; null when
+ * `f` cannot be staged (it branches on values).
+ */
+export function sparseColorCounts(fFlat: (xs: Tensor[]) => Tensor[], leaves: readonly Tensor[]): { fwd: number; rev: number } | null {
+  let closed: ClosedJaxpr;
+  try {
+    closed = traceToJaxpr("costAnalysis (sparsity)", leaves.map((l) => l.aval), fFlat);
+  } catch (e) {
+    // A function branching on values (x.item()) has no pattern valid at every point.
+    if (e instanceof ConcretizationError) return null;
+    throw e;
+  }
+  const pattern = patternOfSets(propagateSparsity(closed).flat(), sizeOfLeaves(leaves));
+  return { fwd: colorColumns(pattern).count, rev: colorRows(pattern).count };
 }

@@ -4,7 +4,7 @@ import { DTypeError, JacobiError, ShapeError, type Tensor, hessian, jacfwd, jaco
 import { colorColumns, colorRows, starColoring, transposePattern, type Pattern } from "../../src/transforms/coloring.js";
 import { lastSparseCost } from "../../src/transforms/sparse-jacobian.js";
 import { propagateSparsity } from "../../src/interpreters/sparsity.js";
-import { makeJaxpr } from "../../src/index.js";
+import { costAnalysis, makeJaxpr } from "../../src/index.js";
 import { guardTraceState } from "../guard.js";
 import { L, close, throwsWith } from "../helpers.js";
 
@@ -32,6 +32,13 @@ test("banded (tridiagonal) Jacobian: 3 colors, exactly jacfwd, forward and rever
     assert.is(lastSparseCost?.mode, mode === "rev" ? "rev" : "fwd");
   }
   assert.equal({ m: lastSparseCost?.m, n: lastSparseCost?.n, nnz: lastSparseCost?.nnz }, { m: 9, n: 9, nnz: 25 });
+});
+
+test("costAnalysis reports the colors against n and m", () => {
+  const c = costAnalysis(residual, [xs(10)]);
+  assert.equal([c.colors, c.nIn, c.nOut], [{ fwd: 3, rev: 3 }, 10, 10]);
+  // A value-dependent branch has no pattern valid everywhere.
+  assert.is(costAnalysis((x: Tensor) => (np.sum(x).item() > 0 ? np.sin(x) : x), [xs(3)]).colors, null);
 });
 
 test("block-diagonal Jacobian (reshape, dot_general per block, transpose): colors = block size", () => {
