@@ -21,6 +21,7 @@ import { laxSpecial } from "./primitives/special.js";
 import { laxConv } from "./lax/conv.js";
 import { laxIndexing, laxMap } from "./lax/indexing.js";
 import { laxLinalg } from "./lax/linalg.js";
+import { laxElementwise } from "./numpy/math-extra.js";
 import { full } from "./primitives/util.js";
 import { type LooseLeaves, type Output, type TensorArgs, type TensorTree, Recorded, inputLeaves, outputLeaves } from "./transforms/common.js";
 
@@ -351,4 +352,4 @@ function foriLoop(lower: unknown, upper: unknown, bodyFn: unknown, init: unknown
   return (carry as [Tensor, unknown])[1];
 }
 
-export const lax = { cond, switch: switchBranches, whileLoop, foriLoop, scan, ...laxSpecial, ...laxShifts, ...laxConv, ...laxIndexing, map: laxMap(scan), ...laxLinalg };
+export const lax = { cond, switch: switchBranches, whileLoop, foriLoop, scan, ...laxSpecial, ...laxShifts, ...laxConv, ...laxIndexing, map: laxMap(scan), ...laxLinalg, ...laxElementwise };

@@ -9,6 +9,10 @@ import * as shape from "./shape.js";
 import * as indexing from "./indexing.js";
 import * as sorting from "./sorting.js";
 import { convolve } from "./convolve.js";
+import * as shapeExtra from "./shape-extra.js";
+import * as contractions from "./contractions.js";
+import * as stats from "./statistics.js";
+import * as mathExtra from "./math-extra.js";
 
 /** NumPy names in camelCase, with NumPy broadcasting and promotion (JS numbers weakly typed). */
 export const np = {
@@ -51,7 +55,7 @@ export const np = {
   clip: math.clip,
   floor: math.floor,
   ceil: math.ceil,
-  round: math.round,
+  round: mathExtra.round,
   less: math.less,
   lessEqual: math.lessEqual,
   greater: math.greater,
@@ -99,6 +103,57 @@ export const np = {
   leftShift: bitwise.leftShift,
   rightShift: bitwise.rightShift,
   convolve,
+  flip: shapeExtra.flip,
+  roll: shapeExtra.roll,
+  swapaxes: shapeExtra.swapaxes,
+  moveaxis: shapeExtra.moveaxis,
+  tile: shapeExtra.tile,
+  repeat: shapeExtra.repeat,
+  split: shapeExtra.split,
+  pad: shapeExtra.pad,
+  append: shapeExtra.append,
+  tril: shapeExtra.tril,
+  triu: shapeExtra.triu,
+  diag: shapeExtra.diag,
+  diagonal: shapeExtra.diagonal,
+  trace: shapeExtra.trace,
+  meshgrid: shapeExtra.meshgrid,
+  ravel: shapeExtra.ravel,
+  atleast1d: shapeExtra.atleast1d,
+  einsum: contractions.einsum,
+  tensordot: contractions.tensordot,
+  vdot: contractions.vdot,
+  inner: contractions.inner,
+  kron: contractions.kron,
+  cross: contractions.cross,
+  matvec: contractions.matvec,
+  var: stats.var_,
+  std: stats.std,
+  average: stats.average,
+  median: stats.median,
+  quantile: stats.quantile,
+  all: stats.all,
+  any: stats.any,
+  countNonzero: stats.countNonzero,
+  isnan: mathExtra.isnan,
+  isinf: mathExtra.isinf,
+  isfinite: mathExtra.isfinite,
+  nanToNum: mathExtra.nanToNum,
+  exp2: mathExtra.exp2,
+  log2: mathExtra.log2,
+  log10: mathExtra.log10,
+  cbrt: mathExtra.cbrt,
+  sinc: mathExtra.sinc,
+  hypot: mathExtra.hypot,
+  logaddexp: mathExtra.logaddexp,
+  logaddexp2: mathExtra.logaddexp2,
+  remainder: mathExtra.remainder,
+  fmod: mathExtra.fmod,
+  floorDivide: mathExtra.floorDivide,
+  copysign: mathExtra.copysign,
+  heaviside: mathExtra.heaviside,
+  resultType: mathExtra.resultType,
+  promoteTypes: mathExtra.promoteTypes,
 };
 
 installFluentOps({

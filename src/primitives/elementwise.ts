@@ -131,6 +131,7 @@ export const [log1pP, log1p] = unary("log1p", "Math.log1p(x0)", { derivative: (x
 export const [expm1P, expm1] = unary("expm1", "Math.expm1(x0)", { derivative: (_x, y) => add(y, fullLike(y, 1)), transcendental: true, symbol: "expm1" });
 export const [sqrtP, sqrt] = unary("sqrt", "Math.sqrt(x0)", { derivative: (_x, y) => div(fullLike(y, 0.5), y), transcendental: true, symbol: "sqrt" });
 export const [rsqrtP, rsqrt] = unary("rsqrt", "1 / Math.sqrt(x0)", { derivative: (x, y) => mul(fullLike(y, -0.5), div(y, x)), transcendental: true, symbol: "rsqrt" });
+export const [cbrtP, cbrt] = unary("cbrt", "Math.cbrt(x0)", { derivative: (_x, y) => div(fullLike(y, 1 / 3), mul(y, y)), transcendental: true, symbol: "cbrt" });
 // d|x| = t for x >= 0 (zero included, as JAX's select(x >= 0, t, -t)), -t below, NaN at NaN. At the
 // kink this is the right-hand derivative, which composites such as sigmoid (built from e^-|x|)
 // rely on: with sign(0) = 0 there, sigmoid'(0) silently came out as 0 instead of 1/4.
@@ -181,8 +182,14 @@ export const powP = definePrimitive("pow", (self) => ({
   jvp: ([x, y], [tx, ty]) => {
     const out = pow(x, y);
     const zero = zerosLike(x), one = fullLike(x, 1);
-    // d/dx = y x^(y-1), taken as 0 where y == 0 (x^0 is constant even at x = 0).
-    const dx = isZero(tx) ? tx : mul(tx, select(eq(y, zero), zero, mul(y, pow(x, sub(y, one)))));
+    // d/dx = y x^(y-1). JAX special-cases y == 0 only for integer exponents; here both are
+    // floats, so the formula stays live at y == 0 (its y-derivative, x^-1, is the mixed second
+    // derivative) and only the point x == y == 0, where it would be 0 * inf, is taken as 0.
+    const dxOf = (t: Tensor): Tensor => {
+      const live = mul(y, pow(x, sub(y, one)));
+      return mul(t, select(eq(y, zero), select(eq(x, zero), zero, live), live));
+    };
+    const dx = isZero(tx) ? tx : dxOf(tx);
     // d/dy = log(x) x^y, taken as 0 where x == 0 (as JAX does).
     const dy = isZero(ty) ? ty : mul(ty, mul(log(select(eq(x, zero), one, x)), out));
     return [[out], [sumTangents(dx, dy)]];
@@ -192,6 +199,21 @@ export const powP = definePrimitive("pow", (self) => ({
   sparsity: elementwiseSparsity,
 }));
 export const pow = (a: Tensor, b: Tensor): Tensor => bind1(powP, [a, b]);
+
+// lax.rem: C's fmod (the result takes the dividend's sign); JS's % is exactly that, for floats and
+// for int32 (an integer division by zero stores % 's NaN as 0 in the int buffer).
+export const remP = definePrimitive("rem", (self) => ({
+  ...elementwiseRules(self, "x0 % x1", naryAvals("rem")),
+  // d/dx = 1, d/dy = -trunc(x / y), as JAX's rule.
+  jvp: ([x, y], [tx, ty]) => {
+    const dy = isZero(ty) ? ty : mul(ty, neg(trunc(div(x, y))));
+    return [[rem(x, y)], [sumTangents(tx, dy)]];
+  },
+  notation: infix("rem"),
+  sparsity: elementwiseSparsity,
+}));
+export const rem = (a: Tensor, b: Tensor): Tensor => bind1(remP, [a, b]);
+const trunc = (q: Tensor): Tensor => mul(sign(q), floor(abs(q)));
 
 // max/min split the tangent evenly at ties, as JAX does (its _balanced_eq): an operand gets
 // (it equals the output ? 1 : 0) / (the other equals it too ? 2 : 1). A NaN output equals

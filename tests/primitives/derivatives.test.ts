@@ -131,6 +131,8 @@ binaryCase("pow", "np.power", np.power, uni(0.5, 2), uni(-1.5, 1.5));
 binaryCase("max", "np.maximum", np.maximum, grid(0), grid(0.25));
 binaryCase("min", "np.minimum", np.minimum, grid(0.25), grid(0));
 binaryCase("atan2", "np.arctan2", np.arctan2, uni(-2, 2), uni(0.3, 2));
+binaryCase("rem", "np.fmod", np.fmod, uni(-3, 3), uni(0.7, 1.3));
+unaryCase("cbrt", "np.cbrt", np.cbrt, uni(0.5, 2));
 binaryCase("select", "np.where(x > 0, x, y)", (x, y) => np.where(np.greater(x, 0), x, y), away(0.3, 2), uni(-2, 2));
 unaryCase("select", "nn.relu", nn.relu, away(0.3, 2));
 unaryCase("max", "np.clip", (x) => np.clip(x, -0.5, 0.5), grid(0.25));

@@ -109,6 +109,8 @@ const batchCases: Record<string, BatchCase[]> = {
   max: binary(g),
   min: binary(g),
   atan2: binary(f),
+  rem: [...binary(f, (s) => f(s, 0.5, 2)), { params: {}, args: [i32([4]), fill([4], () => 1 + Math.floor(rand() * 3), "int32")] }],
+  cbrt: unary(f),
   lt: binary(g),
   le: binary(g),
   gt: binary(g),
