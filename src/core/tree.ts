@@ -95,7 +95,7 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   const proto = Object.getPrototypeOf(x);
   if (proto === Object.prototype || proto === null) return true;
   // Another realm's plain object (a vm context): its prototype is that realm's Object.prototype.
-  return Object.getPrototypeOf(proto) === null && Object.prototype.toString.call(x) === "[object Object]" && typeof proto.hasOwnProperty === "function" && !Array.isArray(x);
+  return Object.getPrototypeOf(proto) === null && Object.prototype.toString.call(x) === "[object Object]";
 }
 
 const pathSegment = (key: string | number): string =>
@@ -125,7 +125,7 @@ export function flatten(tree: unknown): [unknown[], TreeDef] {
     }
     if (open.has(t)) {
       const path = frames.map((f) => f.seg).join("") + seg;
-      throw new TreeError(`pytree has a cycle: the container at ${path || "the root"} contains itself (its value at tree${path})`);
+      throw new TreeError(`pytree has a cycle: the container at tree${path} is one of its own ancestors`);
     }
     open.add(t);
     const keys = arr ? null : Object.keys(t).sort();

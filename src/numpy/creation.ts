@@ -103,7 +103,7 @@ export const onesLike = (x: TensorLike, dtype?: DType): Tensor => {
 };
 
 export function eye(n: number, m?: number, k = 0, dtype: DType = "float64"): Tensor {
-  if (!Number.isInteger(k)) throw new JacobiError(`eye: k (the diagonal offset) must be an integer, got ${typeof k === "number" ? k : describe(k)}`);
+  if (!Number.isInteger(k)) throw new JacobiError(`eye: k (the diagonal offset) must be an integer, got ${String(k)}`);
   const cols = m ?? n;
   const [rows, c] = checkShape([n, cols], "eye", dtype);
   return fromArr(eyeArr(rows, c, k, checkDType(dtype, "eye")), dtype);

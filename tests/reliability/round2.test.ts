@@ -61,6 +61,10 @@ test("2: a JS integer passed to jit promotes as it does eagerly (weak int next t
   assert.is(jitted.dtype, "int32");
   assert.equal(jitted.tolist(), [0]);
   assert.equal(jitted.tolist(), eager.tolist());
+  // A JS integer in [2^31, 2^32) is a weak uint32 next to uint32, under jit as eagerly.
+  const u32 = np.array([1], "uint32");
+  assert.is(jit((x: any) => np.add(u32, x))(3e9).dtype, np.add(u32, 3e9).dtype);
+  assert.equal(jit((x: any) => np.add(u32, x))(3e9).tolist(), [3e9 + 1]);
   // A non-integer is a weak float, and gets its own staging.
   assert.is(jit(f)(1.5).dtype, "float64");
   assert.is(jit(f)(65536).dtype, "int32");
