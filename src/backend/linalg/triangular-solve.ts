@@ -1,15 +1,20 @@
 // Triangular solves with many right-hand sides (BLAS dtrsm): op(A) X = B or X op(A) = B, with
-// op(A) = A or A^T. Row-major storage decides the loop orders: on the left side each row of X is
-// its row of B minus a combination of the rows of X already solved (contiguous row updates, four
-// rows per pass); on the right side each row of X is an independent small solve whose updates run
-// along contiguous rows of op(A). A transposed A is transposed once into the working copy, so
-// the inner loops never walk a column.
+// op(A) = A or A^T. As LAPACK's blocked/recursive trsm: the rows (left side) or columns (right
+// side) of X are split in halves, the half solved first updates the other by one product on the
+// backend's matmul (the WebAssembly GEMM), and only diagonal blocks of at most NB rows are left.
+// Those are applied as their small inverse by one more product when that pays, else substituted.
+// op(A) is read in place through a row and a column stride (A^T is A with the strides swapped),
+// so no transposed copy is made; a float32 A is copied once to float64.
 import { DTypeError } from "../../core/errors.js";
+import { view } from "../ndarray-view.js";
+import { batchMatmul } from "../structural.js";
 import { type FloatArray, allocLike, checkStack, eachInPlace } from "./common.js";
-import { subtractProduct } from "./subtract-product.js";
+import { type Block, addProduct } from "./subtract-product.js";
 
-// Block size of the solves: the diagonal blocks are solved by JavaScript loops, the rest is products.
+/** Largest diagonal block: the rest of the work is products. */
 const NB = 32;
+/** From this many multiply-adds up, a diagonal block is applied as its inverse by one product. */
+const INVERSE_MIN = 8192;
 
 export interface TriangularSolveOptions {
   /** Solve op(A) X = B (true) or X op(A) = B (false, JAX's default). */
@@ -20,6 +25,12 @@ export interface TriangularSolveOptions {
   transposeA: boolean;
   /** Take A's diagonal as ones (it is not read). */
   unitDiagonal: boolean;
+}
+
+/** The triangle T = op(A): T[i, j] is data[offset + i * rowStride + j * colStride]; lower says which half holds it. */
+interface Triangle extends Block {
+  lower: boolean;
+  unit: boolean;
 }
 
 /**
@@ -36,98 +47,183 @@ export function triangularSolve<T extends FloatArray>(a: T, b: T, batch: number,
     throw new DTypeError(`triangularSolve: a and b must have the same element type, got ${a.constructor.name} and ${b.constructor.name}`);
   }
   const out = allocLike(b, batch * m * k);
-  // op(A) as a row-major triangle T, and whether T is lower.
-  const lowerT = opts.lower !== opts.transposeA;
-  const tri = new Float64Array(n * n);
-  if (shared) triangle(a, 0, n, opts.transposeA, tri);
+  const data = a instanceof Float64Array ? a : Float64Array.from(a);
+  const tr: Triangle = {
+    data, offset: 0, lower: opts.lower !== opts.transposeA, unit: opts.unitDiagonal,
+    rowStride: opts.transposeA ? 1 : n, colStride: opts.transposeA ? n : 1,
+  };
   eachInPlace(b, out, batch, m * k, (x, o, t) => {
-    if (!shared) triangle(a, t, n, opts.transposeA, tri);
-    if (opts.leftSide) solveLeft(tri, x, o, n, k, lowerT, opts.unitDiagonal);
-    else solveRight(tri, x, o, m, n, lowerT, opts.unitDiagonal);
+    tr.offset = shared ? 0 : t * n * n;
+    if (opts.leftSide) solveLeftT(tr, x, o, n, k);
+    else solveRight(tr, x, o, m, n);
   });
   return out;
 }
 
-/** Matrix t of `a` into `w` as float64, transposed when asked. */
-function triangle(a: FloatArray, t: number, n: number, transpose: boolean, w: Float64Array): void {
-  const o = t * n * n;
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) w[transpose ? j * n + i : i * n + j] = a[o + i * n + j];
-}
-
 /**
- * T X = B for the n x k X at offset `xo` of `x`, in place. Blocks of NB rows in order of
- * dependence (forward when T is lower): each first subtracts T's block row times the rows already
- * solved (one product on the backend's matmul), then is solved on its own. One right-hand side is
- * solved unblocked, a dot product per row.
+ * T X = B for the n x k X at offset `xo` of `x`, in place, with T the row-major n x n triangle
+ * `tri` (lower when lowerT; unit diagonal when `unit`): the LU solves' entry.
  */
 export function solveLeft(tri: Float64Array, x: Float64Array, xo: number, n: number, k: number, lowerT: boolean, unit: boolean): void {
+  solveLeftT({ data: tri, offset: 0, rowStride: n, colStride: 1, lower: lowerT, unit }, x, xo, n, k);
+}
+
+/** The block of T from row i0 and column j0. */
+const sub = (t: Triangle, i0: number, j0: number): Block => ({ data: t.data, offset: t.offset + i0 * t.rowStride + j0 * t.colStride, rowStride: t.rowStride, colStride: t.colStride });
+
+/**
+ * T X = B in place by recursion on row halves (an explicit stack: every walk in the project is
+ * iterative). The half solved first (the top when T is lower) feeds the other through one product
+ * X2 -= T21 X1. One right-hand side is a single substitution.
+ */
+function solveLeftT(t: Triangle, x: Float64Array, xo: number, n: number, k: number): void {
   if (k === 1) {
-    solveLeftBlock(tri, x, xo, n, k, lowerT, unit, 0, n);
+    solveVector(t, x, xo, 0, n);
     return;
   }
-  for (let b = 0; b * NB < n; b++) {
-    const i0 = lowerT ? b * NB : Math.max(0, n - (b + 1) * NB);
-    const i1 = lowerT ? Math.min(n, i0 + NB) : n - b * NB;
-    if (lowerT) subtractProduct(x, xo + i0 * k, k, tri, i0 * n, n, x, xo, k, i1 - i0, i0, k, false);
-    else subtractProduct(x, xo + i0 * k, k, tri, i0 * n + i1, n, x, xo + i1 * k, k, i1 - i0, n - i1, k, false);
-    solveLeftBlock(tri, x, xo, n, k, lowerT, unit, i0, i1);
+  // [i0, i1]: a range to solve; [i0, i1, h]: the update of the range's second half by its first.
+  const stack: number[][] = [[0, n]];
+  while (stack.length > 0) {
+    const [i0, i1, h] = stack.pop() as number[];
+    if (h !== undefined) {
+      if (t.lower) addProduct(x, xo + h * k, k, sub(t, h, i0), rowsOf(x, xo + i0 * k, k), i1 - h, h - i0, k, -1);
+      else addProduct(x, xo + i0 * k, k, sub(t, i0, h), rowsOf(x, xo + h * k, k), h - i0, i1 - h, k, -1);
+    } else if (i1 - i0 <= NB) {
+      const nb = i1 - i0;
+      if (nb * nb * k < INVERSE_MIN) substituteRows(t, x, xo, k, i0, i1);
+      else {
+        // X1 = T11^-1 B1, written back over B1.
+        const p = batchMatmul(view(invertBlock(t, i0, i1), [1, nb, nb], [0, nb, 1], 0), view(x, [1, nb, k], [0, k, 1], xo + i0 * k), "float64");
+        x.set(p.data.subarray(p.offset, p.offset + nb * k) as Float64Array, xo + i0 * k);
+      }
+    } else {
+      // Split on a multiple of NB, so that the leaves are full blocks.
+      const mid = i0 + Math.ceil((i1 - i0) / (2 * NB)) * NB;
+      const [first, second] = t.lower ? [[i0, mid], [mid, i1]] : [[mid, i1], [i0, mid]];
+      // Popped in reverse: the first half, the update, the second half.
+      stack.push(second, [i0, i1, mid], first);
+    }
   }
 }
 
-/** Rows i0..i1-1 of T X = B, given that the rows outside the block are already subtracted. */
-function solveLeftBlock(tri: Float64Array, x: Float64Array, xo: number, n: number, k: number, lowerT: boolean, unit: boolean, i0: number, i1: number): void {
+const rowsOf = (data: Float64Array, offset: number, ld: number): Block => ({ data, offset, rowStride: ld, colStride: 1 });
+
+/**
+ * T x = b for one vector of rows i0..i1-1. With T's rows contiguous, each x_i is a dot product
+ * with the solved part; with its columns contiguous (A^T), each solved x_i is subtracted from the
+ * rest along T's column (the axpy form), so that both walk memory in order.
+ */
+function solveVector(t: Triangle, x: Float64Array, xo: number, i0: number, i1: number): void {
+  const { data, offset, rowStride: rs, colStride: cs, lower, unit } = t;
   for (let s = i0; s < i1; s++) {
-    const i = lowerT ? s : i1 - 1 - (s - i0);
-    const ri = xo + i * k, ti = i * n;
+    const i = lower ? s : i1 - 1 - (s - i0);
+    const ti = offset + i * rs;
+    if (cs === 1) {
+      const p0 = lower ? i0 : i + 1, p1 = lower ? i : i1;
+      let v = x[xo + i];
+      for (let p = p0; p < p1; p++) v -= data[ti + p] * x[xo + p];
+      x[xo + i] = unit ? v : v / data[ti + i];
+    } else {
+      const v = unit ? x[xo + i] : x[xo + i] / data[ti + i * cs];
+      x[xo + i] = v;
+      const col = offset + i * cs;
+      if (lower) for (let p = i + 1; p < i1; p++) x[xo + p] -= v * data[col + p * rs];
+      else for (let p = i0; p < i; p++) x[xo + p] -= v * data[col + p * rs];
+    }
+  }
+}
+
+/** Rows i0..i1-1 of T X = B by substitution (k > 1), the rows outside the block already subtracted. */
+function substituteRows(t: Triangle, x: Float64Array, xo: number, k: number, i0: number, i1: number): void {
+  const { data, offset, rowStride: rs, colStride: cs, lower, unit } = t;
+  for (let s = i0; s < i1; s++) {
+    const i = lower ? s : i1 - 1 - (s - i0);
+    const ri = xo + i * k, ti = offset + i * rs;
     // The solved rows p of the block: i0..i-1 (lower) or i+1..i1-1 (upper).
-    const p0 = lowerT ? i0 : i + 1, p1 = lowerT ? i : i1;
-    if (k === 1) {
-      let v = x[ri];
-      for (let p = p0; p < p1; p++) v -= tri[ti + p] * x[xo + p];
-      x[ri] = unit ? v : v / tri[ti + i];
-      continue;
-    }
-    let p = p0;
-    for (; p + 3 < p1; p += 4) {
-      const l0 = tri[ti + p], l1 = tri[ti + p + 1], l2 = tri[ti + p + 2], l3 = tri[ti + p + 3];
-      const r0 = xo + p * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
-      for (let c = 0; c < k; c++) x[ri + c] -= l0 * x[r0 + c] + l1 * x[r1 + c] + l2 * x[r2 + c] + l3 * x[r3 + c];
-    }
-    for (; p < p1; p++) {
-      const l = tri[ti + p], r = xo + p * k;
+    for (let p = lower ? i0 : i + 1; p < (lower ? i : i1); p++) {
+      const l = data[ti + p * cs], r = xo + p * k;
       for (let c = 0; c < k; c++) x[ri + c] -= l * x[r + c];
     }
     if (!unit) {
-      const d = tri[ti + i];
+      const d = data[ti + i * cs];
       for (let c = 0; c < k; c++) x[ri + c] /= d;
     }
   }
 }
 
+const blockInverse = new Float64Array(NB * NB);
+
 /**
- * X T = B for the m x n X at offset `xo`, in place. B[r, j] = sum over p of X[r, p] T[p, j], so
- * for upper T column j needs the columns before it and for lower T those after it: blocks of NB
- * columns in that order, each first subtracting the product of the solved columns with T's block
- * column, then solved row by row.
+ * The inverse of T's diagonal block on rows and columns i0..i1-1 (at most NB), by substitution on
+ * the identity, as a row-major nb x nb matrix with zeros in the other triangle. Applying it by a
+ * product (as the blocked trsm of MAGMA and cuBLAS do) replaces substitution along all k columns,
+ * which runs ~10x slower per multiply-add in JavaScript than the WebAssembly product; it adds a
+ * rounding error of the order of the small block's condition number times eps.
  */
-function solveRight(tri: Float64Array, x: Float64Array, xo: number, m: number, n: number, lowerT: boolean, unit: boolean): void {
-  for (let b = 0; b * NB < n; b++) {
-    const j0 = lowerT ? Math.max(0, n - (b + 1) * NB) : b * NB;
-    const j1 = lowerT ? n - b * NB : Math.min(n, j0 + NB);
-    if (lowerT) subtractProduct(x, xo + j0, n, x, xo + j1, n, tri, j1 * n + j0, n, m, n - j1, j1 - j0, false);
-    else subtractProduct(x, xo + j0, n, x, xo, n, tri, j0, n, m, j0, j1 - j0, false);
-    for (let r = 0; r < m; r++) {
-      const rr = xo + r * n;
-      for (let s = j0; s < j1; s++) {
-        // Once solved, column j is subtracted from the block's columns it feeds.
-        const j = lowerT ? j1 - 1 - (s - j0) : s;
-        const tj = j * n;
-        let v = x[rr + j];
-        if (!unit) v /= tri[tj + j];
-        x[rr + j] = v;
-        if (lowerT) for (let q = j0; q < j; q++) x[rr + q] -= v * tri[tj + q];
-        else for (let q = j + 1; q < j1; q++) x[rr + q] -= v * tri[tj + q];
+function invertBlock(t: Triangle, i0: number, i1: number): Float64Array {
+  const { data, rowStride: rs, colStride: cs, lower, unit } = t;
+  const nb = i1 - i0, y = blockInverse;
+  y.fill(0, 0, nb * nb);
+  // Row r of the inverse from the rows solved before it: bottom-up for an upper block.
+  for (let s = 0; s < nb; s++) {
+    const r = lower ? s : nb - 1 - s;
+    const tr = t.offset + (i0 + r) * rs + i0 * cs, yr = r * nb;
+    y[yr + r] = 1;
+    for (let q = lower ? 0 : r + 1; q < (lower ? r : nb); q++) {
+      const l = data[tr + q * cs], yq = q * nb;
+      for (let c = lower ? 0 : q; c < (lower ? q + 1 : nb); c++) y[yr + c] -= l * y[yq + c];
+    }
+    if (!unit) {
+      const d = data[tr + r * cs];
+      for (let c = 0; c < nb; c++) y[yr + c] /= d;
+    }
+  }
+  return y;
+}
+
+/**
+ * X T = B for the m x n X at offset `xo`, in place. B[r, j] is the sum over p of X[r, p] T[p, j],
+ * so for upper T column j needs the columns before it and for lower T those after it: the same
+ * recursion as on the left, over column halves, with updates X2 -= X1 T12 and diagonal blocks
+ * applied as X1 T11^-1 (or substituted row by row when the product would not pay).
+ */
+function solveRight(t: Triangle, x: Float64Array, xo: number, m: number, n: number): void {
+  const stack: number[][] = [[0, n]];
+  while (stack.length > 0) {
+    const [j0, j1, h] = stack.pop() as number[];
+    if (h !== undefined) {
+      if (t.lower) addProduct(x, xo + j0, n, rowsOf(x, xo + h, n), sub(t, h, j0), m, j1 - h, h - j0, -1);
+      else addProduct(x, xo + h, n, rowsOf(x, xo + j0, n), sub(t, j0, h), m, h - j0, j1 - h, -1);
+    } else if (j1 - j0 <= NB) {
+      const nb = j1 - j0;
+      if (m * nb * nb < INVERSE_MIN) substituteColumns(t, x, xo, m, n, j0, j1);
+      else {
+        const p = batchMatmul(view(x, [1, m, nb], [0, n, 1], xo + j0), view(invertBlock(t, j0, j1), [1, nb, nb], [0, nb, 1], 0), "float64");
+        const pd = p.data;
+        for (let r = 0, src = p.offset; r < m; r++) for (let j = 0, dst = xo + r * n + j0; j < nb; j++) x[dst + j] = pd[src++];
       }
+    } else {
+      const mid = j0 + Math.ceil((j1 - j0) / (2 * NB)) * NB;
+      const [first, second] = t.lower ? [[mid, j1], [j0, mid]] : [[j0, mid], [mid, j1]];
+      stack.push(second, [j0, j1, mid], first);
+    }
+  }
+}
+
+/** Columns j0..j1-1 of X T = B by substitution, row by row, the other columns already subtracted. */
+function substituteColumns(t: Triangle, x: Float64Array, xo: number, m: number, n: number, j0: number, j1: number): void {
+  const { data, offset, rowStride: rs, colStride: cs, lower, unit } = t;
+  for (let r = 0; r < m; r++) {
+    const rr = xo + r * n;
+    for (let s = j0; s < j1; s++) {
+      // Once solved, column j is subtracted from the block's columns it feeds.
+      const j = lower ? j1 - 1 - (s - j0) : s;
+      const tj = offset + j * rs;
+      let v = x[rr + j];
+      if (!unit) v /= data[tj + j * cs];
+      x[rr + j] = v;
+      if (lower) for (let q = j0; q < j; q++) x[rr + q] -= v * data[tj + q * cs];
+      else for (let q = j + 1; q < j1; q++) x[rr + q] -= v * data[tj + q * cs];
     }
   }
 }
