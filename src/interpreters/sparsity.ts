@@ -1,11 +1,11 @@
 // Sparsity detection: which inputs each output element of a staged function depends on, found by
 // propagating index sets through its jaxpr (each primitive's `sparsity` rule says how they flow).
-import { readFlat, view } from "../backend/ndarray-view.js";
+import { readFlat, view } from "../backend/index.js";
 import type { IndexSets, Params, Primitive } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";
 import type { Atom, ClosedJaxpr, Var } from "../ir/jaxpr.js";
 
-const EMPTY = new Int32Array(0);
+const EMPTY: Int32Array = new Int32Array(0);
 
 /** The union of sorted index sets. */
 export function unionSets(sets: readonly Int32Array[]): Int32Array {
@@ -19,9 +19,29 @@ export function unionSets(sets: readonly Int32Array[]): Int32Array {
   }
   if (count === 0) return EMPTY;
   if (count === 1) return nonEmpty as Int32Array;
-  const seen = new Set<number>();
-  for (const s of sets) for (const v of s) seen.add(v);
-  return Int32Array.from(seen).sort();
+  let acc: Int32Array = EMPTY;
+  for (const s of sets) acc = merge(acc, s);
+  return acc;
+}
+
+/** The union of two sorted sets, by a merge; either one itself when it contains the other's elements. */
+function merge(a: Int32Array, b: Int32Array): Int32Array {
+  if (a === b || b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out = new Int32Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    out[k++] = x <= y ? x : y;
+    if (x <= y) i++;
+    if (y <= x) j++;
+  }
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return k === a.length ? a : k === b.length ? b : out.slice(0, k);
 }
 
 /** Output element i depends on element i of each operand (or its only element, for a scalar operand). */
