@@ -3,6 +3,7 @@ import type { Tensor, TensorLike } from "../core/tensor.js";
 import { dotGeneral } from "../primitives/dot.js";
 import { convertElementType, mul } from "../primitives/elementwise.js";
 import { reshape } from "../primitives/shape.js";
+import { reduceSum } from "../primitives/reduce.js";
 import { toTensor, broadcastShapes, broadcastTo, checkResultSize, resultType, promoteArgs } from "./promote.js";
 
 function unify(name: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
@@ -33,13 +34,28 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
   const yb = broadcastTo(y, [...batch, ...y.shape.slice(-2)], "matmul");
   const bd = Array.from({ length: nb }, (_, i) => i);
   checkResultSize("matmul", [x0, y0], [...batch, x.shape[nb], y.shape[nb + 1]], x.dtype);
-  let out = dotGeneral(xb, yb, { contract: [[nb + 1], [nb]], batch: [bd, bd] });
+  let out = x.dtype === "int32" || x.dtype === "uint32" ? wrappingMatmul(xb, yb) : dotGeneral(xb, yb, { contract: [[nb + 1], [nb]], batch: [bd, bd] });
   const shape = [...batch, ...(x0.ndim === 1 ? [] : [x.shape[x.ndim - 2]]), ...(y0.ndim === 1 ? [] : [y.shape[y.ndim - 1]])];
   out = reshape(out, shape);
   return out;
 }
 
 /** NumPy dot: products for scalars, inner product for vectors, else contracts a's last axis with b's second-to-last. */
+/**
+ * Integer matrix products wrap modulo 2^32 (NumPy): products by wrapping multiplication, then a
+ * sum, which stays exact in double for up to 2^21 terms and wraps when converted back. The GEMM
+ * kernels multiply in double and would lose the low bits of products past 2^53.
+ */
+function wrappingMatmul(x: Tensor, y: Tensor): Tensor {
+  const nd = x.ndim;
+  const [m, k, n] = [x.shape[nd - 2], x.shape[nd - 1], y.shape[nd - 1]];
+  const lead = x.shape.slice(0, -2);
+  const shape = [...lead, m, k, n];
+  const xs = broadcastTo(reshape(x, [...lead, m, k, 1]), shape, "matmul");
+  const ys = broadcastTo(reshape(y, [...lead, 1, k, n]), shape, "matmul");
+  return convertElementType(reduceSum(mul(xs, ys), [nd - 1]), x.dtype);
+}
+
 /**
  * NumPy and JAX: a product of booleans is the OR of ANDs. Counting in int32 and testing != 0 gives
  * it (the bool kernels would store the counts in a bool buffer).
@@ -51,6 +67,8 @@ function boolProduct(f: (a: Tensor, b: Tensor) => Tensor, x: Tensor, y: Tensor):
 export function dot(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = unify("dot", a, b);
   if (x.dtype === "bool" && x.ndim > 0 && y.ndim > 0) return boolProduct(dot, x, y);
+  // For matrices and vectors dot is matmul, whose integer products wrap exactly.
+  if ((x.dtype === "int32" || x.dtype === "uint32") && x.ndim > 0 && y.ndim > 0 && x.ndim <= 2 && y.ndim <= 2) return matmul(x, y);
   if (x.ndim === 0 || y.ndim === 0) {
     const [p, q] = promoteArgs("dot", [x, y]);
     return mul(p, q);

@@ -135,6 +135,13 @@ test("4: int32 multiply and square wrap exactly (NumPy), eagerly and under jit; 
   // NumPy's int32 cubes (np.array([2147483647, 65537, -7], np.int32) ** 3).
   assert.equal(np.power(big, 3).tolist(), [2147483647, 196609, -343]);
   assert.equal(jit((a: any) => np.power(a, 3))(big).tolist(), [2147483647, 196609, -343]);
+  // Integer matmul wraps too (NumPy: [[2147483647, 2]] @ [[2147483647], [1]] is [[3]]).
+  const m1 = np.array([[2147483647, 2]], "int32"), m2 = np.array([[2147483647], [1]], "int32");
+  assert.equal(np.matmul(m1, m2).tolist(), [[3]]);
+  assert.equal(jit((a: any, b: any) => np.matmul(a, b))(m1, m2).tolist(), [[3]]);
+  assert.equal(np.matmul(np.array([2147483647, 2], "int32"), np.array([2147483647, 1], "int32")).tolist(), 3);
+  assert.equal(np.dot(m1, m2).tolist(), [[3]]);
+  assert.equal(np.matmul(np.array([[[1, 2]], [[3, 4]]], "uint32"), np.array([[5], [6]], "uint32")).tolist(), [[[17]], [[39]]]);
   // JAX clamps a switch index; a loop bound out of int32 range is an error, not a wrapped bound.
   const branches = [() => np.array(0), () => np.array(1)];
   assert.is(lax.switch(2 ** 31, branches).item(), 1);
@@ -269,7 +276,7 @@ test("11: bad arguments are JacobiErrors naming the argument, not raw TypeErrors
     [() => np.transpose(x, 1 as any), ["transpose", "axes"]],
     [() => np.reshape(x, {} as any), ["reshape", "shape"]],
     [() => np.broadcastTo(x, "23" as any), ["broadcastTo", "shape"]],
-    [() => grad((v: any) => v, null as any), ["grad", "options"]],
+    [() => grad((v: any) => v, 5 as any), ["grad", "options"]],
     [() => np.eye(2, 2, 0.5), ["eye", "k"]],
   ];
   for (const [fn, words] of bad) {
