@@ -1,4 +1,4 @@
-import { type Arr, toFlatCopy, view } from "../backend/ndarray-view.js";
+import { type Arr, toFlatCopy, view } from "../backend/index.js";
 import { type DType, allocate, dtypeOfTypedArray } from "./dtype.js";
 import { DTypeError } from "./errors.js";
 import { ShapedArray } from "./shaped-array.js";

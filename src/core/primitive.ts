@@ -1,6 +1,6 @@
 import type { ShapedArray } from "./shaped-array.js";
 import type { Tensor } from "./tensor.js";
-import type { Arr } from "../backend/ndarray-view.js";
+import type { Arr } from "../backend/index.js";
 import type { DType } from "./dtype.js";
 import { InternalError } from "./errors.js";
 import { bind } from "./trace.js";

@@ -1,6 +1,6 @@
 // A named type import: the shipped .d.ts then needs no esModuleInterop in the consumer's tsconfig.
 import type { NdArray } from "ndarray";
-import { type Arr, contiguous, readFlat, toFlatCopy, view } from "../backend/ndarray-view.js";
+import { type Arr, contiguous, readFlat, toFlatCopy, view } from "../backend/index.js";
 import { type DType, type TypedArray, dtypeOfTypedArray } from "./dtype.js";
 import { ConcretizationError, InternalError, ShapeError, escapedTracerError, fmtShape } from "./errors.js";
 import { formatArray, formatTraced, inspectSymbol } from "./format.js";

@@ -2,7 +2,7 @@ import { escapedTracerError } from "./errors.js";
 import type { Params, Primitive } from "./primitive.js";
 import { ArrayTensor, Tensor, Tracer } from "./tensor.js";
 import type { ShapedArray } from "./shaped-array.js";
-import type { Arr } from "../backend/ndarray-view.js";
+import type { Arr } from "../backend/index.js";
 
 /**
  * What a level of the trace stack does with what is applied to its tracers. Ordinary primitives go

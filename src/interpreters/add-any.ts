@@ -1,6 +1,6 @@
 // add_any: the sum of two tangents or cotangents (JAX's add_jaxvals). The interpreters add
 // tangents when a value is used twice, without reaching up into the primitives layer for `add`.
-import { mapN } from "../backend/elementwise.js";
+import { mapN } from "../backend/index.js";
 import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";
 import { type Primitive, type Tangent, definePrimitive } from "../core/primitive.js";
 import { ShapedArray, sameShape } from "../core/shaped-array.js";

@@ -2,7 +2,7 @@
 // linear map a customVjp function contributes to a linearization (custom_lin). What each trace
 // does with a custom call is a method of the trace (jvp.ts, batching.ts, staging.ts); this file
 // holds what they share: the parameter shapes and the primitives' evaluation.
-import type { Arr } from "../backend/ndarray-view.js";
+import type { Arr } from "../backend/index.js";
 import { InternalError, JacobiError, ShapeError, fmtShape } from "../core/errors.js";
 import { Label } from "../core/label.js";
 import { type Primitive, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";

@@ -1,5 +1,5 @@
 // Forward mode: the trace that carries a tangent with every value, and the JVP of a jaxpr.
-import { isAllZero } from "../backend/creation.js";
+import { isAllZero } from "../backend/index.js";
 import { isFloat } from "../core/dtype.js";
 import { JacobiError } from "../core/errors.js";
 import { Label } from "../core/label.js";

@@ -1,6 +1,6 @@
 // Staging: the trace that records equations instead of computing, and what is built on it —
 // tracing a function to a jaxpr, and closure conversion for primitives that carry a function.
-import { readFlat } from "../backend/ndarray-view.js";
+import { readFlat } from "../backend/index.js";
 import { Label } from "../core/label.js";
 import type { Params, Primitive } from "../core/primitive.js";
 import type { ShapedArray } from "../core/shaped-array.js";

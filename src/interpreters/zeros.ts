@@ -1,6 +1,6 @@
 // Symbolic zeros and the constants that replace them when a value is needed: every interpreter
 // (and the rules above them) shares these.
-import { filled } from "../backend/ndarray-view.js";
+import { filled } from "../backend/index.js";
 import type { DType } from "../core/dtype.js";
 import { type Tangent, Zero } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";

@@ -1,5 +1,5 @@
-import { eyeArr, packValues, progressionArr } from "../backend/creation.js";
-import { view } from "../backend/ndarray-view.js";
+import { eyeArr, packValues, progressionArr } from "../backend/index.js";
+import { view } from "../backend/index.js";
 import { asTensor, describe, fromArr } from "../core/convert.js";
 import { type DType, allocate, checkAllocation, checkDType, isFloat } from "../core/dtype.js";
 import { boolean, checkOptions, dtype as dtypeOption } from "../core/validate.js";

@@ -2,7 +2,7 @@
 // JAX's functional updates x.at(...).set/add/mul/min/max/get. Out-of-range indices follow JAX's
 // defaults: take and takeAlongAxis fill (NaN for floats), at(...).get clamps, updates are dropped.
 // Negative indices count from the end, as NumPy's (wrapped once, by a select, so they may be traced).
-import { view } from "../backend/ndarray-view.js";
+import { view } from "../backend/index.js";
 import { fromArr } from "../core/convert.js";
 import { type DType, isFloat, isInteger } from "../core/dtype.js";
 import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";

@@ -2,7 +2,7 @@
 // are piecewise constant, so their tangents are zero, as for comparisons. Shift amounts are read
 // as unsigned, as XLA does: an amount of 32 or more (or a negative int32 one) shifts every bit
 // out, which JS's `<<`/`>>>` (they take the amount modulo 32) would not.
-import { mapN } from "../backend/elementwise.js";
+import { mapN } from "../backend/index.js";
 import { type DType, isInteger } from "../core/dtype.js";
 import { DTypeError } from "../core/errors.js";
 import { type Primitive, definePrimitive } from "../core/primitive.js";

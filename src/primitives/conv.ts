@@ -3,7 +3,7 @@
 // lax/convolution.py: the input's cotangent is a convolution of the output cotangent with the
 // flipped kernel, strides and lhs dilation swapping roles; the kernel's cotangent is a
 // convolution of the input with the output cotangent, feature groups becoming batch groups).
-import { convGeneralDilated as convKernel } from "../backend/conv.js";
+import { convGeneralDilated as convKernel } from "../backend/index.js";
 import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";
 import { type Primitive, definePrimitive } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";

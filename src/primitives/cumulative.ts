@@ -2,7 +2,7 @@
 // way); cumprod, cummax and cummin run a kernel forward and take their JVP from the associative
 // scan of (value, tangent) pairs, which is JAX's rule (jvp of associative_scan) written out, so the
 // tangent is built from slices, pads and products by primal coefficients: all transposable.
-import { type CumulativeKind, cumulative as cumulativeKernel } from "../backend/cumulative.js";
+import { type CumulativeKind, cumulative as cumulativeKernel } from "../backend/index.js";
 import { asTensor } from "../core/convert.js";
 import { JacobiError, ShapeError, fmtShape } from "../core/errors.js";
 import { type Primitive, type PrimitiveRules, Zero, definePrimitive } from "../core/primitive.js";

@@ -1,5 +1,5 @@
-import { groupedView, reshapeView } from "../backend/ndarray-view.js";
-import { batchMatmul } from "../backend/structural.js";
+import { groupedView, reshapeView } from "../backend/index.js";
+import { batchMatmul } from "../backend/index.js";
 import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";
 import { type Primitive, definePrimitive } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";

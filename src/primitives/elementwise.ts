@@ -1,5 +1,5 @@
-import { mapN } from "../backend/elementwise.js";
-import { convert } from "../backend/structural.js";
+import { mapN } from "../backend/index.js";
+import { convert } from "../backend/index.js";
 import { type DType, isFloat } from "../core/dtype.js";
 import { DTypeError, InternalError } from "../core/errors.js";
 import { type Primitive, type Tangent, UndefPrimal, Zero, definePrimitive, elementwiseCost } from "../core/primitive.js";

@@ -3,8 +3,8 @@
 // is linear in the operand and scatter-add in operand and updates; each is the other's transpose.
 // Out-of-range windows follow JAX's modes: "clip" clamps the start, "fill" fills a gathered window
 // with `fillValue` and drops a scattered one.
-import { type GatherDims, type IndexMode, type ScatterDims, gather as gatherKernel, scatter as scatterKernel } from "../backend/gather.js";
-import { view } from "../backend/ndarray-view.js";
+import { type GatherDims, type IndexMode, type ScatterDims, gather as gatherKernel, scatter as scatterKernel } from "../backend/index.js";
+import { view } from "../backend/index.js";
 import { fromArr } from "../core/convert.js";
 import { isInteger } from "../core/dtype.js";
 import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";
@@ -19,7 +19,7 @@ import { linearTranspose } from "./rule-helpers.js";
 import { broadcastInDim, concatenate, reshape } from "./shape.js";
 import { full, instantiate, isZero } from "./util.js";
 
-export type { GatherDims, IndexMode, ScatterDims } from "../backend/gather.js";
+export type { GatherDims, IndexMode, ScatterDims } from "../backend/index.js";
 
 export type GatherParams = GatherDims & { sliceSizes: number[]; mode: IndexMode; fillValue: number };
 export type ScatterParams = ScatterDims & { mode: IndexMode };

@@ -3,9 +3,9 @@
 // JAX's (jax/_src/lax/linalg.py), written with triangular_solve, dot_general and elementwise
 // products by constants computed from the primal factors: linear in the input tangent, so that
 // reverse mode is their transpose.
-import { contiguous, view } from "../backend/ndarray-view.js";
-import * as K from "../backend/linalg/index.js";
-import type { FloatArray } from "../backend/linalg/index.js";
+import { contiguous, view } from "../backend/index.js";
+import { linalg as K } from "../backend/index.js";
+import type { FloatArray } from "../backend/index.js";
 import { DTypeError, JacobiError, ShapeError } from "../core/errors.js";
 import { type Params, type Primitive, type Tangent, Zero, definePrimitive } from "../core/primitive.js";
 import { moveBatchAxis } from "./batching.js";

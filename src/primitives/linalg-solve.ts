@@ -3,8 +3,8 @@
 // to A is -op(A)^-1 op(dA) X (or -X op(dA) op(A)^-1), restricted to the triangle A's solve reads;
 // the products are ordered so that the solve runs on the smaller operand (JAX's
 // _triangular_solve_jvp_rule_a).
-import { contiguous, view } from "../backend/ndarray-view.js";
-import { type FloatArray, triangularSolve as solveKernel } from "../backend/linalg/index.js";
+import { contiguous, view } from "../backend/index.js";
+import { type FloatArray, triangularSolve as solveKernel } from "../backend/index.js";
 import { DTypeError, InternalError, ShapeError, fmtShape } from "../core/errors.js";
 import { type Primitive, UndefPrimal, definePrimitive } from "../core/primitive.js";
 import { ShapedArray, sameShape } from "../core/shaped-array.js";

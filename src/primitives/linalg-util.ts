@@ -6,7 +6,7 @@ import { type DType, allocate, isFloat } from "../core/dtype.js";
 import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";
 import type { ShapedArray } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
-import { view } from "../backend/ndarray-view.js";
+import { view } from "../backend/index.js";
 import { dotGeneral } from "./dot.js";
 import { add, convertElementType, eq, mul } from "./elementwise.js";
 import { iota } from "./gather.js";

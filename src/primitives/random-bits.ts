@@ -1,7 +1,7 @@
 // threefry2x32 as a primitive, as JAX's threefry2x32_p: four uint32 operands of one shape (key
 // words, counter words) to two uint32 outputs. Its outputs are bits, so their tangents are zero;
 // it is elementwise, so under vmap every batch axis lines up at 0 and it runs once.
-import { threefry2x32 as kernel } from "../backend/threefry.js";
+import { threefry2x32 as kernel } from "../backend/index.js";
 import { DTypeError } from "../core/errors.js";
 import { definePrimitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";

@@ -3,7 +3,7 @@
 // _reduce_window_sum_transpose_rule). The max's tangent picks, in each window, the tangent at the
 // operand's maximum: select_and_gather_add, linear in the tangent, whose transpose scatters back to
 // those positions (select_and_scatter_add) and vice versa, as JAX's _reduce_window_chooser_jvp_rule.
-import { maxIdentity, reduceWindow as reduceWindowKernel, selectAndGatherAdd as gatherKernel, selectAndScatterAdd as scatterKernel } from "../backend/reduce-window.js";
+import { maxIdentity, reduceWindow as reduceWindowKernel, selectAndGatherAdd as gatherKernel, selectAndScatterAdd as scatterKernel } from "../backend/index.js";
 import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";
 import { type Cost, type Primitive, Zero, definePrimitive } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";

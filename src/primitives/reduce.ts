@@ -1,4 +1,4 @@
-import { reduce } from "../backend/reduce.js";
+import { reduce } from "../backend/index.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
 import { type Primitive, definePrimitive } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";

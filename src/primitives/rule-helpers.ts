@@ -2,7 +2,7 @@
 // `definePrimitive` call and each idea (the JVP of a linear map, a sum of per-argument
 // contributions, a symbolic-zero cotangent, a batch axis moved to the front) is written once.
 // Shapes after JAX's interpreters/ad.py (defjvp, deflinear2, defbilinear) and batching.py.
-import { mapN } from "../backend/elementwise.js";
+import { mapN } from "../backend/index.js";
 import type { DType } from "../core/dtype.js";
 import { InternalError } from "../core/errors.js";
 import { type Params, type Primitive, type PrimitiveRules, type Tangent, UndefPrimal, Zero } from "../core/primitive.js";

@@ -3,7 +3,7 @@
 // fixed), so each JVP is written with gather, scatter-add and select, which transpose: reverse
 // mode of x.at[i].set(v) needs no transpose of its own. Repeated indices are exact: the kernel
 // applies updates in order, so "set" keeps the last one, and the JVPs find that winner the same way.
-import { type ScatterKind, scatter as scatterKernel } from "../backend/gather.js";
+import { type ScatterKind, scatter as scatterKernel } from "../backend/index.js";
 import { type Primitive, Zero, definePrimitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";

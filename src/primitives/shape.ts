@@ -1,5 +1,5 @@
-import { broadcastInDimView, reshapeView, sizeOf, sliceView, transposeView } from "../backend/ndarray-view.js";
-import { concatenate as concatKernel, pad as padKernel } from "../backend/structural.js";
+import { broadcastInDimView, reshapeView, sizeOf, sliceView, transposeView } from "../backend/index.js";
+import { concatenate as concatKernel, pad as padKernel } from "../backend/index.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
 import { type Primitive, UndefPrimal, definePrimitive } from "../core/primitive.js";
 import { ShapedArray, sameShape } from "../core/shaped-array.js";

@@ -1,7 +1,7 @@
 // `sort` as JAX's lax.sort with num_keys = 1: operands of one shape, all permuted along
 // `dimension` into the stable order of the first. Its JVP is JAX's: sort an iota along with the
 // operands to learn the permutation, and gather every tangent with it.
-import { sortAlong } from "../backend/sort.js";
+import { sortAlong } from "../backend/index.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
 import { type Primitive, Zero, definePrimitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";

@@ -2,7 +2,7 @@
 // names). Each derivative is a closed form in primitives, so every order is differentiable:
 // digamma's is the trigamma function, built here as a composite (recurrence plus asymptotic
 // series) from elementwise primitives, as XLA does for polygamma.
-import * as K from "../backend/special.js";
+import { special as K } from "../backend/index.js";
 import { isFloat } from "../core/dtype.js";
 import { DTypeError, JacobiError } from "../core/errors.js";
 import { type Primitive, definePrimitive } from "../core/primitive.js";

@@ -2,7 +2,7 @@
 // uint32[2] Tensor; split, foldIn and bits encrypt counters that are the row-major index of each
 // output element (high word, low word) under the key, so every element of every result depends
 // only on the key and its own index.
-import { view } from "../backend/ndarray-view.js";
+import { view } from "../backend/index.js";
 import { fromArr } from "../core/convert.js";
 import { allocate, checkAllocation, isInteger } from "../core/dtype.js";
 import { DTypeError, JacobiError, ShapeError, fmtShape } from "../core/errors.js";

@@ -2,7 +2,7 @@
 // (enough rounds that ties are improbable), so the same key gives JAX's permutation. Values are
 // picked by an index through a one-hot select and sum, built from differentiable primitives, so a
 // permuted float array keeps its gradient (one caveat: a -0 picked this way comes out as +0).
-import { view } from "../backend/ndarray-view.js";
+import { view } from "../backend/index.js";
 import { fromArr } from "../core/convert.js";
 import { allocate, isFloat, isInteger } from "../core/dtype.js";
 import { DTypeError, JacobiError, ShapeError, fmtShape } from "../core/errors.js";

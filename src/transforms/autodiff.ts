@@ -4,7 +4,7 @@ import { isFloat } from "../core/dtype.js";
 import { Zero, type Tangent } from "../core/primitive.js";
 import type { Tensor, TensorLike } from "../core/tensor.js";
 import { unflatten, type TreeDef } from "../core/tree.js";
-import { filled } from "../backend/ndarray-view.js";
+import { filled } from "../backend/index.js";
 import { convertElementType } from "../primitives/elementwise.js";
 import { instantiate } from "../interpreters/zeros.js";
 import { type ArgsAt, type Argnums, type Fn, type LooseArgs, type LooseLeaves, type LooseTree, type TensorResult, type TensorTree, checkFn, checkLike, checkTree, flattenFun, inputLeaves, Recorded, normArgnums, outputLeaves, requireFloat } from "./common.js";

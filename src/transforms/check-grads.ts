@@ -1,5 +1,5 @@
 import * as E from "fp-ts/lib/Either.js";
-import { view } from "../backend/ndarray-view.js";
+import { view } from "../backend/index.js";
 import { asTensor, fromArr } from "../core/convert.js";
 import { type DType, allocate, isFloat } from "../core/dtype.js";
 import { JacobiError, fmtShape } from "../core/errors.js";

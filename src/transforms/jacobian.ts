@@ -1,4 +1,4 @@
-import { view } from "../backend/ndarray-view.js";
+import { view } from "../backend/index.js";
 import { fromArr } from "../core/convert.js";
 import { type DType, allocate } from "../core/dtype.js";
 import { JacobiError } from "../core/errors.js";

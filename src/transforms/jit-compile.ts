@@ -2,9 +2,9 @@
 // shape, with the reductions (sum, max, min, prod) of their values, become a single generated
 // loop (backend/fusion.ts); every other equation calls its primitive's impl directly. Both compute
 // exactly what evalJaxpr computes on concrete inputs.
-import { type FusedChain, FusedKernel, type FusedOp, type FusedReduction } from "../backend/fusion.js";
-import type { FoldKind } from "../backend/reduce.js";
-import type { Arr } from "../backend/ndarray-view.js";
+import { type FusedChain, FusedKernel, type FusedOp, type FusedReduction } from "../backend/index.js";
+import type { FoldKind } from "../backend/index.js";
+import type { Arr } from "../backend/index.js";
 import { scalar } from "../core/convert.js";
 import type { Params, Primitive } from "../core/primitive.js";
 import { type ShapedArray, sameShape } from "../core/shaped-array.js";

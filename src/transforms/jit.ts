@@ -1,7 +1,7 @@
 // jit: stage a function once per input signature into a jaxpr, then run that jaxpr. Concrete calls
 // run a compiled program (elementwise chains fused into single loops); calls on tracers evaluate
 // the jaxpr equation by equation through bind, so jit composes with every other transformation.
-import type { Arr } from "../backend/ndarray-view.js";
+import type { Arr } from "../backend/index.js";
 import { config } from "../core/config.js";
 import { JacobiError } from "../core/errors.js";
 import { ArrayTensor, type Tensor, Tracer } from "../core/tensor.js";

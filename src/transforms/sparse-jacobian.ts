@@ -1,6 +1,6 @@
 // Sparse Jacobians and Hessians: detect (or take) the sparsity pattern, color it, run one batched
 // JVP or VJP per color instead of one per column or row, and read the nonzeros back out.
-import { toFlatCopy, view } from "../backend/ndarray-view.js";
+import { toFlatCopy, view } from "../backend/index.js";
 import { fromArr, scalar } from "../core/convert.js";
 import { type DType, allocate } from "../core/dtype.js";
 import { ConcretizationError, DTypeError, JacobiError, ShapeError } from "../core/errors.js";

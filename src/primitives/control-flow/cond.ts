@@ -1,5 +1,5 @@
 // cond: inputs [index, ...operands]; runs branches[index] (the index is clamped, as in JAX).
-import { readFlat } from "../../backend/ndarray-view.js";
+import { readFlat } from "../../backend/index.js";
 import { isFloat } from "../../core/dtype.js";
 import { DTypeError, InternalError, JacobiError } from "../../core/errors.js";
 import { type Primitive, UndefPrimal, Zero, definePrimitive, eqnsCost } from "../../core/primitive.js";

@@ -1,6 +1,6 @@
 // scan: inputs [...consts, ...init, ...xs]; body (consts, carry, x) -> (carry, y); outputs
 // [...carry, ...ys] with the ys stacked along a new leading axis of `length`.
-import { assignInto, empty } from "../../backend/ndarray-view.js";
+import { assignInto, empty } from "../../backend/index.js";
 import { isFloat } from "../../core/dtype.js";
 import { InternalError, ShapeError, fmtShape } from "../../core/errors.js";
 import { type BatchDim, type Primitive, UndefPrimal, Zero, definePrimitive, eqnsCost } from "../../core/primitive.js";

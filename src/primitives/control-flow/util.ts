@@ -3,7 +3,7 @@
 // jvp/batch/transpose of a jaxpr and bind the primitive again, so control flow composes with every
 // transformation. The jaxprs in params never close over tracers: lax passes every captured value
 // as an operand.
-import { type Arr, view } from "../../backend/ndarray-view.js";
+import { type Arr, view } from "../../backend/index.js";
 import { DTypeError, ShapeError, fmtShape } from "../../core/errors.js";
 import { type ShapedArray, sameShape } from "../../core/shaped-array.js";
 import type { Tensor } from "../../core/tensor.js";

@@ -1,5 +1,5 @@
 // while: inputs [...condConsts, ...bodyConsts, ...init]; runs body while cond holds.
-import { readFlat } from "../../backend/ndarray-view.js";
+import { readFlat } from "../../backend/index.js";
 import { isFloat } from "../../core/dtype.js";
 import { DTypeError, JacobiError } from "../../core/errors.js";
 import { type Primitive, Zero, definePrimitive, eqnsCost } from "../../core/primitive.js";
