@@ -34,3 +34,4 @@ export type { JacOptions, JacMode, JacobianOf, HessianOf } from "./transforms/ja
 export type { VmapOptions, AxisSpec } from "./transforms/vmap-api.js";
 export type { ScanOptions } from "./lax.js";
 export type { CsrMatrix, SparsityPattern, SparseCost } from "./transforms/sparse-jacobian.js";
+export { exportOnnx, type ExportOnnxOptions } from "./export/onnx.js";

@@ -4,6 +4,7 @@ import type { Arr } from "../backend/index.js";
 import type { DType } from "./dtype.js";
 import { InternalError } from "./errors.js";
 import { bind } from "./trace.js";
+import type { OnnxRule } from "./onnx-lowering.js";
 
 /** A tangent or cotangent known to be zero: carried symbolically, never allocated. */
 export class Zero {
@@ -104,6 +105,8 @@ export interface PrimitiveRules<P extends Params> {
    * even when nothing reads their outputs.
    */
   effectful?: boolean;
+  /** Its ONNX lowering (`exportOnnx`, jit's "onnxruntime" backend); without one, export names the primitive and fails. */
+  onnx?: OnnxRule<P>;
 }
 
 export interface Primitive<P extends Params = Params> extends Omit<PrimitiveRules<P>, "linear" | "differentiable" | "cost"> {

@@ -24,6 +24,7 @@ export const addAnyP: Primitive = definePrimitive("add_any", (self) => ({
   linear: true,
   notation: ([a, b]) => `${a} + ${b}`,
   sparsity: elementwiseSparsity,
+  onnx: (ctx, ins) => ctx.node("Add", ins),
 }));
 
 export const addAny = (a: Tensor, b: Tensor): Tensor => bind1(addAnyP, [a, b]);

@@ -7,6 +7,7 @@ import type { Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
 import { moveBatchAxis } from "./batching.js";
 import { bilinear } from "./rule-helpers.js";
+import { onnxDotGeneral } from "./onnx-rules.js";
 import { transpose } from "./shape.js";
 import { dotSparsity } from "../interpreters/sparsity.js";
 
@@ -72,6 +73,7 @@ export const dotGeneralP: Primitive<DotParams> = definePrimitive("dot_general", 
   notation: ([a, b], { contract, batch }, [lhs]) =>
     batch[0].length === 0 && contract[0].length === 1 && contract[0][0] === lhs.ndim - 1 && contract[1][0] === 0 ? `${a} @ ${b}` : null,
   sparsity: dotSparsity,
+  onnx: onnxDotGeneral,
 }));
 
 /** Cotangent of the lhs: contract the output cotangent with the rhs over the rhs's free axes. */

@@ -2,13 +2,15 @@ import { mapN } from "../backend/index.js";
 import { convert } from "../backend/index.js";
 import { type DType, isFloat } from "../core/dtype.js";
 import { DTypeError, InternalError } from "../core/errors.js";
-import { type Primitive, type Tangent, UndefPrimal, Zero, definePrimitive, elementwiseCost } from "../core/primitive.js";
+import type { OnnxRule } from "../core/onnx-lowering.js";
+import { type Params, type Primitive, type Tangent, UndefPrimal, Zero, definePrimitive, elementwiseCost } from "../core/primitive.js";
 import { ShapedArray, sameShape } from "../core/shaped-array.js";
 import { ArrayTensor, type Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
 import { vectorizedBatch } from "./batching.js";
 import { call, infix, movementCost, prefix, transcendentalCost } from "./metadata.js";
 import { bilinear, defjvp, elementwiseRules, linearJvp, linearTranspose } from "./rule-helpers.js";
+import { onnxCast, onnxIntegerPow, onnxNot, onnxOp } from "./onnx-rules.js";
 import { floatAval, fullLike, instantiate, isZero, naryAval, naryAvals, sameAval, zerosLike } from "./util.js";
 import { elementwiseSparsity } from "../interpreters/sparsity.js";
 
@@ -25,15 +27,18 @@ interface UnarySpec {
   transcendental?: boolean;
   /** The chapter's prefix notation (`ln` for log). */
   symbol: string;
+  /** The ONNX operator computing it (absent: no faithful one, export refuses it). */
+  onnx?: string;
 }
 
 /** A unary elementwise primitive computing `expr` (in x0), declared with all its rules and facts. */
-function unary(name: string, expr: string, { derivative, integers = false, transcendental = false, symbol }: UnarySpec): [Primitive, Unary] {
+function unary(name: string, expr: string, { derivative, integers = false, transcendental = false, symbol, onnx }: UnarySpec): [Primitive, Unary] {
   const p = definePrimitive(name, (self) => ({
     ...elementwiseRules(self, expr, integers ? sameAval : floatAval(name)),
     ...(derivative === undefined ? { differentiable: false } : { jvp: defjvp(self, (t, [x], y) => mul(t, derivative(x, y))) }),
     cost: transcendental ? transcendentalCost : elementwiseCost,
     notation: prefix(symbol),
+    ...(onnx === undefined ? {} : { onnx: onnxOp(onnx) }),
     sparsity: elementwiseSparsity,
   }));
   return [p, (x: Tensor) => bind1(p, [x])];
@@ -47,6 +52,7 @@ export const negP = definePrimitive("neg", (self) => ({
   linear: true,
   notation: ([x]) => `-${x}`,
   sparsity: elementwiseSparsity,
+  onnx: onnxOp("Neg"),
 }));
 export const neg: Unary = (x) => bind1(negP, [x]);
 
@@ -57,6 +63,7 @@ export const addP = definePrimitive("add", (self) => ({
   linear: true,
   notation: infix("+"),
   sparsity: elementwiseSparsity,
+  onnx: onnxOp("Add"),
 }));
 export const add = (a: Tensor, b: Tensor): Tensor => bind1(addP, [a, b]);
 
@@ -68,6 +75,7 @@ export const subP = definePrimitive("sub", (self) => ({
   linear: true,
   notation: infix("-"),
   sparsity: elementwiseSparsity,
+  onnx: onnxOp("Sub"),
 }));
 export const sub = (a: Tensor, b: Tensor): Tensor => bind1(subP, [a, b]);
 
@@ -78,6 +86,7 @@ export const mulP = definePrimitive("mul", (self) => ({
   ...bilinear(self, (a, b) => mul(a, b), (ct, b) => mul(ct, b), (ct, a) => mul(a, ct)),
   notation: infix("*"),
   sparsity: elementwiseSparsity,
+  onnx: onnxOp("Mul"),
 }));
 /**
  * True when `c` is a concrete constant whose every element is 1 and multiplying `other` by it
@@ -101,6 +110,7 @@ export const divP = definePrimitive("div", (self) => ({
   linear: true,
   notation: infix("/"),
   sparsity: elementwiseSparsity,
+  onnx: onnxOp("Div"),
 }));
 export const div = (a: Tensor, b: Tensor): Tensor => bind1(divP, [a, b]);
 
@@ -116,20 +126,20 @@ export function sumTangents(a: Tangent, b: Tangent): Tangent {
 }
 
 // ---- nonlinear elementwise ----
-export const [sinP, sin] = unary("sin", "Math.sin(x0)", { derivative: (x) => cos(x), transcendental: true, symbol: "sin" });
-export const [cosP, cos] = unary("cos", "Math.cos(x0)", { derivative: (x) => neg(sin(x)), transcendental: true, symbol: "cos" });
-export const [tanP, tan] = unary("tan", "Math.tan(x0)", { derivative: (_x, y) => add(fullLike(y, 1), mul(y, y)), transcendental: true, symbol: "tan" });
-export const [asinP, asin] = unary("asin", "Math.asin(x0)", { derivative: (x) => rsqrt(sub(fullLike(x, 1), mul(x, x))), transcendental: true, symbol: "arcsin" });
-export const [acosP, acos] = unary("acos", "Math.acos(x0)", { derivative: (x) => neg(rsqrt(sub(fullLike(x, 1), mul(x, x)))), transcendental: true, symbol: "arccos" });
-export const [atanP, atan] = unary("atan", "Math.atan(x0)", { derivative: (x) => div(fullLike(x, 1), add(fullLike(x, 1), mul(x, x))), transcendental: true, symbol: "arctan" });
-export const [sinhP, sinh] = unary("sinh", "Math.sinh(x0)", { derivative: (x) => cosh(x), transcendental: true, symbol: "sinh" });
-export const [coshP, cosh] = unary("cosh", "Math.cosh(x0)", { derivative: (x) => sinh(x), transcendental: true, symbol: "cosh" });
-export const [tanhP, tanh] = unary("tanh", "Math.tanh(x0)", { derivative: (_x, y) => sub(fullLike(y, 1), mul(y, y)), transcendental: true, symbol: "tanh" });
-export const [expP, exp] = unary("exp", "Math.exp(x0)", { derivative: (_x, y) => y, transcendental: true, symbol: "exp" });
-export const [logP, log] = unary("log", "Math.log(x0)", { derivative: (x) => div(fullLike(x, 1), x), transcendental: true, symbol: "ln" });
+export const [sinP, sin] = unary("sin", "Math.sin(x0)", { derivative: (x) => cos(x), transcendental: true, symbol: "sin", onnx: "Sin" });
+export const [cosP, cos] = unary("cos", "Math.cos(x0)", { derivative: (x) => neg(sin(x)), transcendental: true, symbol: "cos", onnx: "Cos" });
+export const [tanP, tan] = unary("tan", "Math.tan(x0)", { derivative: (_x, y) => add(fullLike(y, 1), mul(y, y)), transcendental: true, symbol: "tan", onnx: "Tan" });
+export const [asinP, asin] = unary("asin", "Math.asin(x0)", { derivative: (x) => rsqrt(sub(fullLike(x, 1), mul(x, x))), transcendental: true, symbol: "arcsin", onnx: "Asin" });
+export const [acosP, acos] = unary("acos", "Math.acos(x0)", { derivative: (x) => neg(rsqrt(sub(fullLike(x, 1), mul(x, x)))), transcendental: true, symbol: "arccos", onnx: "Acos" });
+export const [atanP, atan] = unary("atan", "Math.atan(x0)", { derivative: (x) => div(fullLike(x, 1), add(fullLike(x, 1), mul(x, x))), transcendental: true, symbol: "arctan", onnx: "Atan" });
+export const [sinhP, sinh] = unary("sinh", "Math.sinh(x0)", { derivative: (x) => cosh(x), transcendental: true, symbol: "sinh", onnx: "Sinh" });
+export const [coshP, cosh] = unary("cosh", "Math.cosh(x0)", { derivative: (x) => sinh(x), transcendental: true, symbol: "cosh", onnx: "Cosh" });
+export const [tanhP, tanh] = unary("tanh", "Math.tanh(x0)", { derivative: (_x, y) => sub(fullLike(y, 1), mul(y, y)), transcendental: true, symbol: "tanh", onnx: "Tanh" });
+export const [expP, exp] = unary("exp", "Math.exp(x0)", { derivative: (_x, y) => y, transcendental: true, symbol: "exp", onnx: "Exp" });
+export const [logP, log] = unary("log", "Math.log(x0)", { derivative: (x) => div(fullLike(x, 1), x), transcendental: true, symbol: "ln", onnx: "Log" });
 export const [log1pP, log1p] = unary("log1p", "Math.log1p(x0)", { derivative: (x) => div(fullLike(x, 1), add(fullLike(x, 1), x)), transcendental: true, symbol: "log1p" });
 export const [expm1P, expm1] = unary("expm1", "Math.expm1(x0)", { derivative: (_x, y) => add(y, fullLike(y, 1)), transcendental: true, symbol: "expm1" });
-export const [sqrtP, sqrt] = unary("sqrt", "Math.sqrt(x0)", { derivative: (_x, y) => div(fullLike(y, 0.5), y), transcendental: true, symbol: "sqrt" });
+export const [sqrtP, sqrt] = unary("sqrt", "Math.sqrt(x0)", { derivative: (_x, y) => div(fullLike(y, 0.5), y), transcendental: true, symbol: "sqrt", onnx: "Sqrt" });
 export const [rsqrtP, rsqrt] = unary("rsqrt", "1 / Math.sqrt(x0)", { derivative: (x, y) => mul(fullLike(y, -0.5), div(y, x)), transcendental: true, symbol: "rsqrt" });
 export const [cbrtP, cbrt] = unary("cbrt", "Math.cbrt(x0)", { derivative: (_x, y) => div(fullLike(y, 1 / 3), mul(y, y)), transcendental: true, symbol: "cbrt" });
 // d|x| = t for x >= 0 (zero included, as JAX's select(x >= 0, t, -t)), -t below, NaN at NaN. At the
@@ -139,12 +149,13 @@ export const [absP, abs] = unary("abs", "Math.abs(x0)", {
   derivative: (x) => add(sign(x), convertElementType(eq(x, zerosLike(x)), x.dtype)),
   integers: true,
   symbol: "abs",
+  onnx: "Abs",
 });
-export const [signP, sign] = unary("sign", "x0 > 0 ? 1 : x0 < 0 ? -1 : x0", { integers: true, symbol: "sign" });
-export const [floorP, floor] = unary("floor", "Math.floor(x0)", { integers: true, symbol: "floor" });
-export const [ceilP, ceil] = unary("ceil", "Math.ceil(x0)", { integers: true, symbol: "ceil" });
+export const [signP, sign] = unary("sign", "x0 > 0 ? 1 : x0 < 0 ? -1 : x0", { integers: true, symbol: "sign", onnx: "Sign" });
+export const [floorP, floor] = unary("floor", "Math.floor(x0)", { integers: true, symbol: "floor", onnx: "Floor" });
+export const [ceilP, ceil] = unary("ceil", "Math.ceil(x0)", { integers: true, symbol: "ceil", onnx: "Ceil" });
 // Half to even, as NumPy's round.
-export const [roundP, round] = unary("round", "Math.abs(x0 % 1) === 0.5 ? 2 * Math.round(x0 / 2) : Math.round(x0)", { integers: true, symbol: "round" });
+export const [roundP, round] = unary("round", "Math.abs(x0 % 1) === 0.5 ? 2 * Math.round(x0 / 2) : Math.round(x0)", { integers: true, symbol: "round", onnx: "Round" });
 
 function powExpr(n: number, dtype?: DType): string {
   if (n === 0) return "1";
@@ -173,6 +184,7 @@ export const integerPowP: Primitive<{ y: number }> = definePrimitive("integer_po
   batch: vectorizedBatch(self),
   notation: ([x], { y }) => `${x}^${y}`,
   sparsity: elementwiseSparsity,
+  onnx: onnxIntegerPow,
 }));
 export const integerPow = (x: Tensor, y: number): Tensor => bind1(integerPowP, [x], { y });
 
@@ -197,6 +209,7 @@ export const powP = definePrimitive("pow", (self) => ({
   cost: transcendentalCost,
   notation: infix("^"),
   sparsity: elementwiseSparsity,
+  onnx: onnxOp("Pow"),
 }));
 export const pow = (a: Tensor, b: Tensor): Tensor => bind1(powP, [a, b]);
 
@@ -236,6 +249,7 @@ export const maxP = definePrimitive("max", (self) => ({
   jvp: extremumJvp(self),
   notation: call("max"),
   sparsity: elementwiseSparsity,
+  onnx: onnxOp("Max"),
 }));
 export const max = (a: Tensor, b: Tensor): Tensor => bind1(maxP, [a, b]);
 export const minP = definePrimitive("min", (self) => ({
@@ -243,6 +257,7 @@ export const minP = definePrimitive("min", (self) => ({
   jvp: extremumJvp(self),
   notation: call("min"),
   sparsity: elementwiseSparsity,
+  onnx: onnxOp("Min"),
 }));
 export const min = (a: Tensor, b: Tensor): Tensor => bind1(minP, [a, b]);
 
@@ -262,21 +277,22 @@ export const atan2P = definePrimitive("atan2", (self) => ({
 export const atan2 = (y: Tensor, x: Tensor): Tensor => bind1(atan2P, [y, x]);
 
 /** A comparison `x0 op x1` with a bool result; `symbol` is the chapter's spelling. */
-function comparison(name: string, op: string, symbol: string): [Primitive, (a: Tensor, b: Tensor) => Tensor] {
+function comparison(name: string, op: string, symbol: string, onnx: OnnxRule<Params>): [Primitive, (a: Tensor, b: Tensor) => Tensor] {
   const p = definePrimitive(name, (self) => ({
     ...elementwiseRules(self, `x0 ${op} x1 ? 1 : 0`, (avals) => [new ShapedArray(naryAval(name, avals, "bool").shape, "bool")]),
     differentiable: false,
     notation: infix(symbol),
+    onnx,
     sparsity: elementwiseSparsity,
   }));
   return [p, (a, b) => bind1(p, [a, b])];
 }
-export const [ltP, lt] = comparison("lt", "<", "<");
-export const [leP, le] = comparison("le", "<=", "<=");
-export const [gtP, gt] = comparison("gt", ">", ">");
-export const [geP, ge] = comparison("ge", ">=", ">=");
-export const [eqP, eq] = comparison("eq", "===", "==");
-export const [neP, ne] = comparison("ne", "!==", "!=");
+export const [ltP, lt] = comparison("lt", "<", "<", onnxOp("Less"));
+export const [leP, le] = comparison("le", "<=", "<=", onnxOp("LessOrEqual"));
+export const [gtP, gt] = comparison("gt", ">", ">", onnxOp("Greater"));
+export const [geP, ge] = comparison("ge", ">=", ">=", onnxOp("GreaterOrEqual"));
+export const [eqP, eq] = comparison("eq", "===", "==", onnxOp("Equal"));
+export const [neP, ne] = comparison("ne", "!==", "!=", onnxNot("Equal"));
 
 export const selectP = definePrimitive("select", (self) => ({
   ...elementwiseRules(self, "x0 !== 0 ? x1 : x2", ([p, a, b]) => {
@@ -298,6 +314,7 @@ export const selectP = definePrimitive("select", (self) => ({
   linear: true,
   notation: ([p, a, b]) => `${p} ? ${a} : ${b}`,
   sparsity: elementwiseSparsity,
+  onnx: onnxOp("Where"),
 }));
 /** Elementwise `pred ? onTrue : onFalse`; shape-strict. */
 export const select = (p: Tensor, onTrue: Tensor, onFalse: Tensor): Tensor => bind1(selectP, [p, onTrue, onFalse]);
@@ -318,6 +335,7 @@ export const convertElementTypeP: Primitive<{ newDtype: DType; weakType: boolean
   cost: movementCost,
   notation: ([x], { newDtype }) => `${newDtype}(${x})`,
   sparsity: elementwiseSparsity,
+  onnx: (ctx, [x], { newDtype }) => [onnxCast(ctx, x, newDtype)],
 }));
 export function convertElementType(x: Tensor, newDtype: DType, weakType = false): Tensor {
   if (x.dtype === newDtype && x.weakType === weakType) return x;
@@ -332,5 +350,6 @@ export const stopGradientP = definePrimitive("stop_gradient", (self) => ({
   cost: movementCost,
   notation: prefix("stop_gradient"),
   sparsity: elementwiseSparsity,
+  onnx: onnxOp("Identity"),
 }));
 export const stopGradient = (x: Tensor): Tensor => bind1(stopGradientP, [x]);

@@ -9,6 +9,7 @@ import { reductionCost, reduction } from "./metadata.js";
 import { defjvp, frontBatch, linearJvp, linearTranspose, reducerBatch } from "./rule-helpers.js";
 import { broadcastInDim, pad, reshape, slice, transpose } from "./shape.js";
 import { zerosLike } from "./util.js";
+import { onnxCast, onnxReduce } from "./onnx-rules.js";
 import { reductionSparsity } from "../interpreters/sparsity.js";
 
 type AxesParams = { axes: number[] };
@@ -41,6 +42,7 @@ export const reduceSumP: Primitive<AxesParams> = definePrimitive("reduce_sum", (
   cost: reductionCost,
   notation: reduction("sum"),
   sparsity: reductionSparsity,
+  onnx: onnxReduce("ReduceSum"),
 }));
 export const reduceSum = (x: Tensor, axes: number[]): Tensor => (axes.length === 0 ? x : bind1(reduceSumP, [x], { axes }));
 
@@ -59,6 +61,7 @@ export const reduceMaxP: Primitive<AxesParams> = definePrimitive("reduce_max", (
   cost: reductionCost,
   notation: reduction("max"),
   sparsity: reductionSparsity,
+  onnx: onnxReduce("ReduceMax"),
 }));
 export const reduceMax = (x: Tensor, axes: number[]): Tensor => bind1(reduceMaxP, [x], { axes });
 export const reduceMinP: Primitive<AxesParams> = definePrimitive("reduce_min", (self) => ({
@@ -69,6 +72,7 @@ export const reduceMinP: Primitive<AxesParams> = definePrimitive("reduce_min", (
   cost: reductionCost,
   notation: reduction("min"),
   sparsity: reductionSparsity,
+  onnx: onnxReduce("ReduceMin"),
 }));
 export const reduceMin = (x: Tensor, axes: number[]): Tensor => bind1(reduceMinP, [x], { axes });
 
@@ -80,6 +84,7 @@ export const reduceProdP: Primitive<AxesParams> = definePrimitive("reduce_prod",
   cost: reductionCost,
   notation: reduction("prod"),
   sparsity: reductionSparsity,
+  onnx: onnxReduce("ReduceProd"),
 }));
 export const reduceProd = (x: Tensor, axes: number[]): Tensor => bind1(reduceProdP, [x], { axes });
 
@@ -123,6 +128,7 @@ function argPrim(name: "argmax" | "argmin"): Primitive<ArgParams> {
     differentiable: false,
     batch: frontBatch(self, ({ axis }) => ({ axis: axis + 1 })),
     cost: reductionCost,
+    onnx: (ctx, [x], { axis }) => [onnxCast(ctx, ctx.node(name === "argmax" ? "ArgMax" : "ArgMin", [x], { axis: { i: axis }, keepdims: { i: 0 } })[0], "int32")],
   }));
 }
 export const argmaxP = argPrim("argmax");

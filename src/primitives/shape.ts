@@ -10,6 +10,7 @@ import { movementCost } from "./metadata.js";
 import { reduceSum } from "./reduce.js";
 import { frontBatch, linearJvp, linearTranspose } from "./rule-helpers.js";
 import { checkSameDTypes, zerosLike } from "./util.js";
+import { int64s, onnxBroadcastInDim, onnxPad, onnxReshape } from "./onnx-rules.js";
 import { movementSparsity } from "../interpreters/sparsity.js";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -41,6 +42,7 @@ export const broadcastInDimP: Primitive<BroadcastInDimParams> = definePrimitive(
   linear: true,
   cost: movementCost,
   sparsity: movementSparsity(self),
+  onnx: onnxBroadcastInDim,
 }));
 export function broadcastInDim(x: Tensor, shape: readonly number[], broadcastDimensions: readonly number[]): Tensor {
   if (sameShape(x.aval.shape, shape) && broadcastDimensions.every((d, i) => d === i)) return x;
@@ -63,6 +65,7 @@ export const reshapeP: Primitive<ReshapeParams> = definePrimitive("reshape", (se
   linear: true,
   cost: movementCost,
   sparsity: movementSparsity(self),
+  onnx: onnxReshape,
 }));
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(x.aval.shape, shape)) return x;
@@ -88,6 +91,7 @@ export const transposeP: Primitive<TransposeParams> = definePrimitive("transpose
   linear: true,
   cost: movementCost,
   sparsity: movementSparsity(self),
+  onnx: (ctx, [x], { permutation }) => ctx.node("Transpose", [x], { perm: { ints: permutation } }),
 }));
 export function transpose(x: Tensor, permutation: readonly number[]): Tensor {
   if (permutation.every((p, i) => p === i) && permutation.length === x.ndim) return x;
@@ -110,6 +114,7 @@ export const squeezeP: Primitive<SqueezeParams> = definePrimitive("squeeze", (se
   linear: true,
   cost: movementCost,
   sparsity: movementSparsity(self),
+  onnx: onnxReshape,
 }));
 export const squeeze = (x: Tensor, dimensions: number[]): Tensor => (dimensions.length === 0 ? x : bind1(squeezeP, [x], { dimensions }));
 
@@ -138,6 +143,8 @@ export const sliceP: Primitive<SliceParams> = definePrimitive("slice", (self) =>
   linear: true,
   cost: movementCost,
   sparsity: movementSparsity(self),
+  onnx: (ctx, [x], { startIndices, limitIndices, strides }) =>
+    ctx.node("Slice", [x, int64s(ctx, startIndices), int64s(ctx, limitIndices), int64s(ctx, startIndices.map((_, i) => i)), int64s(ctx, strides)]),
 }));
 export function slice(x: Tensor, startIndices: number[], limitIndices: number[], strides?: number[]): Tensor {
   return bind1(sliceP, [x], { startIndices, limitIndices, strides: strides ?? startIndices.map(() => 1) });
@@ -162,6 +169,7 @@ export const padP: Primitive<PadParams> = definePrimitive("pad", (self) => ({
   linear: true,
   cost: movementCost,
   sparsity: movementSparsity(self),
+  onnx: onnxPad,
 }));
 export function pad(x: Tensor, value: number, lo: number[], hi: number[], interior?: number[]): Tensor {
   return bind1(padP, [x], { lo, hi, interior: interior ?? lo.map(() => 0), value });
@@ -200,6 +208,7 @@ export const concatenateP: Primitive<ConcatParams> = definePrimitive("concatenat
   linear: true,
   cost: movementCost,
   sparsity: movementSparsity(self),
+  onnx: (ctx, xs, { dimension }) => ctx.node("Concat", xs, { axis: { i: dimension } }),
 }));
 export const concatenate = (xs: Tensor[], dimension: number): Tensor => (xs.length === 1 ? xs[0] : bind1(concatenateP, xs, { dimension }));
 

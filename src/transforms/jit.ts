@@ -12,10 +12,18 @@ import { evalJaxpr } from "../interpreters/eval.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
 import { type Fn, type LooseTree, type Output, type TensorTree, checkFn, inputLeaves, outputLeaves } from "./common.js";
 import { CompiledJaxpr, type JitStats } from "./jit-compile.js";
+import { runOnOrt } from "../export/onnxruntime.js";
 
 export interface JitOptions {
   /** Positions of arguments passed as they are (not traced); a new value retraces. */
   staticArgnums?: number | number[];
+  /**
+   * Where concrete calls run: "default" (the built-in compiled program) or "onnxruntime" (an ONNX
+   * model of the staged jaxpr in ONNX Runtime, from the optional peer dependency
+   * onnxruntime-node, one session per signature); with "onnxruntime" the jitted function returns
+   * a Promise of its result.
+   */
+  backend?: "default" | "onnxruntime";
 }
 
 interface Entry {
@@ -136,11 +144,22 @@ const wrappers = new WeakMap<Fn, { f: Fn; statics: number[] }>();
  * the traced arguments, and the values of the static ones) and run as a compiled program. Inside
  * `f` values are abstract: JS branches on them throw ConcretizationError.
  */
+export function jit<P extends any[], R extends Output>(f: (...args: P) => R, opts: JitOptions & { backend: "onnxruntime" }): (...args: LooseTree<P>) => Promise<TensorTree<R>>;
 export function jit<P extends any[], R extends Output>(f: (...args: P) => R, opts?: JitOptions): (...args: LooseTree<P>) => TensorTree<R>;
 export function jit(f: Fn, opts: JitOptions = {}): (...args: unknown[]) => unknown {
   checkFn(f, "jit");
   if (typeof opts !== "object" || opts === null) throw new JacobiError(`jit: options must be an object such as { staticArgnums: [1] }, got ${String(opts)}`);
   const statics = opts.staticArgnums === undefined ? [] : checkStaticArgnums(opts.staticArgnums);
+  for (const k of Object.keys(opts)) if (k !== "staticArgnums" && k !== "backend") throw new JacobiError(`jit: unknown option "${k}"; the options are: staticArgnums, backend`);
+  if (opts.backend !== undefined && opts.backend !== "default" && opts.backend !== "onnxruntime") {
+    throw new JacobiError(`jit: backend must be "default" or "onnxruntime", got ${JSON.stringify(opts.backend) ?? String(opts.backend)}`);
+  }
+  if (opts.backend === "onnxruntime") {
+    return (...args: unknown[]): Promise<unknown> => {
+      const [entry, leaves] = prepare(f, statics, args);
+      return runOnOrt(entry.closed, leaves).then((outs) => unflatten(entry.outDef, outs));
+    };
+  }
   const jitted = (...args: unknown[]): unknown => {
     const [entry, leaves] = prepare(f, statics, args);
     return unflatten(entry.outDef, runEntry(entry, leaves));
