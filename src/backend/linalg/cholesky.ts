@@ -1,12 +1,12 @@
-// Cholesky factorization A = L L^T of symmetric positive-definite matrices, blocked right-looking
-// (LAPACK dpotrf's algorithm by panels): factor a diagonal block, solve the panel below it, then
-// subtract the panel's outer product from the trailing matrix (dsyrk, as products on the backend's
-// matmul). Row-major storage makes every inner loop of the panel a dot product of two contiguous
-// row segments.
+// Cholesky factorization A = L L^T of symmetric positive-definite matrices, recursive as LAPACK's
+// dpotrf2: the panel below a factored block is a triangular solve and the trailing update one
+// product, both on the backend's matmul (the WebAssembly GEMM), so only small diagonal blocks run
+// as JavaScript loops (row-major: dot products of contiguous row segments).
 import { type FloatArray, allocLike, checkStack, eachInPlace } from "./common.js";
-import { subtractProduct } from "./subtract-product.js";
+import { addProduct, rows, transposed } from "./subtract-product.js";
+import { solveRight } from "./triangular-solve.js";
 
-/** Panel width: the panel (JavaScript) against the products (matmul); 32 measured best at n = 200, ahead of 16, 24 and 48. */
+/** Largest diagonal block factored directly; the rest of the work is products on the backend's matmul. */
 const NB = 32;
 
 export interface CholeskyResult<T extends FloatArray> {
@@ -38,30 +38,32 @@ export function cholesky<T extends FloatArray>(a: T, batch: number, n: number): 
   return { l, info };
 }
 
-/** Factors the matrix at offset `o` of `w` in place into its lower triangle (upper zeroed); returns 0 or the failing 1-based column. */
+/**
+ * Factors the matrix at offset `o` of `w` in place into its lower triangle (upper zeroed); returns
+ * 0 or the failing 1-based column. Recursive on halves as LAPACK's dpotrf2, with an explicit
+ * stack: factor A11 = L11 L11^T, solve L21 L11^T = A21 (a right-side triangular solve, products
+ * on the backend's matmul), subtract A22 -= L21 L21^T (one product), factor A22. Blocks of at most
+ * NB columns are factored directly.
+ */
 function factor(w: Float64Array, o: number, n: number): number {
-  for (let k0 = 0; k0 < n; k0 += NB) {
-    const k1 = Math.min(k0 + NB, n);
-    // Diagonal block and the panel below it, row by row (Cholesky-Banachiewicz within the panel):
-    // the trailing updates of earlier panels are already subtracted, so only columns k0.. count.
-    // Row i stays in L1 while it is combined with the panel rows above it.
-    for (let i = k0; i < n; i++) {
-      const ri = o + i * n;
-      const jEnd = Math.min(i, k1);
-      for (let j = k0; j < jEnd; j++) {
-        const rj = o + j * n;
-        let s = w[ri + j];
-        for (let p = k0; p < j; p++) s -= w[ri + p] * w[rj + p];
-        w[ri + j] = s / w[rj + j];
-      }
-      if (i < k1) {
-        let d = w[ri + i];
-        for (let p = k0; p < i; p++) d -= w[ri + p] * w[ri + p];
-        if (!(d > 0)) return i + 1;
-        w[ri + i] = Math.sqrt(d);
-      }
+  // [i0, i1]: factor that diagonal block; [i0, i1, h]: solve and update with the split at h.
+  const stack: number[][] = [[0, n]];
+  while (stack.length > 0) {
+    const [i0, i1, h] = stack.pop() as number[];
+    if (h !== undefined) {
+      const nb = h - i0, n2 = i1 - h;
+      // L21 L11^T = A21: L11^T is L11 read with its strides swapped.
+      solveRight({ data: w, offset: o + i0 * n + i0, rowStride: 1, colStride: n, lower: false, unit: false }, w, o + h * n + i0, n2, nb, n);
+      // The whole square of A22 (one product); its upper part is never read and is zeroed at the end.
+      addProduct(w, o + h * n + h, n, rows(w, o + h * n + i0, n), transposed(w, o + h * n + i0, n), n2, nb, n2, -1);
+    } else if (i1 - i0 <= NB) {
+      const bad = factorBlock(w, o, n, i0, i1);
+      if (bad !== 0) return bad;
+    } else {
+      const mid = i0 + Math.ceil((i1 - i0) / (2 * NB)) * NB;
+      // Popped in reverse: A11, the solve and update, A22.
+      stack.push([mid, i1], [i0, i1, mid], [i0, mid]);
     }
-    if (k1 < n) trailingUpdate(w, o, n, k0, k1);
   }
   // A plain loop: one fill() call per row costs more than the zeros for small matrices.
   for (let i = 0; i < n; i++) for (let p = o + i * n + i + 1; p < o + (i + 1) * n; p++) w[p] = 0;
@@ -69,13 +71,22 @@ function factor(w: Float64Array, o: number, n: number): number {
 }
 
 /**
- * A22 -= L21 L21^T on rows and columns k1..n-1, where L21 is columns k0..k1-1: one product per
- * block of NB rows, covering the columns up to the block's last row (the lower triangle, plus the
- * upper part of the diagonal block, which is never read and is zeroed at the end).
+ * The diagonal block on rows and columns i0..i1-1, row by row (Cholesky-Banachiewicz): every
+ * update from columns before i0 is already subtracted. Returns 0 or the failing 1-based column.
  */
-function trailingUpdate(w: Float64Array, o: number, n: number, k0: number, k1: number): void {
-  for (let i0 = k1; i0 < n; i0 += NB) {
-    const i1 = Math.min(i0 + NB, n);
-    subtractProduct(w, o + i0 * n + k1, n, w, o + i0 * n + k0, n, w, o + k1 * n + k0, n, i1 - i0, k1 - k0, i1 - k1, true);
+function factorBlock(w: Float64Array, o: number, n: number, i0: number, i1: number): number {
+  for (let i = i0; i < i1; i++) {
+    const ri = o + i * n;
+    for (let j = i0; j < i; j++) {
+      const rj = o + j * n;
+      let s = w[ri + j];
+      for (let p = i0; p < j; p++) s -= w[ri + p] * w[rj + p];
+      w[ri + j] = s / w[rj + j];
+    }
+    let d = w[ri + i];
+    for (let p = i0; p < i; p++) d -= w[ri + p] * w[ri + p];
+    if (!(d > 0)) return i + 1;
+    w[ri + i] = Math.sqrt(d);
   }
+  return 0;
 }

@@ -28,7 +28,7 @@ export interface TriangularSolveOptions {
 }
 
 /** The triangle T = op(A): T[i, j] is data[offset + i * rowStride + j * colStride]; lower says which half holds it. */
-interface Triangle extends Block {
+export interface Triangle extends Block {
   lower: boolean;
   unit: boolean;
 }
@@ -55,7 +55,7 @@ export function triangularSolve<T extends FloatArray>(a: T, b: T, batch: number,
   eachInPlace(b, out, batch, m * k, (x, o, t) => {
     tr.offset = shared ? 0 : t * n * n;
     if (opts.leftSide) solveLeftT(tr, x, o, n, k);
-    else solveRight(tr, x, o, m, n);
+    else solveRight(tr, x, o, m, n, n);
   });
   return out;
 }
@@ -182,25 +182,25 @@ function invertBlock(t: Triangle, i0: number, i1: number): Float64Array {
 }
 
 /**
- * X T = B for the m x n X at offset `xo`, in place. B[r, j] is the sum over p of X[r, p] T[p, j],
+ * X T = B for the m x n X at offset `xo` (rows `ldx` apart), in place. B[r, j] is the sum over p of X[r, p] T[p, j],
  * so for upper T column j needs the columns before it and for lower T those after it: the same
  * recursion as on the left, over column halves, with updates X2 -= X1 T12 and diagonal blocks
  * applied as X1 T11^-1 (or substituted row by row when the product would not pay).
  */
-function solveRight(t: Triangle, x: Float64Array, xo: number, m: number, n: number): void {
+export function solveRight(t: Triangle, x: Float64Array, xo: number, m: number, n: number, ldx: number): void {
   const stack: number[][] = [[0, n]];
   while (stack.length > 0) {
     const [j0, j1, h] = stack.pop() as number[];
     if (h !== undefined) {
-      if (t.lower) addProduct(x, xo + j0, n, rowsOf(x, xo + h, n), sub(t, h, j0), m, j1 - h, h - j0, -1);
-      else addProduct(x, xo + h, n, rowsOf(x, xo + j0, n), sub(t, j0, h), m, h - j0, j1 - h, -1);
+      if (t.lower) addProduct(x, xo + j0, ldx, rowsOf(x, xo + h, ldx), sub(t, h, j0), m, j1 - h, h - j0, -1);
+      else addProduct(x, xo + h, ldx, rowsOf(x, xo + j0, ldx), sub(t, j0, h), m, h - j0, j1 - h, -1);
     } else if (j1 - j0 <= NB) {
       const nb = j1 - j0;
-      if (m * nb * nb < INVERSE_MIN) substituteColumns(t, x, xo, m, n, j0, j1);
+      if (m * nb * nb < INVERSE_MIN) substituteColumns(t, x, xo, m, ldx, j0, j1);
       else {
-        const p = batchMatmul(view(x, [1, m, nb], [0, n, 1], xo + j0), view(invertBlock(t, j0, j1), [1, nb, nb], [0, nb, 1], 0), "float64");
+        const p = batchMatmul(view(x, [1, m, nb], [0, ldx, 1], xo + j0), view(invertBlock(t, j0, j1), [1, nb, nb], [0, nb, 1], 0), "float64");
         const pd = p.data;
-        for (let r = 0, src = p.offset; r < m; r++) for (let j = 0, dst = xo + r * n + j0; j < nb; j++) x[dst + j] = pd[src++];
+        for (let r = 0, src = p.offset; r < m; r++) for (let j = 0, dst = xo + r * ldx + j0; j < nb; j++) x[dst + j] = pd[src++];
       }
     } else {
       const mid = j0 + Math.ceil((j1 - j0) / (2 * NB)) * NB;
@@ -211,10 +211,10 @@ function solveRight(t: Triangle, x: Float64Array, xo: number, m: number, n: numb
 }
 
 /** Columns j0..j1-1 of X T = B by substitution, row by row, the other columns already subtracted. */
-function substituteColumns(t: Triangle, x: Float64Array, xo: number, m: number, n: number, j0: number, j1: number): void {
+function substituteColumns(t: Triangle, x: Float64Array, xo: number, m: number, ldx: number, j0: number, j1: number): void {
   const { data, offset, rowStride: rs, colStride: cs, lower, unit } = t;
   for (let r = 0; r < m; r++) {
-    const rr = xo + r * n;
+    const rr = xo + r * ldx;
     for (let s = j0; s < j1; s++) {
       // Once solved, column j is subtracted from the block's columns it feeds.
       const j = lower ? j1 - 1 - (s - j0) : s;
