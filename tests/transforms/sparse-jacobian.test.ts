@@ -4,7 +4,7 @@ import { DTypeError, JacobiError, ShapeError, type Tensor, hessian, jacfwd, jaco
 import { colorColumns, colorRows, starColoring, transposePattern, type Pattern } from "../../src/transforms/coloring.js";
 import { lastSparseCost } from "../../src/transforms/sparse-jacobian.js";
 import { propagateSparsity } from "../../src/interpreters/sparsity.js";
-import { costAnalysis, makeJaxpr } from "../../src/index.js";
+import { costAnalysis, jit, makeJaxpr } from "../../src/index.js";
 import { guardTraceState } from "../guard.js";
 import { L, close, throwsWith } from "../helpers.js";
 
@@ -183,6 +183,24 @@ test("coloring: columns, rows and star colorings are valid", () => {
 test("an empty pattern gives zeros without passes", () => {
   const f = (x: Tensor) => np.multiply(stopGradient(x), 2);
   assert.equal(L(jacobian(f, { sparsity: "auto" })(xs(3))), [[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+});
+
+test("empty inputs or outputs: no passes, empty results", () => {
+  const none = np.zeros([0]);
+  assert.equal(jacobian((x: Tensor) => np.sin(x), { sparsity: "auto" })(none).shape, [0, 0]);
+  assert.equal(jacobian((x: Tensor) => x.slice([0, 0]), { sparsity: [] })(xs(3)).shape, [0, 3]);
+  assert.is(lastSparseCost?.mode, "rev");
+  assert.equal(hessian((x: Tensor) => np.sum(x), { sparsity: "auto", format: "csr" })(none).shape, [0, 0]);
+});
+
+test("under jit the sparse path says it needs concrete values; other staging errors propagate", () => {
+  throwsWith(() => jit((x: Tensor) => jacobian(residual, { sparsity: "auto" })(x))(xs(3)), JacobiError, ["concrete values", "jit"]);
+  let calls = 0;
+  const flaky = (x: Tensor) => {
+    if (++calls > 1) throw new RangeError("second call");
+    return np.sin(x);
+  };
+  assert.throws(() => costAnalysis(flaky, [xs(2)]), /second call/);
 });
 
 test("errors: bad patterns and options", () => {
