@@ -6,7 +6,10 @@
 import type { DType } from "../core/dtype.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
 import type { Tensor, TensorLike } from "../core/tensor.js";
-import * as api from "../index.js";
+import { lax } from "../lax.js";
+import { customJvp } from "../transforms/custom-jvp.js";
+import { vmap } from "../transforms/vmap-api.js";
+import { np } from "../numpy/index.js";
 import { bitwiseAnd, bitwiseOr } from "../primitives/bitwise.js";
 import * as P from "../primitives/elementwise.js";
 import { reduceMax, reduceSum } from "../primitives/reduce.js";
@@ -37,7 +40,7 @@ function gammaOne(key: Tensor, alpha: Tensor, logSpace: boolean): Tensor {
     );
   const draw = ([k]: Tensor[]) => {
     const s = split(k, 3);
-    const [, x, v] = api.lax.whileLoop(
+    const [, x, v] = lax.whileLoop(
       ([, , vv]: Tensor[]) => P.le(vv, zero),
       ([kk]: Tensor[]) => {
         const t = split(kk);
@@ -48,7 +51,7 @@ function gammaOne(key: Tensor, alpha: Tensor, logSpace: boolean): Tensor {
     ) as Tensor[];
     return [row(s, 0), P.mul(x, x), P.mul(P.mul(v, v), v), uniformImpl("random.gamma", row(s, 2), [], dtype, 0, 1)];
   };
-  const V = (api.lax.whileLoop(reject, draw, [loopKey, zero, one, c(2, dtype)]) as Tensor[])[2];
+  const V = (lax.whileLoop(reject, draw, [loopKey, zero, one, c(2, dtype)]) as Tensor[])[2];
   const inv = P.div(one, alpha);
   if (logSpace) {
     const logU = P.neg(exponentialImpl("random.gamma", boostKey, [], dtype));
@@ -65,7 +68,7 @@ function gammaDraws(key: Tensor, a: Tensor, logSpace: boolean): Tensor {
   if (n === 0) return P.convertElementType(a, a.dtype);
   const keys = split(key, n);
   const flat = reshape(a, [n]);
-  const out = api.vmap((k: Tensor, al: Tensor) => gammaOne(k, al, logSpace))(keys, flat) as Tensor;
+  const out = vmap((k: Tensor, al: Tensor) => gammaOne(k, al, logSpace))(keys, flat) as Tensor;
   return reshape(out, a.shape);
 }
 
@@ -79,7 +82,7 @@ const samplers = new Map<boolean, Sampler>();
 function gammaWithGrad(logSpace: boolean): Sampler {
   let f = samplers.get(logSpace);
   if (f === undefined) {
-    const g = api.customJvp((key: Tensor, a: Tensor) => gammaDraws(key, a, logSpace));
+    const g = customJvp((key: Tensor, a: Tensor) => gammaDraws(key, a, logSpace));
     g.defjvp(([key, a]: Tensor[], [, ta]: Tensor[]) => {
       const out = gammaDraws(key, a, logSpace);
       const x = logSpace ? P.exp(out) : out;
@@ -150,7 +153,7 @@ export function dirichlet(key: TensorLike, alpha: TensorLike, shape?: Shape | nu
   const full_ = [...batch, kdim];
   const lg = gammaWithGrad(true)(k, broadcastTo(al, full_, where));
   const ax = full_.length - 1;
-  const m = api.stopGradient(reduceMax(lg, [ax]));
+  const m = np.stopGradient(reduceMax(lg, [ax]));
   const e = P.exp(P.sub(lg, broadcastInDim(m, full_, batch.map((_, i) => i))));
   return P.div(e, broadcastInDim(reduceSum(e, [ax]), full_, batch.map((_, i) => i)));
 }

@@ -7,7 +7,7 @@ import { fromArr } from "../core/convert.js";
 import { allocate, isFloat, isInteger } from "../core/dtype.js";
 import { DTypeError, JacobiError, ShapeError, fmtShape } from "../core/errors.js";
 import type { Tensor, TensorLike } from "../core/tensor.js";
-import * as api from "../index.js";
+import { lax } from "../lax.js";
 import { moveBatchAxis } from "../primitives/batching.js";
 import * as P from "../primitives/elementwise.js";
 import { reduceSum } from "../primitives/reduce.js";
@@ -116,7 +116,7 @@ export interface ChoiceOptions {
 
 /** Inclusive running sums along a 1-D array, sequentially (as a loop would add them). */
 function cumsum(p: Tensor): Tensor {
-  const [, ys] = api.lax.scan((acc: Tensor, v: Tensor) => {
+  const [, ys] = lax.scan((acc: Tensor, v: Tensor) => {
     const s = P.add(acc, v);
     return [s, s];
   }, full([], 0, p.dtype), p) as Tensor[];

@@ -4,7 +4,7 @@
 import type { DType } from "../core/dtype.js";
 import { DTypeError } from "../core/errors.js";
 import type { Tensor, TensorLike } from "../core/tensor.js";
-import * as api from "../index.js";
+import { lax } from "../lax.js";
 import { bitwiseAnd, bitwiseNot, bitwiseOr } from "../primitives/bitwise.js";
 import * as P from "../primitives/elementwise.js";
 import { reduceMax } from "../primitives/reduce.js";
@@ -24,7 +24,7 @@ function any(b: Tensor): Tensor {
 
 function knuth(key: Tensor, lam: Tensor, shape: Shape): Tensor {
   const negLam = P.convertElementType(P.neg(lam), "float32");
-  const [, k] = api.lax.whileLoop(
+  const [, k] = lax.whileLoop(
     ([i, , , logProd]: Tensor[]) => bitwiseAnd(any(P.gt(logProd, negLam)), P.lt(i, full([], MAX_ITERS, "int32"))),
     ([i, kk, rng, logProd]: Tensor[]) => {
       const s = split(rng);
@@ -45,7 +45,7 @@ function rejection(key: Tensor, lam: Tensor, shape: Shape): Tensor {
   const a = P.add(c(-0.059), P.mul(c(0.02483), b));
   const invAlpha = P.add(c(1.1239), P.div(c(1.1328), P.sub(b, c(3.4))));
   const vR = P.sub(c(0.9277), P.div(c(3.6224), P.sub(b, c(2))));
-  const [, kOut] = api.lax.whileLoop(
+  const [, kOut] = lax.whileLoop(
     ([i, , accepted]: Tensor[]) => bitwiseAnd(any(bitwiseNot(accepted)), P.lt(i, full([], MAX_ITERS, "int32"))),
     ([i, kOut, accepted, rng]: Tensor[]) => {
       const s = split(rng, 3);
