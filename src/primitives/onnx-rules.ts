@@ -2,7 +2,7 @@
 // operands are constants.
 import type { DType } from "../core/dtype.js";
 import { JacobiError } from "../core/errors.js";
-import type { OnnxLowering, OnnxRule } from "../core/onnx-lowering.js";
+import type { OnnxLowering, OnnxRule, OnnxValueType } from "../core/onnx-lowering.js";
 import type { Params } from "../core/primitive.js";
 import type { ShapedArray } from "../core/shaped-array.js";
 
@@ -71,4 +71,54 @@ export const onnxBroadcastInDim: OnnxRule<{ shape: number[]; broadcastDimensions
 export const onnxPad: OnnxRule<{ lo: number[]; hi: number[]; interior: number[]; value: number }> = (ctx, [x], { lo, hi, interior, value }, [xin]) => {
   if (interior.some((d) => d !== 0)) throw new JacobiError(`exportOnnx: pad with interior padding ${JSON.stringify(interior)} has no ONNX lowering`);
   return ctx.node("Pad", [x, int64s(ctx, [...lo, ...hi]), ctx.constant([value], xin.dtype, [])]);
+};
+
+const typeOf = (a: ShapedArray, drop = 0): OnnxValueType => ({ dtype: a.dtype, shape: a.shape.slice(drop) });
+
+/**
+ * cond as nested Ifs: `index <= k` picks branch k, the last branch takes the rest (the index is
+ * clamped, as the built-in impl does). The branches read the operands from the enclosing graph.
+ */
+export const onnxCond: OnnxRule<{ branches: unknown[] }> = (ctx, [index, ...ops], { branches }, _ins, outs) => {
+  const types = outs.map((o) => typeOf(o));
+  const from = (g: OnnxLowering, k: number): string[] => {
+    if (k === branches.length - 1) return g.call(branches[k], ops);
+    const pick = g.node("LessOrEqual", [index, g.constant([k], "int32", [])])[0];
+    const then = g.subgraph([], (sub) => ({ outputs: sub.call(branches[k], ops), types }));
+    const other = g.subgraph([], (sub) => ({ outputs: from(sub, k + 1), types }));
+    return g.node("If", [pick], { then_branch: { g: then }, else_branch: { g: other } }, outs.length);
+  };
+  return from(ctx, 0);
+};
+
+/** while as a Loop without a trip count: the body runs body_jaxpr, then cond_jaxpr on its result. */
+export const onnxWhile: OnnxRule<{ condJaxpr: unknown; bodyJaxpr: unknown; condNconsts: number; bodyNconsts: number }> = (ctx, args, p, _ins, outs) => {
+  const condConsts = args.slice(0, p.condNconsts), bodyConsts = args.slice(p.condNconsts, p.condNconsts + p.bodyNconsts);
+  const init = args.slice(p.condNconsts + p.bodyNconsts);
+  const types = outs.map((o) => typeOf(o));
+  const first = ctx.call(p.condJaxpr, [...condConsts, ...init])[0];
+  const body = ctx.subgraph([{ dtype: "int64", shape: [] }, { dtype: "bool", shape: [] }, ...types], (sub, [, , ...carry]) => {
+    const next = sub.call(p.bodyJaxpr, [...bodyConsts, ...carry]);
+    const more = sub.call(p.condJaxpr, [...condConsts, ...next])[0];
+    return { outputs: [more, ...next], types: [{ dtype: "bool", shape: [] }, ...types] };
+  });
+  return ctx.node("Loop", ["", first, ...init], { body: { g: body } }, outs.length);
+};
+
+/** scan as a Loop of `length` iterations whose scan outputs stack the ys; step t reads xs[t] with Gather. */
+export const onnxScan: OnnxRule<{ jaxpr: unknown; length: number; reverse: boolean; numConsts: number; numCarry: number }> = (ctx, args, p, _ins, outs) => {
+  const consts = args.slice(0, p.numConsts), init = args.slice(p.numConsts, p.numConsts + p.numCarry), xs = args.slice(p.numConsts + p.numCarry);
+  const carryTypes = outs.slice(0, p.numCarry).map((o) => typeOf(o));
+  const yTypes = outs.slice(p.numCarry).map((o) => typeOf(o, 1));
+  const body = ctx.subgraph([{ dtype: "int64", shape: [] }, { dtype: "bool", shape: [] }, ...carryTypes], (sub, [i, go, ...carry]) => {
+    const t = p.reverse ? sub.node("Sub", [sub.constant([p.length - 1], "int64", []), i])[0] : i;
+    const xt = xs.map((x) => sub.node("Gather", [x, t], { axis: { i: 0 } })[0]);
+    const stepOuts = sub.call(p.jaxpr, [...consts, ...carry, ...xt]);
+    return { outputs: [go, ...stepOuts], types: [{ dtype: "bool", shape: [] }, ...carryTypes, ...yTypes] };
+  });
+  const loop = ctx.node("Loop", [ctx.constant([p.length], "int64", []), ctx.constant([1], "bool", []), ...init], { body: { g: body } }, outs.length);
+  if (!p.reverse) return loop;
+  // Stacked in iteration order: a reverse scan's ys are flipped back to index order.
+  const flip = (y: string): string => ctx.node("Slice", [y, int64s(ctx, [-1]), int64s(ctx, [-(2 ** 53)]), int64s(ctx, [0]), int64s(ctx, [-1])])[0];
+  return [...loop.slice(0, p.numCarry), ...loop.slice(p.numCarry).map(flip)];
 };

@@ -16,6 +16,7 @@ import { full, instantiate, isZero, zerosLike } from "../../interpreters/zeros.j
 import { moveBatchAxis } from "../batching.js";
 import { eq, max, min, select } from "../elementwise.js";
 import { broadcastInDim } from "../shape.js";
+import { onnxCond } from "../onnx-rules.js";
 import { arrOf, batchJaxpr, checkAvals, inAvals, outAvals, range, same } from "./util.js";
 
 export const clampIndex = (k: number, n: number): number => Math.min(Math.max(k, 0), n - 1);
@@ -138,4 +139,5 @@ export const condP: Primitive<CondParams> = definePrimitive("cond", (self) => ({
     });
     return [outs, outs.map(() => 0)];
   },
+  onnx: onnxCond,
 }));

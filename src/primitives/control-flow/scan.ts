@@ -17,6 +17,7 @@ import { transposeJaxpr } from "../../interpreters/transpose.js";
 import { instantiate, isZero, zerosLike } from "../../interpreters/zeros.js";
 import { broadcastBatch, moveBatchAxis } from "../batching.js";
 import { add } from "../elementwise.js";
+import { onnxScan } from "../onnx-rules.js";
 import { concatenate, reshape, slice, squeeze } from "../shape.js";
 import { revolve } from "./revolve.js";
 import { arrOf, batchJaxpr, checkAvals, count, inAvals, indexView, outAvals, pick, range, rebind, same } from "./util.js";
@@ -188,6 +189,7 @@ export const scanP: Primitive<ScanParams> = definePrimitive("scan", (self) => ({
     const outDims: BatchDim[] = [...carryB.map((b) => (b ? 0 : null)), ...bj.outB.slice(nCarry).map((b) => (b ? 1 : null))];
     return [outs, outDims];
   },
+  onnx: onnxScan,
 }));
 
 /** How a scan body's JVP jaxpr lays out its values: primal inputs, then the nonzero tangents. */

@@ -14,6 +14,7 @@ import { broadcastBatch, moveBatchAxis } from "../batching.js";
 import { convertElementType, gt, select } from "../elementwise.js";
 import { reduceMax } from "../reduce.js";
 import { broadcastInDim } from "../shape.js";
+import { onnxWhile } from "../onnx-rules.js";
 import { arrOf, batchJaxpr, checkAvals, count, inAvals, outAvals, rebind, same } from "./util.js";
 
 export type WhileParams = { condJaxpr: ClosedJaxpr; bodyJaxpr: ClosedJaxpr; condNconsts: number; bodyNconsts: number };
@@ -134,4 +135,5 @@ export const whileP: Primitive<WhileParams> = definePrimitive("while", (self) =>
     const outs = bind(self, [...cc, ...cc, ...moved.slice(numCondConsts)], { condJaxpr: anyCond, bodyJaxpr: maskedBody, condNconsts: numCondConsts, bodyNconsts: numCondConsts + numBodyConsts });
     return [outs, outs.map(() => 0)];
   },
+  onnx: onnxWhile,
 }));
