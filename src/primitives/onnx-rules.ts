@@ -6,8 +6,30 @@ import type { OnnxLowering, OnnxRule, OnnxValueType } from "../core/onnx-lowerin
 import type { Params } from "../core/primitive.js";
 import type { ShapedArray } from "../core/shaped-array.js";
 
+/**
+ * Operators ONNX defines for double but ONNX Runtime implements for float only: in float64, tan and
+ * cosh are written through Sin/Cos and Exp (within a few ulps); the others have no faithful
+ * rewrite and are refused rather than exported as a model ONNX Runtime cannot load.
+ */
+const FLOAT32_ONLY: Record<string, ((ctx: OnnxLowering, x: string) => string) | null> = {
+  Tan: (ctx, x) => ctx.node("Div", [ctx.node("Sin", [x])[0], ctx.node("Cos", [x])[0]])[0],
+  Cosh: (ctx, x) => {
+    const sum = ctx.node("Add", [ctx.node("Exp", [x])[0], ctx.node("Exp", [ctx.node("Neg", [x])[0]])[0]])[0];
+    return ctx.node("Mul", [sum, ctx.constant([0.5], "float64", [])])[0];
+  },
+  Asin: null,
+  Acos: null,
+  Atan: null,
+  Sinh: null,
+};
+
 /** One ONNX operator applied to the inputs as they are. */
-export const onnxOp = (op: string): OnnxRule<Params> => (ctx, ins) => ctx.node(op, ins);
+export const onnxOp = (op: string): OnnxRule<Params> => (ctx, ins, _p, inAvals) => {
+  const rewrite = FLOAT32_ONLY[op];
+  if (rewrite === undefined || inAvals[0].dtype !== "float64") return ctx.node(op, ins);
+  if (rewrite === null) throw new JacobiError(`exportOnnx: ${op} has no float64 kernel in ONNX Runtime; export it in float32 or compose it from other operations`);
+  return [rewrite(ctx, ins[0])];
+};
 
 /** An ONNX operator followed by Not (for `ne`). */
 export const onnxNot = (op: string): OnnxRule<Params> => (ctx, ins) => ctx.node("Not", ctx.node(op, ins));

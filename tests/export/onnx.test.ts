@@ -45,6 +45,11 @@ test("unary elementwise primitives match in float64", async () => {
   for (const f of [np.sin, np.cos, np.tanh, np.exp, np.abs, np.sign, np.floor, np.ceil, np.round]) await agrees(f, [x]);
   await agrees(np.log, [np.abs(x)]);
   await agrees(np.sqrt, [np.abs(x)]);
+  await agrees(np.tan, [x]);
+  await agrees(np.cosh, [x]);
+  const x32 = x.astype("float32");
+  for (const f of [np.tan, np.arcsin, np.arccos, np.arctan, np.sinh, np.cosh]) await agrees(f, [np.multiply(x32, np.array(0.3, "float32"))], 1e-5);
+  for (const f of [np.arcsin, np.arccos, np.arctan, np.sinh]) throwsWith(() => exportOnnx(f, [x]), JacobiError, ["no float64 kernel in ONNX Runtime"]);
 });
 
 test("binary arithmetic, comparisons and select match", async () => {
