@@ -37,19 +37,14 @@ const trainIdx: [number, number][] = [], testIdx: [number, number][] = [];
 for (let d = 0; d < 10; d++) {
   for (let i = 0; i < digits[d].length; i++) (i < digits[d].length - testPerDigit ? trainIdx : testIdx).push([d, i]);
 }
-// A seeded shuffle (mulberry32), so that every run sees the same examples in the same order.
-let seed = 7;
-const rand = (): number => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+// Shuffles from random.permutation, one key per use (folded in), so that every run sees the same
+// examples in the same order.
+const shuffleKey = random.key(7);
+let shuffles = 0;
 const shuffle = <T>(xs: T[]): T[] => {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [xs[i], xs[j]] = [xs[j], xs[i]];
-  }
+  const order = random.permutation(random.foldIn(shuffleKey, shuffles++), xs.length).toTypedArray();
+  const copy = xs.slice();
+  order.forEach((j, i) => (xs[i] = copy[j]));
   return xs;
 };
 const train = shuffle(trainIdx).slice(0, Math.min(trainLimit, trainIdx.length));

@@ -7,18 +7,10 @@
 // sweeps f(x) = tanh(W x) from n << m to n >> m (n * m fixed), timing jacfwd and jacrev on this
 // machine and showing what costAnalysis predicts (FLOPs, residuals stored by reverse mode) and
 // what jacobian's "auto" mode picks (forward when n < m, as the chapter's rule says).
-import { costAnalysis, jacfwd, jacrev, np, type Tensor } from "../src/index.js";
+import { costAnalysis, jacfwd, jacrev, np, random, type Tensor } from "../src/index.js";
 
-/** Deterministic pseudo-random numbers in [lo, hi). */
-function uniform(n: number, lo: number, hi: number, seed: number): Float64Array {
-  const out = new Float64Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + ((hi - lo) * s) / 4294967296;
-  }
-  return out;
-}
+/** Deterministic pseudo-random numbers in [lo, hi): random.uniform from a key made from `seed`. */
+const uniform = (n: number, lo: number, hi: number, seed: number): Tensor => random.uniform(random.key(seed), [n], { minval: lo, maxval: hi });
 
 /** Median wall time of `fn` in milliseconds, after one warm-up call. */
 function median(fn: () => unknown, repeats = 5): number {
@@ -48,8 +40,8 @@ console.log("| n inputs | m outputs | jacfwd ms | jacrev ms | faster | FLOPs fwd
 console.log("|---:|---:|---:|---:|---|---:|---:|---:|---|");
 const regimes: string[] = [];
 for (const [n, m] of shapes) {
-  const W = np.reshape(np.array(uniform(m * n, -1, 1, n * 7919 + m)), [m, n]);
-  const x = np.array(uniform(n, -1, 1, n + 1));
+  const W = np.reshape(uniform(m * n, -1, 1, n * 7919 + m), [m, n]);
+  const x = uniform(n, -1, 1, n + 1);
   const f = (v: Tensor) => np.tanh(np.divide(np.matmul(W, v), Math.sqrt(n)));
 
   const jf = jacfwd(f)(x) as Tensor;
@@ -77,6 +69,6 @@ console.log("\nThe crossover the seed chapter predicts:");
 for (const r of regimes) console.log(`- ${r}`);
 
 const [n, m] = [4, 900];
-const W = np.reshape(np.array(uniform(m * n, -1, 1, n * 7919 + m)), [m, n]);
+const W = np.reshape(uniform(m * n, -1, 1, n * 7919 + m), [m, n]);
 console.log(`\ncostAnalysis at n = ${n}, m = ${m}:\n`);
-console.log(costAnalysis((v: Tensor) => np.tanh(np.divide(np.matmul(W, v), Math.sqrt(n))), [np.array(uniform(n, -1, 1, n + 1))]).toString());
+console.log(costAnalysis((v: Tensor) => np.tanh(np.divide(np.matmul(W, v), Math.sqrt(n))), [uniform(n, -1, 1, n + 1)]).toString());

