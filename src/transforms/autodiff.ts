@@ -7,11 +7,13 @@ import { unflatten, type TreeDef } from "../core/tree.js";
 import { filled } from "../backend/index.js";
 import { convertElementType } from "../primitives/elementwise.js";
 import { instantiate } from "../interpreters/zeros.js";
-import { type ArgsAt, type Argnums, type Fn, type LooseArgs, type LooseLeaves, type LooseTree, type TensorResult, type TensorTree, checkFn, checkLike, checkTree, flattenFun, inputLeaves, Recorded, normArgnums, outputLeaves, requireFloat } from "./common.js";
+import { type ArgsAt, type Argnums, type Fn, type LooseArgs, type LooseLeaves, type LooseTree, type TensorTree, checkFn, checkLike, checkTree, flattenFun, inputLeaves, Recorded, normArgnums, outputLeaves, requireFloat } from "./common.js";
 import { jvpFlat } from "../interpreters/jvp.js";
 import { evalClosed as applyLinear } from "../interpreters/eval.js";
 import { linearizeFlat } from "../interpreters/partial-eval.js";
 import { pullback } from "../interpreters/transpose.js";
+import * as E from "fp-ts/lib/Either.js";
+import { type Validator, boolean, checkOptions } from "../core/validate.js";
 
 export interface GradOptions<A extends Argnums = Argnums, H extends boolean = boolean> {
   /** The argument(s) to differentiate: one position (negative counts from the end) or several. */
@@ -24,6 +26,40 @@ export interface GradOptions<A extends Argnums = Argnums, H extends boolean = bo
 export type ScalarOutput<H extends boolean> = H extends true ? readonly [TensorLike, unknown] | readonly unknown[] : TensorLike;
 /** The aux part of what a `hasAux` function returns. */
 export type AuxOf<R> = R extends readonly [unknown, infer X] ? X : R extends readonly (infer E)[] ? E : unknown;
+
+/** The output part of what a `hasAux` function returns. */
+export type OutOf<R> = R extends readonly [infer O, unknown] ? O : R extends readonly (infer E)[] ? E : unknown;
+/** The options of jvp, vjp and linearize. */
+export interface AuxOptions<H extends boolean = boolean> {
+  /** `f` returns `[output, aux]`; aux is returned as it is, undifferentiated, as the last result. */
+  hasAux?: H;
+}
+/** What jvp returns for `f` returning `R`. */
+export type JvpResult<R, H extends boolean> = H extends true ? [TensorTree<OutOf<R>>, TensorTree<OutOf<R>>, TensorTree<AuxOf<R>>] : [TensorTree<R>, TensorTree<R>];
+/** What vjp returns for `f: (...args: P) => R`. */
+export type VjpResult<P extends unknown[], R, H extends boolean> = H extends true
+  ? [TensorTree<OutOf<R>>, (ct: LooseLeaves<OutOf<R>>) => TensorTree<P>, TensorTree<AuxOf<R>>]
+  : [TensorTree<R>, (ct: LooseLeaves<R>) => TensorTree<P>];
+/** What linearize returns for `f: (...args: P) => R`. */
+export type LinearizeResult<P extends unknown[], R, H extends boolean> = H extends true
+  ? [TensorTree<OutOf<R>>, (...tangents: LooseTree<P>) => TensorTree<OutOf<R>>, TensorTree<AuxOf<R>>]
+  : [TensorTree<R>, (...tangents: LooseTree<P>) => TensorTree<R>];
+
+// argnums is checked against the call's arguments when it is made (normArgnums), so here it passes.
+const passThrough: Validator<unknown> = (v) => E.right(v);
+const GRAD_OPTIONS = { argnums: passThrough, hasAux: boolean };
+const AUX_OPTIONS = { hasAux: boolean };
+
+/** With `hasAux`, `f` as a function returning the pair [out, aux] (checked to be one). */
+export function withAux(f: Fn, hasAux: boolean, transform: string): Fn {
+  return hasAux ? (...args: unknown[]) => splitAux(f(...args), true, transform) : f;
+}
+/** The output structure, split into the output's and aux's (null without hasAux), and the output's leaf count. */
+export function auxParts(def: TreeDef, hasAux: boolean): { out: TreeDef; aux: TreeDef | null; n: number } {
+  if (!hasAux) return { out: def, aux: null, n: def.numLeaves };
+  const [out, aux] = def.children;
+  return { out, aux, n: out.numLeaves };
+}
 
 /** The gradient's type: the pytree type of `args[argnums]` with Tensor leaves (a tuple for an array `argnums`). */
 export type GradOf<P extends unknown[], A extends Argnums> = TensorTree<ArgsAt<P, A>>;
@@ -80,7 +116,7 @@ export function valueAndGrad(f: Fn, opts: GradOptions = {}): (...args: unknown[]
 function valueAndGradOf(f: Fn, opts: GradOptions, transform: string): (...args: unknown[]) => [unknown, unknown] {
   checkFn(f, transform);
   if (typeof opts !== "object" || opts === null) throw new JacobiError(`${transform}: options must be an object such as { argnums: 1 }, got ${opts === null ? "null" : typeof opts}`);
-  const { argnums = 0, hasAux = false } = opts;
+  const { argnums = 0, hasAux = false } = checkOptions(transform, opts, GRAD_OPTIONS) as GradOptions;
   return (...args: unknown[]): [unknown, unknown] => {
     const nums = normArgnums(argnums, args.length, transform);
     const { leaves, perArg, rebuild, regroup } = argsFlattener(args, nums, transform);
@@ -130,10 +166,11 @@ function checkArgList(x: unknown, what: string, transform: string): unknown[] {
   return x;
 }
 
-/** Forward mode: `[f(...primals), J·tangents]`. */
-export function jvp<F extends Fn>(f: F, primals: LooseArgs<F>, tangents: LooseArgs<F>): [TensorResult<F>, TensorResult<F>];
-export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [unknown, unknown] {
+/** Forward mode: `[f(...primals), J·tangents]` (with `hasAux`: `[out, J·tangents, aux]`). */
+export function jvp<F extends Fn, H extends boolean = false>(f: F, primals: LooseArgs<F>, tangents: LooseArgs<F>, opts?: AuxOptions<H>): JvpResult<ReturnType<F>, H>;
+export function jvp(f: Fn, primals: unknown[], tangents: unknown[], opts?: AuxOptions): unknown[] {
   checkFn(f, "jvp");
+  const { hasAux = false } = checkOptions("jvp", opts, AUX_OPTIONS);
   checkArgList(primals, "primals", "jvp");
   checkArgList(tangents, "tangents", "jvp");
   const [ps, pdef] = inputLeaves(primals, "jvp: primal");
@@ -143,45 +180,54 @@ export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [unknown, u
     checkLike("tangent", "jvp", t, ps[i].aval, i);
     return isFloat(ps[i].dtype) ? convertElementType(t, ps[i].dtype) : new Zero(ps[i].aval);
   });
-  const [fFlat, outTree] = flattenFun(f, pdef, "jvp");
+  const [fFlat, outTree] = flattenFun(withAux(f, hasAux, "jvp"), pdef, "jvp");
   const [po, to] = jvpFlat(fFlat, ps, tIn);
-  const def = outTree();
-  return [unflatten(def, po), unflatten(def, to.map(instantiate))];
+  const { out, aux, n } = auxParts(outTree(), hasAux);
+  const res = [unflatten(out, po.slice(0, n)), unflatten(out, to.slice(0, n).map(instantiate))];
+  return aux === null ? res : [...res, unflatten(aux, po.slice(n))];
 }
 
-/** Reverse mode: `[f(...primals), vjpFn]`, where `vjpFn(ct)` returns one cotangent per primal. */
-export function vjp<F extends Fn>(f: F, primals: LooseArgs<F>): [TensorResult<F>, (ct: LooseLeaves<ReturnType<F>>) => TensorTree<Parameters<F>>];
-export function vjp(f: Fn, primals: unknown[]): [unknown, (ct: unknown) => unknown[]] {
+/** Reverse mode: `[f(...primals), vjpFn]` (with `hasAux`: `[out, vjpFn, aux]`), where `vjpFn(ct)` returns one cotangent per primal. */
+export function vjp<F extends Fn, H extends boolean = false>(f: F, primals: LooseArgs<F>, opts?: AuxOptions<H>): VjpResult<Parameters<F>, ReturnType<F>, H>;
+export function vjp(f: Fn, primals: unknown[], opts?: AuxOptions): unknown[] {
   checkFn(f, "vjp");
+  const { hasAux = false } = checkOptions("vjp", opts, AUX_OPTIONS);
   checkArgList(primals, "primals", "vjp");
   const [ps, pdef] = inputLeaves(primals, "vjp: primal");
-  const [fFlat, outTree] = flattenFun(f, pdef, "vjp");
+  const [fFlat, outTree] = flattenFun(withAux(f, hasAux, "vjp"), pdef, "vjp");
   const { primalsOut, lin } = linearizeFlat(fFlat, ps, "vjp");
-  const def = outTree();
+  const { out: def, aux, n } = auxParts(outTree(), hasAux);
+  const outs = primalsOut.slice(0, n);
+  // aux is no output of the linear map: its cotangents are zero.
+  const auxZeros = primalsOut.slice(n).map((p) => new Zero(p.aval));
   const vjpFn = (ct: unknown): unknown[] => {
     const [cts, cdef] = inputLeaves(ct, "vjp function: cotangent");
     checkTree("the cotangent", "vjp function", cdef, def);
-    cts.forEach((c, i) => checkLike("cotangent", "vjp function", c, primalsOut[i].aval, i));
-    const res = pullback(lin, cts.map((c, i) => (isFloat(primalsOut[i].dtype) ? convertElementType(c, primalsOut[i].dtype) : new Zero(primalsOut[i].aval))));
+    cts.forEach((c, i) => checkLike("cotangent", "vjp function", c, outs[i].aval, i));
+    const given = cts.map((c, i): Tangent => (isFloat(outs[i].dtype) ? convertElementType(c, outs[i].dtype) : new Zero(outs[i].aval)));
+    const res = pullback(lin, [...given, ...auxZeros]);
     return unflatten(pdef, res.map((r, i) => convertElementType(r, ps[i].dtype)));
   };
-  return [unflatten(def, primalsOut), vjpFn];
+  const res = [unflatten(def, outs), vjpFn];
+  return aux === null ? res : [...res, unflatten(aux, primalsOut.slice(n))];
 }
 
-/** `[f(...primals), jvpFn]`: the primal work is done once; `jvpFn(...tangents)` is linear. */
-export function linearize<F extends Fn>(f: F, primals: LooseArgs<F>): [TensorResult<F>, (...tangents: LooseArgs<F>) => TensorResult<F>];
-export function linearize(f: Fn, primals: unknown[]): [unknown, (...tangents: unknown[]) => unknown] {
+/** `[f(...primals), jvpFn]` (with `hasAux`: `[out, jvpFn, aux]`): the primal work is done once; `jvpFn(...tangents)` is linear. */
+export function linearize<F extends Fn, H extends boolean = false>(f: F, primals: LooseArgs<F>, opts?: AuxOptions<H>): LinearizeResult<Parameters<F>, ReturnType<F>, H>;
+export function linearize(f: Fn, primals: unknown[], opts?: AuxOptions): unknown[] {
   checkFn(f, "linearize");
+  const { hasAux = false } = checkOptions("linearize", opts, AUX_OPTIONS);
   checkArgList(primals, "primals", "linearize");
   const [ps, pdef] = inputLeaves(primals, "linearize: primal");
-  const [fFlat, outTree] = flattenFun(f, pdef, "linearize");
+  const [fFlat, outTree] = flattenFun(withAux(f, hasAux, "linearize"), pdef, "linearize");
   const { primalsOut, lin } = linearizeFlat(fFlat, ps, "linearize");
-  const def = outTree();
+  const { out: def, aux, n } = auxParts(outTree(), hasAux);
   const jvpFn = (...tangents: unknown[]): unknown => {
     const [ts, tdef] = inputLeaves(tangents, "linearize's jvp function: tangent");
     checkTree("the tangents", "linearize's jvp function", tdef, pdef);
     ts.forEach((t, i) => checkLike("tangent", "linearize's jvp function", t, ps[i].aval, i));
-    return unflatten(def, applyLinear(lin, ts.map((t, i) => convertElementType(t, ps[i].dtype))));
+    return unflatten(def, applyLinear(lin, ts.map((t, i) => convertElementType(t, ps[i].dtype))).slice(0, n));
   };
-  return [unflatten(def, primalsOut), jvpFn];
+  const res = [unflatten(def, primalsOut.slice(0, n)), jvpFn];
+  return aux === null ? res : [...res, unflatten(aux, primalsOut.slice(n))];
 }

@@ -8,7 +8,10 @@ import { convertElementType } from "../primitives/elementwise.js";
 import { moveBatchAxis } from "../primitives/batching.js";
 import { reshape, slice } from "../primitives/shape.js";
 import { instantiate } from "../primitives/util.js";
-import { argsFlattener } from "./autodiff.js";
+import { type AuxOf, type OutOf, argsFlattener, auxParts, withAux } from "./autodiff.js";
+import * as E from "fp-ts/lib/Either.js";
+import { type Validator, boolean, checkOptions, oneOf } from "../core/validate.js";
+import { Zero } from "../core/primitive.js";
 import { type ArgsAt, type Argnums, type Fn, type LooseTree, type Output, type TensorTree, type WithLeaves, checkFn, normArgnums, outputLeaves, requireFloat, Recorded } from "./common.js";
 import { jvpFlat } from "../interpreters/jvp.js";
 import { evalClosed as applyLinear } from "../interpreters/eval.js";
@@ -18,10 +21,22 @@ import { vmapFlat } from "../interpreters/batching.js";
 import { type CsrMatrix, type SparsityPattern, sparseHessian, sparseJacobian } from "./sparse-jacobian.js";
 import "../primitives/install-axis-ops.js";
 
-export interface JacOptions<A extends Argnums = Argnums> {
+export interface JacOptions<A extends Argnums = Argnums, H extends boolean = boolean> {
   /** The argument(s) to differentiate: one position (negative counts from the end) or several. */
   argnums?: A;
+  /** `f` returns `[output, aux]`: the result is `[jacobian, aux]`, aux undifferentiated. */
+  hasAux?: H;
 }
+// argnums is checked against the call's arguments (normArgnums); the sparse Jacobian checks its pattern.
+const anyValue: Validator<unknown> = (v) => E.right(v);
+const JAC_OPTIONS = { argnums: anyValue as Validator<Argnums>, hasAux: boolean };
+const modeOption = oneOf<JacMode>("auto", "fwd", "rev");
+/** What `f` may return: an output, or with `hasAux` a pair [output, aux]. */
+export type JacOutput<H extends boolean> = H extends true ? readonly [Output, unknown] | readonly unknown[] : Output;
+/** `f`'s output for the Jacobian: the first of the pair with `hasAux`. */
+export type JacOut<R, H extends boolean> = H extends true ? OutOf<R> : R;
+/** `[jac, aux]` with `hasAux`, else `jac`. */
+export type WithAux<J, R, H extends boolean> = H extends true ? [J, TensorTree<AuxOf<R>>] : J;
 export type JacMode = "auto" | "fwd" | "rev";
 
 /**
@@ -74,10 +89,14 @@ interface Setup {
   leaves: Tensor[];
   fFlat: (xs: Tensor[]) => Tensor[];
   outDef: () => TreeDef;
-  assemble: (blk: Tensor[][]) => unknown;
+  /** The Jacobian blocks of the output leaves (aux's dropped) in the output's structure, with aux's values when asked for. */
+  assemble: (blk: Tensor[][], primalsOut?: Tensor[]) => unknown;
+  /** How many of fFlat's outputs are the output's (the rest are aux's). */
+  nOut: () => number;
 }
 
-function setup(f: Fn, argnums: Argnums, args: unknown[], transform: string): Setup {
+function setup(f0: Fn, argnums: Argnums, args: unknown[], transform: string, hasAux = false): Setup {
+  const f = withAux(f0, hasAux, transform);
   const nums = normArgnums(argnums, args.length, transform);
   const { leaves, rebuild, regroup } = argsFlattener(args, nums, transform);
   requireFloat(leaves, transform, nums.length === 1 ? `argument ${nums[0]}` : `arguments ${nums.join(", ")}`);
@@ -88,8 +107,13 @@ function setup(f: Fn, argnums: Argnums, args: unknown[], transform: string): Set
     return outs;
   };
   const od = () => outDef.get();
-  const assemble = (blk: Tensor[][]) => unflatten(od(), blk.map((row) => regroup(row, Array.isArray(argnums))));
-  return { leaves, fFlat, outDef: od, assemble };
+  const nOut = () => auxParts(od(), hasAux).n;
+  const assemble = (blk: Tensor[][], primalsOut?: Tensor[]) => {
+    const { out, aux, n } = auxParts(od(), hasAux);
+    const jac = unflatten(out, blk.slice(0, n).map((row) => regroup(row, Array.isArray(argnums))));
+    return aux === null ? jac : [jac, unflatten(aux, (primalsOut as Tensor[]).slice(n))];
+  };
+  return { leaves, fFlat, outDef: od, assemble, nOut };
 }
 
 function forwardJacobian(s: Setup, lin?: Linearized): Tensor[][] {
@@ -103,42 +127,54 @@ function forwardJacobian(s: Setup, lin?: Linearized): Tensor[][] {
 }
 
 function reverseJacobian(s: Setup, lin: Linearized): Tensor[][] {
-  const outs = lin.primalsOut;
+  const n = s.nOut();
+  const outs = lin.primalsOut.slice(0, n);
+  const auxZeros = lin.primalsOut.slice(n).map((p) => new Zero(p.aval));
   const outShapes = outs.map((o) => o.shape);
   const cts = basis(outShapes, outs.map((o) => o.dtype));
-  const rows = vmapFlat((c) => pullback(lin.lin, c), cts, cts.map(() => 0), () => 0);
+  const rows = vmapFlat((c) => pullback(lin.lin, [...c, ...auxZeros]), cts, cts.map(() => 0), () => 0);
   // rows[j]: [M, ...in_j]; split M per output leaf -> block[j][i] of shape out_i ++ in_j.
   const perIn = blocks(rows, outShapes, false);
   return outs.map((_, i) => s.leaves.map((l, j) => convertElementType(perIn[j][i], l.dtype)));
 }
 
 /** Jacobian by forward mode: one batched JVP over the input basis (columns). */
-export function jacfwd<P extends any[], R extends Output, const A extends Argnums = 0>(f: (...args: P) => R, opts?: JacOptions<A>): (...args: LooseTree<P>) => JacobianOf<P, R, A>;
+export function jacfwd<P extends any[], R extends JacOutput<H>, const A extends Argnums = 0, H extends boolean = false>(
+  f: (...args: P) => R,
+  opts?: JacOptions<A, H>,
+): (...args: LooseTree<P>) => WithAux<JacobianOf<P, JacOut<R, H>, A>, R, H>;
 export function jacfwd(f: Fn, opts: JacOptions = {}): (...args: unknown[]) => unknown {
   return jacfwdOf(f, opts);
 }
 
-function jacfwdOf(f: Fn, opts: JacOptions): (...args: unknown[]) => unknown {
-  checkFn(f, "jacfwd");
+function jacfwdOf(f: Fn, opts: JacOptions, name = "jacfwd"): (...args: unknown[]) => unknown {
+  checkFn(f, name);
+  const { argnums = 0, hasAux = false } = checkOptions(name, opts, JAC_OPTIONS);
   return (...args: unknown[]): unknown => {
-    const s = setup(f, opts.argnums ?? 0, args, "jacfwd");
-    const blk = forwardJacobian(s);
-    return s.assemble(blk);
+    const s = setup(f, argnums, args, "jacfwd", hasAux);
+    if (!hasAux) return s.assemble(forwardJacobian(s));
+    // aux's values come from the primal outputs, which the batched JVP does not return.
+    const lin = linearizeFlat(s.fFlat, s.leaves, "jacfwd");
+    return s.assemble(forwardJacobian(s, lin), lin.primalsOut);
   };
 }
 
 /** Jacobian by reverse mode: one linearization, then one batched VJP over the output basis (rows). */
-export function jacrev<P extends any[], R extends Output, const A extends Argnums = 0>(f: (...args: P) => R, opts?: JacOptions<A>): (...args: LooseTree<P>) => JacobianOf<P, R, A>;
+export function jacrev<P extends any[], R extends JacOutput<H>, const A extends Argnums = 0, H extends boolean = false>(
+  f: (...args: P) => R,
+  opts?: JacOptions<A, H>,
+): (...args: LooseTree<P>) => WithAux<JacobianOf<P, JacOut<R, H>, A>, R, H>;
 export function jacrev(f: Fn, opts: JacOptions = {}): (...args: unknown[]) => unknown {
   return jacrevOf(f, opts);
 }
 
-function jacrevOf(f: Fn, opts: JacOptions): (...args: unknown[]) => unknown {
-  checkFn(f, "jacrev");
+function jacrevOf(f: Fn, opts: JacOptions, name = "jacrev"): (...args: unknown[]) => unknown {
+  checkFn(f, name);
+  const { argnums = 0, hasAux = false } = checkOptions(name, opts, JAC_OPTIONS);
   return (...args: unknown[]): unknown => {
-    const s = setup(f, opts.argnums ?? 0, args, "jacrev");
+    const s = setup(f, argnums, args, "jacrev", hasAux);
     const lin = linearizeFlat(s.fFlat, s.leaves, "jacrev");
-    return s.assemble(reverseJacobian(s, lin));
+    return s.assemble(reverseJacobian(s, lin), lin.primalsOut);
   };
 }
 
@@ -162,12 +198,17 @@ export function jacobian<P extends any[], R extends Output, const A extends Argn
 ): (...args: LooseTree<P>) => JacobianOf<P, R, A>;
 export function jacobian<P extends any[]>(f: (...args: P) => Output, opts: JacOptions & { mode?: JacMode; sparsity?: "auto" | SparsityPattern; format: "csr" }): (...args: LooseTree<P>) => CsrMatrix;
 export function jacobian(f: Fn, opts: JacOptions & { mode?: JacMode; sparsity?: "auto" | SparsityPattern; format?: "dense" | "csr" } = {}): (...args: unknown[]) => unknown {
-  if (opts.sparsity !== undefined || opts.format !== undefined) return sparseJacobian(f, { ...opts, sparsity: opts.sparsity ?? "auto" });
+  checkOptions("jacobian", opts, { ...JAC_OPTIONS, mode: modeOption, sparsity: anyValue, format: oneOf("dense", "csr") });
+  if (opts.sparsity !== undefined || opts.format !== undefined) {
+    if (opts.hasAux) throw new JacobiError("jacobian: hasAux is not supported with sparsity or format");
+    return sparseJacobian(f, { ...opts, sparsity: opts.sparsity ?? "auto" });
+  }
   checkFn(f, "jacobian");
   const mode = opts.mode ?? "auto";
-  if (!["auto", "fwd", "rev"].includes(mode)) throw new JacobiError(`jacobian: mode must be "auto", "fwd" or "rev", got ${JSON.stringify(mode)}`);
-  if (mode === "fwd") return jacfwdOf(f, opts);
-  if (mode === "rev") return jacrevOf(f, opts);
+  const dense = { argnums: opts.argnums, hasAux: opts.hasAux };
+  if (mode === "fwd") return jacfwdOf(f, dense, "jacobian");
+  if (mode === "rev") return jacrevOf(f, dense, "jacobian");
+  if (opts.hasAux) return jacrevOf(f, dense, "jacobian");
   return (...args: unknown[]): unknown => {
     const s = setup(f, opts.argnums ?? 0, args, "jacobian");
     const nIn = s.leaves.reduce((a, l) => a + l.size, 0);
@@ -189,12 +230,20 @@ export function jacobian(f: Fn, opts: JacOptions & { mode?: JacMode; sparsity?: 
 }
 
 /** Second derivatives: jacfwd of jacrev. */
-export function hessian<P extends any[], R extends Output, const A extends Argnums = 0>(f: (...args: P) => R, opts?: JacOptions<A> & { sparsity?: "auto" | SparsityPattern; format?: "dense" }): (...args: LooseTree<P>) => HessianOf<P, R, A>;
+export function hessian<P extends any[], R extends JacOutput<H>, const A extends Argnums = 0, H extends boolean = false>(
+  f: (...args: P) => R,
+  opts?: JacOptions<A, H> & { sparsity?: "auto" | SparsityPattern; format?: "dense" },
+): (...args: LooseTree<P>) => WithAux<HessianOf<P, JacOut<R, H>, A>, R, H>;
 export function hessian<P extends any[]>(f: (...args: P) => Output, opts: JacOptions & { sparsity?: "auto" | SparsityPattern; format: "csr" }): (...args: LooseTree<P>) => CsrMatrix;
 export function hessian(f: Fn, opts: JacOptions & { sparsity?: "auto" | SparsityPattern; format?: "dense" | "csr" } = {}): (...args: unknown[]) => unknown {
-  if (opts.sparsity !== undefined || opts.format !== undefined) return sparseHessian(f, { ...opts, sparsity: opts.sparsity ?? "auto" });
+  checkOptions("hessian", opts, { ...JAC_OPTIONS, sparsity: anyValue, format: oneOf("dense", "csr") });
+  if (opts.sparsity !== undefined || opts.format !== undefined) {
+    if (opts.hasAux) throw new JacobiError("hessian: hasAux is not supported with sparsity or format");
+    return sparseHessian(f, { ...opts, sparsity: opts.sparsity ?? "auto" });
+  }
   checkFn(f, "hessian");
-  const h = jacfwdOf(jacrevOf(f, opts), opts);
+  const dense = { argnums: opts.argnums, hasAux: opts.hasAux };
+  const h = jacfwdOf(jacrevOf(f, dense, "hessian"), dense, "hessian");
   // Checked first so that a bad argnums names hessian rather than the jacfwd it is built from.
   return (...args: unknown[]): unknown => (normArgnums(opts.argnums ?? 0, args.length, "hessian"), h(...args));
 }

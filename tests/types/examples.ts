@@ -104,6 +104,27 @@ export const examples: Example[] = [
     },
   },
   {
+    name: "hasAux on jvp, vjp, linearize, jacrev, jacfwd and hessian: aux comes last, typed from f's pair",
+    run: () => {
+      const pairF = (v: Tensor) => [np.multiply(v, v), { s: np.sum(v) }] as const;
+      const x0 = np.array([1, 2]);
+      const [y, t, a] = jvp(pairF, [x0], [np.array([1, 0])], { hasAux: true });
+      assertType<Equal<[typeof y, typeof t, typeof a], [Tensor, Tensor, { readonly s: Tensor }]>>();
+      const [y2, back, a2] = vjp(pairF, [x0], { hasAux: true });
+      const [ct] = back(np.array([1, 1]));
+      assertType<Equal<[typeof y2, typeof ct, typeof a2], [Tensor, Tensor, { readonly s: Tensor }]>>();
+      const [y3, lin, a3] = linearize(pairF, [x0], { hasAux: true });
+      const t3 = lin(np.array([0, 1]));
+      assertType<Equal<[typeof y3, typeof t3, typeof a3], [Tensor, Tensor, { readonly s: Tensor }]>>();
+      const [j, a4] = jacrev(pairF, { hasAux: true })(x0);
+      const [j2] = jacfwd(pairF, { hasAux: true })(x0);
+      assertType<Equal<[typeof j, typeof j2, typeof a4], [Tensor, Tensor, { readonly s: Tensor }]>>();
+      const [h, a5] = hessian((v: Tensor) => [np.sum(np.power(v, 3)), v] as const, { hasAux: true })(x0);
+      assertType<Equal<[typeof h, typeof a5], [Tensor, Tensor]>>();
+      return [[y, t, a, ct, a2, t3, a3, j, j2, h, a5], [[1, 4], [2, 0], { s: 3 }, [2, 4], { s: 3 }, [0, 4], { s: 3 }, [[2, 0], [0, 4]], [[2, 0], [0, 4]], [[6, 0], [0, 12]], [1, 2]]];
+    },
+  },
+  {
     name: "jvp, vjp and linearize: results typed from f's output, one cotangent per primal",
     run: () => {
       const [y, t] = jvp(f, [2, 5], [1, 0]);

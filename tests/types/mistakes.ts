@@ -35,6 +35,14 @@ export function mistakes(): unknown[] {
   out.push(grad((v: Tensor) => `${v.size}`)(x));
   // @ts-expect-error valueAndGrad with hasAux gives [[value, aux], grad]: the value is not a Tensor
   out.push(valueAndGrad(withAux, { hasAux: true })(x)[0].item());
+  // @ts-expect-error jvp with hasAux gives three results [out, tangent, aux]: there is no fourth
+  out.push(jvp(withAux, [x], [x], { hasAux: true })[3]);
+  // @ts-expect-error vjp with hasAux: the aux (third) result is f's aux, which has no key "m"
+  out.push(vjp(withAux, [x], { hasAux: true })[2].m);
+  // @ts-expect-error jacrev with hasAux gives [jacobian, aux]: the result is not a Tensor
+  out.push(jacrev(withAux, { hasAux: true })(x).item());
+  // @ts-expect-error linearize with hasAux: the jvp function takes tangents like x, not strings
+  out.push(linearize(withAux, [x], { hasAux: true })[1]("t"));
   // @ts-expect-error argnums [0, 1] gives a pair: there is no third gradient
   out.push(grad(f, { argnums: [0, 1] })(2, 5)[2]);
   // @ts-expect-error argnums 2 is out of range for f's two parameters: there is no such gradient
