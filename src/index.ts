@@ -35,3 +35,4 @@ export type { VmapOptions, AxisSpec } from "./transforms/vmap-api.js";
 export type { ScanOptions } from "./lax.js";
 export type { CsrMatrix, SparsityPattern, SparseCost } from "./transforms/sparse-jacobian.js";
 export { exportOnnx, type ExportOnnxOptions } from "./export/onnx.js";
+export { jet } from "./transforms/jet.js";

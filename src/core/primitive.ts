@@ -105,6 +105,12 @@ export interface PrimitiveRules<P extends Params> {
    * even when nothing reads their outputs.
    */
   effectful?: boolean;
+  /**
+   * Taylor mode (`jet`): from the primal inputs and, per input, its Taylor coefficients x_k / k!
+   * for k = 1..K (null for an input that is constant), the primal outputs and theirs (null: all
+   * zero). Absent: primitives/jet-rules.ts supplies the rule, or `jet` names the primitive and fails.
+   */
+  jet?(primals: Tensor[], series: (Tensor[] | null)[], params: P): [Tensor[], (Tensor[] | null)[]];
   /** Its ONNX lowering (`exportOnnx`, jit's "onnxruntime" backend); without one, export names the primitive and fails. */
   onnx?: OnnxRule<P>;
 }

@@ -1,0 +1,262 @@
+// Taylor-mode (jet) rules for the primitives that do not declare their own: each maps the primal
+// inputs and their Taylor coefficients x_k / k! (k = 1..K; null for a constant input) to the primal
+// outputs and theirs. The recurrences are the classical ones (Griewank & Walther, ch. 13): every
+// coefficient of an output is one Cauchy product over the lower ones, so order K costs O(K^2).
+import { isFloat } from "../core/dtype.js";
+import type { Params, Primitive } from "../core/primitive.js";
+import type { Tensor } from "../core/tensor.js";
+import { bind } from "../core/trace.js";
+import { addAnyP } from "../interpreters/add-any.js";
+import { convGeneralDilatedP } from "./conv.js";
+import { cumsumP } from "./cumulative.js";
+import { dotGeneralP } from "./dot.js";
+import {
+  add,
+  addP,
+  convertElementTypeP,
+  cos,
+  cosP,
+  div,
+  divP,
+  exp,
+  expP,
+  gt,
+  integerPowP,
+  log,
+  logP,
+  lt,
+  maxP,
+  minP,
+  mul,
+  mulP,
+  neg,
+  negP,
+  pow,
+  powP,
+  select,
+  selectP,
+  sin,
+  sinP,
+  sqrt,
+  sqrtP,
+  sub,
+  subP,
+  tanh,
+  tanhP,
+} from "./elementwise.js";
+import { gatherP, scatterAddP } from "./gather.js";
+import { reduceSumP } from "./reduce.js";
+import { reduceWindowSumP } from "./reduce-window.js";
+import { broadcastInDimP, concatenateP, padP, reshapeP, sliceP, squeezeP, transposeP } from "./shape.js";
+import { fullLike, zerosLike } from "./util.js";
+
+/** Taylor coefficients of one value: index 0 is the primal, k >= 1 the k-th coefficient. */
+type Coefs = Tensor[];
+export type JetRule = (primals: Tensor[], series: (Tensor[] | null)[], params: Params) => [Tensor[], (Tensor[] | null)[]];
+
+/** The primal followed by its coefficients; a constant's coefficients are zeros. */
+function full(x: Tensor, s: Tensor[] | null, order: number): Coefs {
+  if (s !== null) return [x, ...s];
+  const z = zerosLike(x);
+  return [x, ...Array.from({ length: order }, () => z)];
+}
+const orderOf = (series: (Tensor[] | null)[]): number => (series.find((s) => s !== null) as Tensor[]).length;
+const scale = (x: Tensor, c: number): Tensor => (c === 1 ? x : mul(fullLike(x, c), x));
+
+/** Σ_{j=lo..hi} w(j) a_j b_{k-j}, with w(j) a weight (1 when absent). */
+function cauchy(a: Coefs, b: Coefs, k: number, lo: number, hi: number, w?: (j: number) => number): Tensor | null {
+  let acc: Tensor | null = null;
+  for (let j = lo; j <= hi; j++) {
+    const term = w === undefined ? mul(a[j], b[k - j]) : scale(mul(a[j], b[k - j]), w(j));
+    acc = acc === null ? term : add(acc, term);
+  }
+  return acc;
+}
+
+/** y = exp(w) given y_0: y_k = (1/k) Σ_{j=1..k} j w_j y_{k-j}. */
+function expSeries(y0: Tensor, w: Coefs, order: number): Tensor[] {
+  const y = [y0];
+  for (let k = 1; k <= order; k++) y.push(scale(cauchy(w, y, k, 1, k, (j) => j) as Tensor, 1 / k));
+  return y.slice(1);
+}
+
+/** y = log(x) given y_0: y_k = (x_k - (1/k) Σ_{j=1..k-1} j y_j x_{k-j}) / x_0. */
+function logSeries(y0: Tensor, x: Coefs, order: number): Tensor[] {
+  const y = [y0];
+  for (let k = 1; k <= order; k++) {
+    const s = cauchy(y, x, k, 1, k - 1, (j) => j / k);
+    y.push(div(s === null ? x[k] : sub(x[k], s), x[0]));
+  }
+  return y.slice(1);
+}
+
+/** z = a / b given z_0: z_k = (a_k - Σ_{i=1..k} b_i z_{k-i}) / b_0. */
+function quotientSeries(z0: Tensor, a: Coefs, b: Coefs, order: number): Tensor[] {
+  const z = [z0];
+  for (let k = 1; k <= order; k++) z.push(div(sub(a[k], cauchy(b, z, k, 1, k) as Tensor), b[0]));
+  return z.slice(1);
+}
+
+/** The product series a * b (coefficients 1..order). */
+const productSeries = (a: Coefs, b: Coefs, order: number): Tensor[] => Array.from({ length: order }, (_, i) => cauchy(a, b, i + 1, 0, i + 1) as Tensor);
+
+/** A unary rule from the primal function and the recurrence of the coefficients. */
+const unary =
+  (f: (x: Tensor) => Tensor, coefs: (y0: Tensor, x: Coefs, order: number) => Tensor[]): JetRule =>
+  ([x], [s]) => {
+    const y0 = f(x);
+    return [[y0], [coefs(y0, full(x, s, (s as Tensor[]).length), (s as Tensor[]).length)]];
+  };
+
+/**
+ * A primitive linear in its float inputs, applied termwise: coefficient k of the output is the
+ * primitive on the inputs' coefficients k, a constant float input contributing zeros (pad's padding
+ * value, select's constant branch) and non-float inputs (predicates, indices) kept as they are.
+ */
+function linearJet(prim: Primitive<any>): JetRule {
+  return (primals, series, params) => {
+    const order = orderOf(series);
+    const outs = bind(prim, primals, params);
+    const terms: Tensor[][] = outs.map(() => []);
+    for (let k = 0; k < order; k++) {
+      const args = primals.map((x, i) => (series[i] !== null ? (series[i] as Tensor[])[k] : isFloat(x.dtype) ? zerosLike(x) : x));
+      bind(prim, args, params).forEach((o, j) => terms[j].push(o));
+    }
+    return [outs, terms];
+  };
+}
+
+/** A bilinear primitive (mul, dot_general, conv): the Cauchy product of its two inputs' series. */
+function bilinearJet(prim: Primitive<any>): JetRule {
+  return ([a, b], [sa, sb], params) => {
+    const order = orderOf([sa, sb]);
+    const f = (x: Tensor, y: Tensor): Tensor => bind(prim, [x, y], params)[0];
+    const A = full(a, sa, order), B = full(b, sb, order);
+    const terms: Tensor[] = [];
+    for (let k = 1; k <= order; k++) {
+      let acc: Tensor | null = null;
+      for (let i = 0; i <= k; i++) {
+        // A constant's higher coefficients are zero: skip those products.
+        if ((i > 0 && sa === null) || (i < k && sb === null)) continue;
+        const t = f(A[i], B[k - i]);
+        acc = acc === null ? t : add(acc, t);
+      }
+      terms.push(acc as Tensor);
+    }
+    return [[f(a, b)], [terms]];
+  };
+}
+
+const divJet: JetRule = ([a, b], [sa, sb]) => {
+  const order = orderOf([sa, sb]);
+  const z0 = div(a, b);
+  return [[z0], [quotientSeries(z0, full(a, sa, order), full(b, sb, order), order)]];
+};
+
+function sinCos(x: Tensor, s: Tensor[]): [Coefs, Coefs] {
+  const X = [x, ...s];
+  const S = [sin(x)], C = [cos(x)];
+  for (let k = 1; k <= s.length; k++) {
+    S.push(scale(cauchy(X, C, k, 1, k, (j) => j) as Tensor, 1 / k));
+    C.push(scale(cauchy(X, S, k, 1, k, (j) => j) as Tensor, -1 / k));
+  }
+  return [S, C];
+}
+
+/** tanh: y' = (1 - y^2) x', with u = 1 - y^2 updated as each y_k appears. */
+const tanhCoefs = (y0: Tensor, x: Coefs, order: number): Tensor[] => {
+  const y = [y0], u = [sub(fullLike(y0, 1), mul(y0, y0))];
+  for (let k = 1; k <= order; k++) {
+    y.push(scale(cauchy(x, u, k, 1, k, (j) => j) as Tensor, 1 / k));
+    u.push(neg(cauchy(y, y, k, 0, k) as Tensor));
+  }
+  return y.slice(1);
+};
+
+/** sqrt: y^2 = x, so y_k = (x_k - Σ_{i=1..k-1} y_i y_{k-i}) / (2 y_0). */
+const sqrtCoefs = (y0: Tensor, x: Coefs, order: number): Tensor[] => {
+  const y = [y0];
+  const twoY0 = scale(y0, 2);
+  for (let k = 1; k <= order; k++) {
+    const s = cauchy(y, y, k, 1, k - 1);
+    y.push(div(s === null ? x[k] : sub(x[k], s), twoY0));
+  }
+  return y.slice(1);
+};
+
+/** x^n by binary powering of series (exact, and defined at x = 0); n < 0 as 1 / x^|n|. */
+const integerPowJet: JetRule = ([x], [s], { y: n }) => {
+  const order = (s as Tensor[]).length;
+  const m = Math.abs(n as number);
+  let acc: Coefs | null = null;
+  let base = full(x, s, order);
+  for (let e = m; e > 0; e >>= 1) {
+    if (e & 1) acc = acc === null ? base : [mul(acc[0], base[0]), ...productSeries(acc, base, order)];
+    if (e > 1) base = [mul(base[0], base[0]), ...productSeries(base, base, order)];
+  }
+  if (acc === null) return [[fullLike(x, 1)], [null]];
+  if ((n as number) > 0) return [[acc[0]], [acc.slice(1)]];
+  const one = fullLike(x, 1);
+  const z0 = div(one, acc[0]);
+  return [[z0], [quotientSeries(z0, full(one, null, order), acc, order)]];
+};
+
+/**
+ * x^p. A constant exponent: from x z' = p z x', k x_0 z_k = Σ_{j=1..k} (p j - (k - j)) x_j z_{k-j}.
+ * A varying one: exp(p log x).
+ */
+const powJet: JetRule = ([x, p], [sx, sp]) => {
+  const order = orderOf([sx, sp]);
+  const z0 = pow(x, p);
+  const X = full(x, sx, order);
+  if (sp === null) {
+    const z = [z0];
+    for (let k = 1; k <= order; k++) {
+      let acc: Tensor | null = null;
+      for (let j = 1; j <= k; j++) {
+        const w = sub(scale(p, j), fullLike(p, k - j));
+        const t = mul(w, mul(X[j], z[k - j]));
+        acc = acc === null ? t : add(acc, t);
+      }
+      z.push(div(acc as Tensor, scale(x, k)));
+    }
+    return [[z0], [z.slice(1)]];
+  }
+  const L = [log(x), ...logSeries(log(x), X, order)];
+  const P = full(p, sp, order);
+  const w = [mul(p, L[0]), ...productSeries(P, L, order)];
+  return [[z0], [expSeries(z0, w, order)]];
+};
+
+/** max/min: each coefficient follows the operand the primal chose. */
+const extremumJet =
+  (f: (a: Tensor, b: Tensor) => Tensor, pick: (a: Tensor, b: Tensor) => Tensor): JetRule =>
+  ([a, b], [sa, sb]) => {
+    const order = orderOf([sa, sb]);
+    const A = full(a, sa, order), B = full(b, sb, order);
+    const m = pick(a, b);
+    return [[f(a, b)], [A.slice(1).map((ak, i) => select(m, ak, B[i + 1]))]];
+  };
+
+const rules = new Map<Primitive<any>, JetRule>([
+  [mulP, bilinearJet(mulP)],
+  [dotGeneralP, bilinearJet(dotGeneralP)],
+  [convGeneralDilatedP, bilinearJet(convGeneralDilatedP)],
+  [divP, divJet],
+  [expP, unary(exp, (y0, x, order) => expSeries(y0, x, order))],
+  [logP, unary(log, logSeries)],
+  [sinP, ([x], [s]) => [[sin(x)], [sinCos(x, s as Tensor[])[0].slice(1)]]],
+  [cosP, ([x], [s]) => [[cos(x)], [sinCos(x, s as Tensor[])[1].slice(1)]]],
+  [tanhP, unary(tanh, tanhCoefs)],
+  [sqrtP, unary(sqrt, sqrtCoefs)],
+  [integerPowP, integerPowJet],
+  [powP, powJet],
+  [maxP, extremumJet((a, b) => bind(maxP, [a, b])[0], gt)],
+  [minP, extremumJet((a, b) => bind(minP, [a, b])[0], lt)],
+]);
+for (const p of [negP, addP, subP, addAnyP, selectP, convertElementTypeP, reduceSumP, broadcastInDimP, reshapeP, transposeP, squeezeP, sliceP, padP, concatenateP, gatherP, scatterAddP, cumsumP, reduceWindowSumP]) {
+  rules.set(p, linearJet(p));
+}
+
+/** The jet rule of `prim`: its own declared one, else this module's; undefined when it has none. */
+export const jetRuleOf = (prim: Primitive<any>): JetRule | undefined => (prim.jet as JetRule | undefined) ?? rules.get(prim);

@@ -1,0 +1,56 @@
+// jet: Taylor mode as jax.experimental.jet. The user speaks in derivatives (term k is the k-th
+// derivative along the input path); the rules work in Taylor coefficients (term k / k!), where
+// every recurrence is a plain Cauchy product, so the conversion happens here, once, at the boundary.
+import { isFloat } from "../core/dtype.js";
+import { JacobiError } from "../core/errors.js";
+import type { Tensor } from "../core/tensor.js";
+import { unflatten } from "../core/tree.js";
+import { jetFlat } from "../interpreters/jet.js";
+import { convertElementType, mul } from "../primitives/elementwise.js";
+import { fullLike, zerosLike } from "../primitives/util.js";
+import { type Fn, type LooseArgs, type TensorResult, checkFn, checkLike, checkTree, flattenFun, inputLeaves, requireFloat } from "./common.js";
+
+const scaled = (x: Tensor, c: number): Tensor => (c === 1 ? x : mul(x, fullLike(x, c)));
+
+/**
+ * `[f(...primals), seriesOut]`: `series[i]` lists the terms of input i's path (term k its k-th
+ * derivative, each term shaped like `primals[i]`), the same number K for every input; `seriesOut`
+ * lists the K derivatives of the output along that path, each shaped like the output.
+ */
+export function jet<F extends Fn>(f: F, primals: LooseArgs<F>, series: readonly (readonly unknown[])[]): [TensorResult<F>, TensorResult<F>[]];
+export function jet(f: Fn, primals: unknown[], series: readonly (readonly unknown[])[]): unknown[] {
+  checkFn(f, "jet");
+  if (!Array.isArray(primals)) throw new JacobiError(`jet: primals must be an array with one entry per argument of the function, got ${typeof primals}`);
+  if (!Array.isArray(series) || series.length !== primals.length || !series.every((s) => Array.isArray(s))) {
+    throw new JacobiError(`jet: series must be an array with one list of terms per primal (${primals.length})`);
+  }
+  const order = series.length === 0 ? 0 : series[0].length;
+  if (order === 0 || series.some((s) => s.length !== order)) {
+    throw new JacobiError(`jet: every input needs the same number (at least one) of series terms, got ${JSON.stringify(series.map((s) => s.length))}`);
+  }
+  const [ps, pdef] = inputLeaves(primals, "jet: primal");
+  requireFloat(ps, "jet", "a primal");
+  // Per input leaf, its Taylor coefficients: term k of the user's series divided by k!.
+  const coefs: Tensor[][] = ps.map(() => []);
+  let fact = 1;
+  for (let k = 0; k < order; k++) {
+    fact *= k + 1;
+    const [ts, tdef] = inputLeaves(series.map((s) => s[k]), `jet: series term ${k}`);
+    checkTree(`series term ${k}`, "jet", tdef, pdef);
+    ts.forEach((t, i) => {
+      checkLike(`series term ${k} of leaf`, "jet", t, ps[i].aval, i);
+      coefs[i].push(scaled(convertElementType(t, ps[i].dtype), 1 / fact));
+    });
+  }
+  const [fFlat, outTree] = flattenFun(f, pdef, "jet");
+  const [po, so] = jetFlat(fFlat, ps, coefs);
+  const out = outTree();
+  const terms: unknown[] = [];
+  fact = 1;
+  for (let k = 0; k < order; k++) {
+    fact *= k + 1;
+    const c = fact;
+    terms.push(unflatten(out, po.map((p, i) => (so[i] === null || !isFloat(p.dtype) ? zerosLike(p) : scaled((so[i] as Tensor[])[k], c)))));
+  }
+  return [unflatten(out, po), terms];
+}
