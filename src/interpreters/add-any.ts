@@ -6,7 +6,7 @@ import { type Primitive, type Tangent, definePrimitive } from "../core/primitive
 import { ShapedArray, sameShape } from "../core/shaped-array.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
-import { alignBatch, batchSize } from "./axis-ops.js";
+import { alignBatch } from "./axis-ops.js";
 import { isZero } from "./zeros.js";
 import { elementwiseSparsity } from "./sparsity.js";
 
@@ -20,7 +20,7 @@ export const addAnyP: Primitive = definePrimitive("add_any", (self) => ({
   },
   jvp: ([a, b], [ta, tb]) => [[addAny(a, b)], [addTangents(ta, tb)]],
   transpose: ([ct]) => [ct, ct],
-  batch: (args, dims) => [[bind1(self, alignBatch(args, dims, batchSize(args, dims)))], [0]],
+  batch: (args, dims, _params, axisSize) => [[bind1(self, alignBatch(args, dims, axisSize))], [0]],
   linear: true,
   notation: ([a, b]) => `${a} + ${b}`,
   sparsity: elementwiseSparsity,

@@ -25,12 +25,6 @@ export function axisOps(): AxisOps {
   return ops;
 }
 
-/** The size of the batch axis among `args`, from the first batched one. */
-export function batchSize(args: readonly Tensor[], dims: readonly (number | null)[]): number {
-  const i = dims.findIndex((d) => d !== null);
-  return args[i].shape[dims[i] as number];
-}
-
 /** Every batched value with its batch axis at 0, every unbatched one broadcast to a leading batch axis. */
 export function alignBatch(args: readonly Tensor[], dims: readonly (number | null)[], size: number): Tensor[] {
   const o = axisOps();
