@@ -64,7 +64,7 @@ export const np = {
   notEqual: math.notEqual,
   where: math.where,
   astype: math.astype,
-  stopGradient: math.stopGradient,
+  stopGradient: mathExtra.stopGradient,
   sum: red.sum,
   mean: red.mean,
   prod: red.prod,

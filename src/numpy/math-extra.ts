@@ -7,6 +7,7 @@ import { checkOptions, numberWhere } from "../core/validate.js";
 import * as ops from "../primitives/elementwise.js";
 import { full } from "../primitives/util.js";
 import { customJvp } from "../transforms/custom-jvp.js";
+import { type TensorTree, flatten, unflatten } from "../core/tree.js";
 import { toTensor, promoteArgs, resultType as resultOf, toFloat } from "./promote.js";
 import { abs, add, divide, equal, exp, floor, less, log, log1p, maximum, minimum, multiply, notEqual, sin, sqrt, subtract, where } from "./math.js";
 
@@ -190,3 +191,12 @@ export const laxElementwise = {
   rem: (x: TensorLike, y: TensorLike): Tensor => ops.rem(toTensor(x, "lax.rem: x"), toTensor(y, "lax.rem: y")),
   cbrt: (x: TensorLike): Tensor => ops.cbrt(toTensor(x, "lax.cbrt: x")),
 };
+
+/** Blocks derivatives through every leaf of a pytree (a single array is the one-leaf case), as JAX's stop_gradient. */
+export function stopGradient<T>(x: T): TensorTree<T> {
+  const [leaves, def] = flatten(x);
+  return unflatten(
+    def,
+    leaves.map((l, i) => ops.stopGradient(toTensor(l, leaves.length === 1 ? "stopGradient: argument 0" : `stopGradient: leaf ${i}`))),
+  ) as TensorTree<T>;
+}
