@@ -10,6 +10,7 @@ import { isInteger } from "../core/dtype.js";
 import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";
 import { type BatchDim, type Primitive, type PrimitiveRules, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";
+import { onnxGather } from "./onnx-rules.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
 import { broadcastBatch, moveBatchAxis } from "./batching.js";
@@ -111,6 +112,7 @@ const gatherRules = (self: Primitive<GatherParams>): PrimitiveRules<GatherParams
   linear: true,
   cost: movementCost,
   notation: ([x, i]) => `${x}[${i}]`,
+  onnx: onnxGather,
 });
 
 export const gatherP: Primitive<GatherParams> = definePrimitive("gather", gatherRules);

@@ -5,6 +5,7 @@ import { JacobiError } from "../core/errors.js";
 import type { OnnxLowering, OnnxRule, OnnxValueType } from "../core/onnx-lowering.js";
 import type { Params } from "../core/primitive.js";
 import type { ShapedArray } from "../core/shaped-array.js";
+import type { GatherParams } from "./gather.js";
 
 /**
  * Operators ONNX defines for double but ONNX Runtime implements for float only: in float64, tan and
@@ -143,4 +144,26 @@ export const onnxScan: OnnxRule<{ jaxpr: unknown; length: number; reverse: boole
   // Stacked in iteration order: a reverse scan's ys are flipped back to index order.
   const flip = (y: string): string => ctx.node("Slice", [y, int64s(ctx, [-1]), int64s(ctx, [-(2 ** 53)]), int64s(ctx, [0]), int64s(ctx, [-1])])[0];
   return [...loop.slice(0, p.numCarry), ...loop.slice(p.numCarry).map(flip)];
+};
+
+/**
+ * gather where it is ONNX's Gather along axis 0: whole rows of the operand picked by an index array
+ * (x[i], embedding lookups, take along the first axis). The index is clamped ("clip") or the
+ * rows out of range filled ("fill"), as the built-in kernel does; other gathers are refused.
+ */
+export const onnxGather: OnnxRule<GatherParams> = (ctx, [x, i], p, [xin, iin], [o]) => {
+  const r = xin.ndim, b = iin.ndim - 1;
+  const rows =
+    p.startIndexMap.length === 1 && p.startIndexMap[0] === 0 && p.collapsedSliceDims.length === 1 && p.collapsedSliceDims[0] === 0 &&
+    p.sliceSizes[0] === 1 && p.sliceSizes.every((s, d) => d === 0 || s === xin.shape[d]) && p.offsetDims.every((d, k) => d === b + k);
+  if (!rows) throw new JacobiError(`exportOnnx: the primitive "gather" has an ONNX lowering for whole-row gathers along axis 0 only (got ${JSON.stringify(p)})`);
+  const n = xin.shape[0];
+  const idx = ctx.node("Reshape", [i, int64s(ctx, iin.shape.slice(0, b))])[0];
+  const clamped = ctx.node("Max", [ctx.node("Min", [idx, ctx.constant([n - 1], iin.dtype, [])])[0], ctx.constant([0], iin.dtype, [])])[0];
+  const picked = ctx.node("Gather", [x, clamped], { axis: { i: 0 } })[0];
+  if (p.mode === "clip") return [picked];
+  // Rows whose index was out of range are the fill value: the mask is broadcast over the row axes.
+  const inRange = ctx.node("Equal", [idx, clamped])[0];
+  const mask = ctx.node("Reshape", [inRange, int64s(ctx, [...iin.shape.slice(0, b), ...new Array<number>(r - 1).fill(1)])])[0];
+  return ctx.node("Where", [mask, picked, ctx.constant([p.fillValue], o.dtype, [])]);
 };
