@@ -64,6 +64,22 @@ export const integers: Validator<number | number[]> = (v, key) => {
   );
 };
 
+/** A vmap axis spec: an integer, null, or a list or plain object of specs; every bad leaf is reported with its path. */
+export type AxisSpec = number | null | AxisSpec[] | { [k: string]: AxisSpec };
+export const axisSpec: Validator<AxisSpec> = (v, key) => {
+  const problems: string[] = [];
+  // A worklist, not recursion: a spec mirrors a pytree, whose depth is the user's.
+  const work: [unknown, string][] = [[v, key]];
+  for (let item = work.pop(); item !== undefined; item = work.pop()) {
+    const [x, path] = item;
+    if (x === null || (typeof x === "number" && Number.isInteger(x))) continue;
+    if (Array.isArray(x)) x.forEach((c, i) => work.push([c, `${path}[${i}]`]));
+    else if (isPlainObject(x)) for (const [k, c] of Object.entries(x)) work.push([c, `${path}.${k}`]);
+    else problems.push(`${path} must be an integer, null, or a list or object of them, got ${describe(x)}`);
+  }
+  return problems.length === 0 ? E.right(v as AxisSpec) : E.left(problems as NEA.NonEmptyArray<string>);
+};
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v));
 

@@ -3,10 +3,11 @@ import type { BatchDim } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { type TreeDef, unflatten } from "../core/tree.js";
 import { type Fn, type LooseTree, type Output, type TensorTree, checkFn, inputLeaves, outputLeaves, Recorded } from "./common.js";
+import { type AxisSpec, axisSpec, checkOptions, numberWhere } from "../core/validate.js";
 import { vmapFlat } from "../interpreters/batching.js";
 import "../primitives/install-axis-ops.js";
 
-export type AxisSpec = number | null | AxisSpec[] | { [k: string]: AxisSpec };
+export type { AxisSpec };
 export interface VmapOptions {
   inAxes?: AxisSpec;
   outAxes?: AxisSpec;
@@ -32,10 +33,8 @@ function broadcastSpec(spec: AxisSpec, def: TreeDef, where: string): BatchDim[] 
 export function vmap<P extends any[], R extends Output>(f: (...args: P) => R, opts?: VmapOptions): (...args: LooseTree<P>) => TensorTree<R>;
 export function vmap(f: Fn, opts: VmapOptions = {}): (...args: unknown[]) => unknown {
   checkFn(f, "vmap");
-  const { axisSize } = opts;
-  if (axisSize !== undefined && !(Number.isInteger(axisSize) && axisSize >= 0)) {
-    throw new JacobiError(`vmap: axisSize must be a non-negative integer, got ${typeof axisSize === "number" ? String(axisSize) : JSON.stringify(axisSize)}`);
-  }
+  // Every problem of the options (unknown keys, bad axis-spec leaves anywhere) at once.
+  checkOptions("vmap", opts, { inAxes: axisSpec, outAxes: axisSpec, axisSize: numberWhere("a non-negative integer", (n) => Number.isInteger(n) && n >= 0) });
   // `null` is a real spec (not batched), so only `undefined` takes the default.
   const inAxes = opts.inAxes === undefined ? 0 : opts.inAxes;
   const outAxes = opts.outAxes === undefined ? 0 : opts.outAxes;

@@ -5,7 +5,7 @@ import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
 import * as E from "fp-ts/lib/Either.js";
-import { JacobiError, checkGrads, costAnalysis, np } from "../../src/index.js";
+import { JacobiError, type Tensor, checkGrads, costAnalysis, np, vmap } from "../../src/index.js";
 import { OptionsError } from "../../src/core/errors.js";
 import {
   boolean,
@@ -136,6 +136,23 @@ test("checkGrads and costAnalysis report every bad option at once", () => {
     'unknown option "mode" (known: argnums)',
   ]);
   assert.is(costAnalysis(f, [1], { argnums: 0 }).nIn, 1);
+});
+
+test("vmap's options: every bad leaf of an axis spec and every unknown key are reported at once", () => {
+  const f = (a: Tensor, b: { w: Tensor }) => a.add(b.w);
+  let err: unknown = null;
+  try {
+    vmap(f, { inAxes: [0, { w: "1" as never }], outAxes: [1.5 as never], axisSize: -1, batch: 2 } as never);
+  } catch (e) {
+    err = e;
+  }
+  assert.instance(err, OptionsError);
+  const msg = (err as Error).message;
+  for (const part of ["vmap", 'inAxes[1].w must be an integer, null, or a list or object of them, got "1"', "outAxes[0] must be an integer", "axisSize must be a non-negative integer", 'unknown option "batch"']) {
+    assert.ok(msg.includes(part), `${msg} lacks ${part}`);
+  }
+  assert.is((err as OptionsError).problems.length, 4);
+  assert.equal(vmap(f, { inAxes: [0, { w: null }] })(np.array([1, 2]), { w: np.array(10) }).tolist(), [11, 12]);
 });
 
 test.run();
