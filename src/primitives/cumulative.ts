@@ -15,6 +15,7 @@ import { gather as staticGather } from "./gather.js";
 import { frontBatch, linearJvp, linearTranspose } from "./rule-helpers.js";
 import { concatenate, pad, slice as slicePrim } from "./shape.js";
 import { fullLike, instantiate, isZero } from "./util.js";
+import { onnxCumsum } from "./onnx-rules.js";
 
 type CumulativeParams = { axis: number; reverse: boolean };
 
@@ -100,6 +101,7 @@ function cumulativeRules(self: Primitive<CumulativeParams>, kind: CumulativeKind
     },
     batch: frontBatch(self, (p) => ({ ...p, axis: p.axis + 1 })),
     notation: ([x], { axis, reverse }) => `cum${kind}${reverse ? " reversed" : ""}[axis=${axis}] ${x}`,
+    ...(kind === "sum" ? { onnx: onnxCumsum } : {}),
     ...(pair === null
       ? {
           jvp: linearJvp(self),

@@ -22,6 +22,7 @@ const FLOAT32_ONLY: Record<string, ((ctx: OnnxLowering, x: string) => string) | 
   Acos: null,
   Atan: null,
   Sinh: null,
+  Erf: null,
 };
 
 /** One ONNX operator applied to the inputs as they are. */
@@ -167,3 +168,7 @@ export const onnxGather: OnnxRule<GatherParams> = (ctx, [x, i], p, [xin, iin], [
   const mask = ctx.node("Reshape", [inRange, int64s(ctx, [...iin.shape.slice(0, b), ...new Array<number>(r - 1).fill(1)])])[0];
   return ctx.node("Where", [mask, picked, ctx.constant([p.fillValue], o.dtype, [])]);
 };
+
+/** cumsum as ONNX CumSum along the (int32 constant) axis, reversed when asked. */
+export const onnxCumsum: OnnxRule<{ axis: number; reverse: boolean }> = (ctx, [x], { axis, reverse }) =>
+  ctx.node("CumSum", [x, ctx.constant([axis], "int32", [])], { reverse: { i: reverse ? 1 : 0 } });

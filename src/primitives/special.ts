@@ -11,6 +11,7 @@ import type { Tensor, TensorLike } from "../core/tensor.js";
 import { asTensor } from "../core/convert.js";
 import { bind1 } from "../core/trace.js";
 import { vectorizedBatch } from "./batching.js";
+import { onnxOp } from "./onnx-rules.js";
 import { add, div, exp, gt, log, log1p, mul, neg, select, sin, sub } from "./elementwise.js";
 import { transcendentalCost, prefix } from "./metadata.js";
 import { defjvp } from "./rule-helpers.js";
@@ -29,6 +30,7 @@ function special(name: string, f: (x: number) => number, coef: (x: Tensor, y: Te
     cost: transcendentalCost,
     notation: prefix(name),
     sparsity: elementwiseSparsity,
+    ...(name === "erf" ? { onnx: onnxOp("Erf") } : {}),
   }));
   return [p, (x: Tensor) => bind1(p, [x])];
 }
