@@ -13,7 +13,12 @@ import { type TreeDef, unflatten } from "../core/tree.js";
 import { type CustomJvpParams, type FlatFn, type FlatJvpRule, customJvpCallP } from "../interpreters/custom-rules.js";
 import { convertElementType } from "../primitives/elementwise.js";
 import "../primitives/install-axis-ops.js";
-import { type Fn, type LooseArgs, type LooseLeaves, checkFn, inputLeaves, outputLeaves } from "./common.js";
+import { type Fn, type LooseArgs, type LooseLeaves, type TensorTree, checkFn, inputLeaves, outputLeaves } from "./common.js";
+import { checkOptions, integers } from "../core/validate.js";
+import { asTensor } from "../core/convert.js";
+import * as tree from "../core/tree.js";
+import { add } from "../primitives/elementwise.js";
+import { zerosLike } from "../primitives/util.js";
 import { OutInfo, leafAt, pairDesc } from "./custom-common.js";
 
 /**
@@ -25,10 +30,33 @@ export type JvpRule<F extends Fn = Fn> = (
   primals: Parameters<F>,
   tangents: Parameters<F>,
 ) => readonly [LooseLeaves<ReturnType<F>>, LooseLeaves<ReturnType<F>>] | readonly LooseLeaves<ReturnType<F>>[];
+/**
+ * With `nondiffArgnums`, the rule receives those arguments first, as they were passed (JAX's
+ * `jvp(*nondiff, primals, tangents)`); primals and tangents then hold the other arguments only.
+ */
+export type NondiffJvpRule = (...args: never[]) => readonly unknown[];
+/** One argument's part of the output tangent for `defjvps`: `(tangent, out, ...primals) => tangentOut part`. */
+export type ArgJvp<F extends Fn = Fn> = (tangent: Tensor, out: TensorTree<ReturnType<F>>, ...primals: Tensor[]) => LooseLeaves<ReturnType<F>>;
 export interface CustomJvpFunction<F extends Fn> {
   (...args: LooseArgs<F>): ReturnType<F>;
   /** Sets the JVP rule `(primals, tangents) => [out, tangentOut]`; returns the function itself. */
   defjvp(rule: JvpRule<F>): CustomJvpFunction<F>;
+  /**
+   * Sets the JVP by one rule per (differentiable) argument, `(tangent, out, ...primals) => part`,
+   * null for an argument that contributes nothing; the output tangent is the sum of the parts.
+   */
+  defjvps(...rules: (ArgJvp<F> | null)[]): CustomJvpFunction<F>;
+}
+/** A customJvp function with `nondiffArgnums`: its rule takes those arguments first. */
+export interface NondiffCustomJvpFunction<F extends Fn> {
+  (...args: LooseArgs<F>): ReturnType<F>;
+  /** Sets the rule `(...nondiff, primals, tangents) => [out, tangentOut]`. */
+  defjvp(rule: NondiffJvpRule): NondiffCustomJvpFunction<F>;
+  defjvps(...rules: (ArgJvp<F> | null)[]): NondiffCustomJvpFunction<F>;
+}
+export interface CustomJvpOptions {
+  /** Arguments passed to the rule as they are (not differentiated): functions, flags, sizes ... */
+  nondiffArgnums?: number | number[];
 }
 
 function runJvpRule(where: string, rule: JvpRule, inDef: TreeDef, info: OutInfo, ps: Tensor[], ts: Tensor[]): [Tensor[], Tensor[]] {
@@ -58,14 +86,33 @@ function runJvpRule(where: string, rule: JvpRule, inDef: TreeDef, info: OutInfo,
  * therefore be linear in the tangents (as in JAX). The rule is ordinary differentiable code, so
  * derivatives of higher order differentiate the rule. Outside any transformation `f` is called.
  */
-export function customJvp<F extends Fn>(f: F): CustomJvpFunction<F> {
-  checkFn(f, "customJvp");
-  const name = f.name || "anonymous";
+export function customJvp<F extends Fn>(f0: F, opts?: { nondiffArgnums?: undefined }): CustomJvpFunction<F>;
+export function customJvp<F extends Fn>(f0: F, opts: CustomJvpOptions): NondiffCustomJvpFunction<F>;
+export function customJvp<F extends Fn>(f0: F, opts?: CustomJvpOptions): CustomJvpFunction<F> {
+  checkFn(f0, "customJvp");
+  const { nondiffArgnums } = checkOptions("customJvp", opts, { nondiffArgnums: integers });
+  const fixed = nondiffArgnums === undefined ? [] : Array.isArray(nondiffArgnums) ? nondiffArgnums : [nondiffArgnums];
+  const name = f0.name || "anonymous";
   const where = `customJvp (${name})`;
-  let rule: JvpRule | null = null;
-  const g = ((...args: unknown[]): unknown => {
-    const r = rule;
-    if (r === null) throw new JacobiError(`${where}: no JVP rule is defined; call .defjvp(rule) before calling the function`);
+  let rule0: ((...args: unknown[]) => unknown) | null = null;
+  const g = ((...allArgs: unknown[]): unknown => {
+    const r0 = rule0;
+    if (r0 === null) throw new JacobiError(`${where}: no JVP rule is defined; call .defjvp(rule) before calling the function`);
+    // The non-differentiable arguments are fixed for this call: f and the rule close over them.
+    const nums = fixed.map((n) => {
+      const k = n < 0 ? n + allArgs.length : n;
+      if (!Number.isInteger(k) || k < 0 || k >= allArgs.length) throw new JacobiError(`${where}: nondiffArgnums entry ${n} is out of range for a call with ${allArgs.length} arguments`);
+      return k;
+    });
+    const nondiff = nums.map((k) => allArgs[k]);
+    const args = allArgs.filter((_, i) => !nums.includes(i));
+    const merge = (diff: unknown[]): unknown[] => {
+      const out: unknown[] = [];
+      for (let i = 0, d = 0; i < allArgs.length; i++) out.push(nums.includes(i) ? allArgs[i] : diff[d++]);
+      return out;
+    };
+    const f = (...diff: unknown[]): unknown => f0(...merge(diff));
+    const r: JvpRule = (primals, tangents) => r0(...nondiff, primals, tangents) as ReturnType<JvpRule>;
     const [leaves, inDef] = inputLeaves(args, `${where}: argument`);
     // Arguments reach f as Tensors whether or not a transformation is active.
     if (traceDepth() === 0) return f(...(unflatten(inDef, leaves) as unknown[]));
@@ -81,9 +128,40 @@ export function customJvp<F extends Fn>(f: F): CustomJvpFunction<F> {
   }) as unknown as CustomJvpFunction<F>;
   g.defjvp = (r: JvpRule<F>) => {
     if (typeof r !== "function") throw new JacobiError(`${where}.defjvp: expected a rule (primals, tangents) => [out, tangentOut], got ${describe(r)}`);
-    rule = r;
+    rule0 = r as (...args: unknown[]) => unknown;
+    return g;
+  };
+  g.defjvps = (...rules: (ArgJvp<F> | null)[]) => {
+    rules.forEach((r, i) => {
+      if (r !== null && typeof r !== "function") throw new JacobiError(`${where}.defjvps: rule ${i} must be a function (tangent, out, ...primals) => part or null, got ${describe(r)}`);
+    });
+    rule0 = (...ruleArgs: unknown[]) => {
+      const nondiff = ruleArgs.slice(0, -2);
+      const [primals, tangents] = ruleArgs.slice(-2) as [unknown[], unknown[]];
+      if (rules.length !== primals.length) throw new JacobiError(`${where}.defjvps: ${rules.length} rules for ${primals.length} differentiable arguments`);
+      const out = f0(...mergeNondiff(fixed, nondiff, primals)) as unknown;
+      let total: unknown = null;
+      rules.forEach((r, i) => {
+        if (r === null) return;
+        const part = r(tangents[i] as Tensor, out as TensorTree<ReturnType<F>>, ...(primals as Tensor[]));
+        total = total === null ? part : tree.map((a: Tensor, b: Tensor) => add(asTensor(a), asTensor(b)), total, part);
+      });
+      return [out, total === null ? tree.map((o: Tensor) => zerosLike(asTensor(o)), out) : total];
+    };
     return g;
   };
   return g;
 }
 
+
+/** The arguments of a call in their places: the fixed ones at `nums` (sorted as given), the others in order. */
+function mergeNondiff(nums: number[], nondiff: unknown[], diff: unknown[]): unknown[] {
+  const n = nums.length + diff.length;
+  const at = nums.map((k) => (k < 0 ? k + n : k));
+  const out: unknown[] = [];
+  for (let i = 0, d = 0; i < n; i++) {
+    const j = at.indexOf(i);
+    out.push(j >= 0 ? nondiff[j] : diff[d++]);
+  }
+  return out;
+}
