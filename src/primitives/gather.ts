@@ -10,7 +10,7 @@ import { isInteger } from "../core/dtype.js";
 import { DTypeError, ShapeError, fmtShape } from "../core/errors.js";
 import { type BatchDim, type Primitive, type PrimitiveRules, UndefPrimal, Zero, definePrimitive } from "../core/primitive.js";
 import { ShapedArray } from "../core/shaped-array.js";
-import { onnxGather } from "./onnx-rules.js";
+import { onnxGather, onnxScatterAdd } from "./onnx-rules.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1 } from "../core/trace.js";
 import { broadcastBatch, moveBatchAxis } from "./batching.js";
@@ -175,6 +175,7 @@ export const scatterAddP: Primitive<ScatterParams> = definePrimitive("scatter_ad
   // One addition per update element (the updates are the last operand).
   cost: (ins) => ({ flops: ins[ins.length - 1].size, transcendentals: 0 }),
   notation: ([x, i, u]) => `${x}.at[${i}].add(${u})`,
+  onnx: onnxScatterAdd,
 }));
 
 /** Binds gather with JAX's defaults for the dimension numbers given. */

@@ -5,7 +5,7 @@ import { JacobiError } from "../core/errors.js";
 import type { OnnxLowering, OnnxRule, OnnxValueType } from "../core/onnx-lowering.js";
 import type { Params } from "../core/primitive.js";
 import type { ShapedArray } from "../core/shaped-array.js";
-import type { GatherParams } from "./gather.js";
+import type { GatherParams, ScatterParams } from "./gather.js";
 
 /**
  * Operators ONNX defines for double but ONNX Runtime implements for float only: in float64, tan and
@@ -172,3 +172,28 @@ export const onnxGather: OnnxRule<GatherParams> = (ctx, [x, i], p, [xin, iin], [
 /** cumsum as ONNX CumSum along the (int32 constant) axis, reversed when asked. */
 export const onnxCumsum: OnnxRule<{ axis: number; reverse: boolean }> = (ctx, [x], { axis, reverse }) =>
   ctx.node("CumSum", [x, ctx.constant([axis], "int32", [])], { reverse: { i: reverse ? 1 : 0 } });
+
+/**
+ * scatter_add of whole rows along axis 0 (the transpose of the row gather: gradients of x[i] and
+ * embedding lookups) as ScatterND with reduction "add" (opset 16 on). Indices are clamped ("clip"),
+ * or updates of out-of-range rows replaced by zeros ("fill" drops them); other scatters are refused.
+ */
+export const onnxScatterAdd: OnnxRule<ScatterParams> = (ctx, [x, i, u], p, [xin, iin, uin]) => {
+  const b = iin.ndim - 1;
+  const rows =
+    p.scatterDimsToOperandDims.length === 1 && p.scatterDimsToOperandDims[0] === 0 && p.insertedWindowDims.length === 1 && p.insertedWindowDims[0] === 0 &&
+    p.updateWindowDims.every((d, k) => d === b + k) && p.updateWindowDims.length === xin.ndim - 1;
+  if (!rows || ctx.opset < 16) {
+    throw new JacobiError(`exportOnnx: the primitive "scatter_add" has an ONNX lowering for whole-row scatters along axis 0 from opset 16 only (got ${JSON.stringify(p)}, opset ${ctx.opset})`);
+  }
+  const n = xin.shape[0];
+  const clamped = ctx.node("Max", [ctx.node("Min", [i, ctx.constant([n - 1], iin.dtype, [])])[0], ctx.constant([0], iin.dtype, [])])[0];
+  let updates = u;
+  if (p.mode === "fill") {
+    const idx = ctx.node("Reshape", [i, int64s(ctx, iin.shape.slice(0, b))])[0];
+    const inRange = ctx.node("Equal", [idx, ctx.node("Reshape", [clamped, int64s(ctx, iin.shape.slice(0, b))])[0]])[0];
+    const mask = ctx.node("Reshape", [inRange, int64s(ctx, [...iin.shape.slice(0, b), ...new Array<number>(xin.ndim - 1).fill(1)])])[0];
+    updates = ctx.node("Where", [mask, u, ctx.constant([0], uin.dtype, [])])[0];
+  }
+  return ctx.node("ScatterND", [x, onnxCast(ctx, clamped, "int64"), updates], { reduction: { s: "add" } });
+};

@@ -4,7 +4,7 @@ import * as ort from "onnxruntime-node";
 import { JacobiError, type Tensor, grad, scipy, hessian, jacrev, jvp, np, tree, vmap } from "../../src/index.js";
 import { exportOnnx } from "../../src/index.js";
 import { dotGeneral } from "../../src/primitives/dot.js";
-import { gatherP } from "../../src/primitives/gather.js";
+import { gatherP, scatterAddP } from "../../src/primitives/gather.js";
 import { cumsumP } from "../../src/primitives/cumulative.js";
 import { bind1 } from "../../src/core/trace.js";
 import { pad as padPrim, slice as slicePrim } from "../../src/primitives/shape.js";
@@ -80,6 +80,11 @@ test("row gathers lower to Gather, clamped or filled as the built-in kernel", as
   await agrees((t: Tensor, i: Tensor) => np.take(t, i, 0), [table, np.array([[1, 0], [3, 2]], "int32")]);
   await agrees((t: Tensor, i: Tensor) => bind1(gatherP, [t, i], { offsetDims: [1], collapsedSliceDims: [0], startIndexMap: [0], sliceSizes: [1, 3], mode: "fill", fillValue: -5 }), [table, np.array([[1], [7], [-1]], "int32")]);
   throwsWith(() => exportOnnx((t: Tensor) => t.at(np.array([0, 1]), np.array([1, 2])).get(), [table]), JacobiError, ['"gather"', "whole-row gathers along axis 0"]);
+  // Their gradients scatter-add rows back: ScatterND with reduction "add".
+  const emb = (t: Tensor, i: Tensor) => np.sum(np.tanh(t.at(i).get()));
+  await agrees(grad(emb), [np.reshape(np.linspace(-1, 1, 12), [4, 3]), np.array([2, 0, 2, 3], "int32")]);
+  await agrees((t: Tensor, i: Tensor, v: Tensor) => bind1(scatterAddP, [t, i, v], { updateWindowDims: [1], insertedWindowDims: [0], scatterDimsToOperandDims: [0], mode: "fill" }), [np.zeros([4, 3]), np.array([[1], [9], [1]], "int32"), np.ones([3, 3])]);
+  throwsWith(() => exportOnnx(grad(emb), [table.astype("float64"), np.array([1], "int32")], { opset: 15 }), JacobiError, ['"scatter_add"', "opset 16"]);
 });
 
 test("dot_general lowers to MatMul and Einsum", async () => {
