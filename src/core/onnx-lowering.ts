@@ -3,10 +3,9 @@
 import type { DType } from "./dtype.js";
 import type { ShapedArray } from "./shaped-array.js";
 
-/** An ONNX node attribute: tagged, because ONNX tells ints from floats and lists from scalars. */
+/** An ONNX node attribute: tagged, because ONNX tells ints from lists and graphs from strings. */
 export type OnnxAttr =
   | { i: number }
-  | { f: number }
   | { ints: readonly number[] }
   | { s: string }
   | { g: OnnxGraphHandle };

@@ -60,7 +60,6 @@ class GraphBuilder implements OnnxLowering {
     const output = Array.from({ length: numOutputs }, () => this.names.fresh("v"));
     const attribute = Object.entries(attrs).map(([name, a]): onnxProto.onnx.IAttributeProto => {
       if ("i" in a) return { name, type: onnx.AttributeProto.AttributeType.INT, i: a.i };
-      if ("f" in a) return { name, type: onnx.AttributeProto.AttributeType.FLOAT, f: a.f };
       if ("ints" in a) return { name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...a.ints] };
       if ("s" in a) return { name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(a.s) };
       return { name, type: onnx.AttributeProto.AttributeType.GRAPH, g: a.g.onnxGraph as onnxProto.onnx.IGraphProto };

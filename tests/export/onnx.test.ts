@@ -129,6 +129,13 @@ test("a primitive without a lowering is a JacobiError naming it", () => {
   throwsWith(() => exportOnnx((a: Tensor) => np.cumprod(a), [x]), JacobiError, ['"cumprod"']);
 });
 
+test("exporting inside a transformation, closing over its tracer, is refused", () => {
+  grad((a: Tensor) => {
+    throwsWith(() => exportOnnx((b: Tensor) => np.multiply(b, a), [x]), JacobiError, ["closes over a value of an enclosing transformation"]);
+    return np.sum(a);
+  })(x);
+});
+
 test("options are checked", () => {
   throwsWith(() => exportOnnx(np.sin, [x], { opset: 9 }), JacobiError, ["opset", "13 to 21"]);
   throwsWith(() => exportOnnx(np.sin, [x], { opsett: 17 } as never), JacobiError, ['unknown option "opsett"']);
