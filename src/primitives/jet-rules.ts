@@ -11,18 +11,25 @@ import { convGeneralDilatedP } from "./conv.js";
 import { cumsumP } from "./cumulative.js";
 import { dotGeneralP } from "./dot.js";
 import {
+  abs,
+  absP,
   add,
   addP,
   convertElementTypeP,
   cos,
   cosP,
+  convertElementType as cast,
   div,
   divP,
+  eq,
   exp,
   expP,
+  ge,
   gt,
   integerPowP,
   log,
+  log1p,
+  log1pP,
   logP,
   lt,
   maxP,
@@ -45,9 +52,9 @@ import {
   tanhP,
 } from "./elementwise.js";
 import { gatherP, scatterAddP } from "./gather.js";
-import { reduceSumP } from "./reduce.js";
+import { reduceMax, reduceMaxP, reduceMin, reduceMinP, reduceSum, reduceSumP } from "./reduce.js";
 import { reduceWindowSumP } from "./reduce-window.js";
-import { broadcastInDimP, concatenateP, padP, reshapeP, sliceP, squeezeP, transposeP } from "./shape.js";
+import { broadcastInDim, broadcastInDimP, concatenateP, padP, reshapeP, sliceP, squeezeP, transposeP } from "./shape.js";
 import { fullLike, zerosLike } from "./util.js";
 
 /** Taylor coefficients of one value: index 0 is the primal, k >= 1 the k-th coefficient. */
@@ -113,14 +120,15 @@ const unary =
  * primitive on the inputs' coefficients k, a constant float input contributing zeros (pad's padding
  * value, select's constant branch) and non-float inputs (predicates, indices) kept as they are.
  */
-function linearJet(prim: Primitive<any>): JetRule {
+function linearJet(prim: Primitive<any>, termParams: (p: Params) => Params = (p) => p): JetRule {
   return (primals, series, params) => {
+    const tp = termParams(params);
     const order = orderOf(series);
     const outs = bind(prim, primals, params);
     const terms: Tensor[][] = outs.map(() => []);
     for (let k = 0; k < order; k++) {
       const args = primals.map((x, i) => (series[i] !== null ? (series[i] as Tensor[])[k] : isFloat(x.dtype) ? zerosLike(x) : x));
-      bind(prim, args, params).forEach((o, j) => terms[j].push(o));
+      bind(prim, args, tp).forEach((o, j) => terms[j].push(o));
     }
     return [outs, terms];
   };
@@ -238,6 +246,27 @@ const extremumJet =
     return [[f(a, b)], [A.slice(1).map((ak, i) => select(m, ak, B[i + 1]))]];
   };
 
+/** |x|: the coefficients take the sign of the primal, x >= 0 counting as positive (as the JVP rule). */
+const absJet: JetRule = ([x], [s]) => {
+  const pos = ge(x, zerosLike(x));
+  return [[abs(x)], [(s as Tensor[]).map((c) => select(pos, c, neg(c)))]];
+};
+
+/**
+ * reduce_max/min: each coefficient is that of the chosen element, averaged over ties (as the JVP
+ * rule shares the tangent).
+ */
+const extremeReduceJet =
+  (f: (x: Tensor, axes: number[]) => Tensor): JetRule =>
+  ([x], [s], { axes }) => {
+    const ax = axes as number[];
+    const out = f(x, ax);
+    const kept = x.shape.map((_, i) => i).filter((i) => !ax.includes(i));
+    const mask = cast(eq(x, broadcastInDim(out, x.shape, kept)), x.dtype);
+    const count = reduceSum(mask, ax);
+    return [[out], [(s as Tensor[]).map((c) => div(reduceSum(mul(c, mask), ax), count))]];
+  };
+
 const rules = new Map<Primitive<any>, JetRule>([
   [mulP, bilinearJet(mulP)],
   [dotGeneralP, bilinearJet(dotGeneralP)],
@@ -245,6 +274,11 @@ const rules = new Map<Primitive<any>, JetRule>([
   [divP, divJet],
   [expP, unary(exp, (y0, x, order) => expSeries(y0, x, order))],
   [logP, unary(log, logSeries)],
+  // log(1 + x): the log recurrence, whose only use of x_0 is the divisor 1 + x_0.
+  [log1pP, unary(log1p, (y0, x, order) => logSeries(y0, [add(fullLike(x[0], 1), x[0]), ...x.slice(1)], order))],
+  [absP, absJet],
+  [reduceMaxP, extremeReduceJet(reduceMax)],
+  [reduceMinP, extremeReduceJet(reduceMin)],
   [sinP, ([x], [s]) => [[sin(x)], [sinCos(x, s as Tensor[])[0].slice(1)]]],
   [cosP, ([x], [s]) => [[cos(x)], [sinCos(x, s as Tensor[])[1].slice(1)]]],
   [tanhP, unary(tanh, tanhCoefs)],
@@ -254,9 +288,11 @@ const rules = new Map<Primitive<any>, JetRule>([
   [maxP, extremumJet((a, b) => bind(maxP, [a, b])[0], gt)],
   [minP, extremumJet((a, b) => bind(minP, [a, b])[0], lt)],
 ]);
-for (const p of [negP, addP, subP, addAnyP, selectP, convertElementTypeP, reduceSumP, broadcastInDimP, reshapeP, transposeP, squeezeP, sliceP, padP, concatenateP, gatherP, scatterAddP, cumsumP, reduceWindowSumP]) {
+for (const p of [negP, addP, subP, addAnyP, selectP, convertElementTypeP, reduceSumP, broadcastInDimP, reshapeP, transposeP, squeezeP, sliceP, concatenateP, gatherP, scatterAddP, cumsumP, reduceWindowSumP]) {
   rules.set(p, linearJet(p));
 }
+// The padding value is a constant: the coefficients are padded with zeros.
+rules.set(padP, linearJet(padP, (p) => ({ ...p, value: 0 })));
 
 /** The jet rule of `prim`: its own declared one, else this module's; undefined when it has none. */
 export const jetRuleOf = (prim: Primitive<any>): JetRule | undefined => (prim.jet as JetRule | undefined) ?? rules.get(prim);

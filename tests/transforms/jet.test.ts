@@ -1,0 +1,173 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { guardTraceState } from "../guard.js";
+import { close, throwsWith } from "../helpers.js";
+import { ConcretizationError, DTypeError, JacobiError, jit, ShapeError, TreeError, customJvp, customVjp, jet, jvp, nn, np, type Tensor } from "../../src/index.js";
+import { bind1 } from "../../src/core/trace.js";
+import { addAnyP } from "../../src/interpreters/add-any.js";
+import * as el from "../../src/primitives/elementwise.js";
+import { dotGeneral } from "../../src/primitives/dot.js";
+import { reduceMax, reduceMin, reduceSum } from "../../src/primitives/reduce.js";
+import { broadcastInDim, concatenate, pad, reshape, slice, squeeze, transpose } from "../../src/primitives/shape.js";
+
+guardTraceState(test);
+
+const K = 5;
+type F = (...xs: Tensor[]) => Tensor;
+
+/** Deterministic values of a shape, away from the kinks and poles the cases have. */
+const mk = (shape: number[], seed: number, lo = 0.3, width = 0.9): Tensor => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const flat = Array.from({ length: n }, (_, i) => lo + width * (0.5 + 0.5 * Math.sin(seed * 7.1 + i * 1.7)));
+  return np.reshape(np.array(flat), shape);
+};
+
+/**
+ * The first `order` derivatives in t of f(x(t)) at t = 0 along the path x_i(t) = x_i + Σ_k v_ik t^k / k!,
+ * by nesting jvp: the reference every jet rule is checked against.
+ */
+function nestedJvp(f: F, xs: Tensor[], vs: Tensor[][], order: number): Tensor[] {
+  const path = (t: Tensor): Tensor[] =>
+    xs.map((x, i) => {
+      let acc = x;
+      let fact = 1;
+      vs[i].forEach((v, k) => {
+        fact *= k + 1;
+        acc = np.add(acc, np.multiply(v, np.divide(np.power(t, k + 1), fact)));
+      });
+      return acc;
+    });
+  let g = (t: Tensor): Tensor => f(...path(t));
+  const out: Tensor[] = [];
+  for (let k = 1; k <= order; k++) {
+    const prev = g;
+    g = (t: Tensor) => jvp(prev, [t], [np.array(1.0)])[1] as Tensor;
+    out.push(g(np.array(0.0)));
+  }
+  return out;
+}
+
+/** jet of `f` against nested jvp, with every input term nonzero (so the higher input terms are exercised too). */
+function check(name: string, f: F, xs: Tensor[], consts = false): void {
+  const vs = xs.map((x, i) => Array.from({ length: K }, (_, k) => mk(x.shape as number[], 10 * i + k + 1, -0.5, 1)));
+  const [p, s] = jet(f, xs, vs);
+  assert.is(s.length, K, `${name}: one output term per input term`);
+  close(p, f(...xs), 1e-12, `${name} primal`);
+  close(s, nestedJvp(f, xs, vs, K), 1e-12, `${name} series`);
+  if (consts) {
+    // Only the first input varying: the others are constants of the trace.
+    const g = (x: Tensor) => f(x, ...xs.slice(1));
+    const [, s1] = jet(g, [xs[0]], [vs[0]]);
+    close(s1, nestedJvp(g, [xs[0]], [vs[0]], K), 1e-12, `${name} (one input varying) series`);
+  }
+}
+
+const v3 = mk([3], 1), w3 = mk([3], 2), m23 = mk([2, 3], 3), m32 = mk([3, 2], 4);
+
+const cases: [string, F, Tensor[], boolean?][] = [
+  ["neg", (x) => el.neg(x), [v3]],
+  ["add", (x, y) => el.add(x, y), [v3, w3], true],
+  ["sub", (x, y) => el.sub(x, y), [v3, w3], true],
+  ["mul", (x, y) => el.mul(x, y), [v3, w3], true],
+  ["div", (x, y) => el.div(x, y), [v3, w3], true],
+  ["div (constant numerator)", (y, x) => el.div(x, y), [w3, v3], true],
+  ["exp", (x) => el.exp(x), [v3]],
+  ["log", (x) => el.log(x), [v3]],
+  ["log1p", (x) => el.log1p(x), [v3]],
+  ["sin", (x) => el.sin(x), [v3]],
+  ["cos", (x) => el.cos(x), [v3]],
+  ["tanh", (x) => el.tanh(x), [v3]],
+  ["sqrt", (x) => el.sqrt(x), [v3]],
+  ["abs", (x) => el.abs(x), [np.array([-0.7, 0.4, -1.3])]],
+  ["integer_pow 3", (x) => el.integerPow(x, 3), [v3]],
+  ["integer_pow 6", (x) => el.integerPow(x, 6), [v3]],
+  ["integer_pow -2", (x) => el.integerPow(x, -2), [v3]],
+  ["integer_pow 1", (x) => el.integerPow(x, 1), [v3]],
+  ["integer_pow 0", (x) => el.add(el.integerPow(x, 0), x), [v3]],
+  ["pow (constant exponent)", (x, y) => el.pow(x, y), [v3, np.array([2.5, -1.5, 0.5])], true],
+  ["pow", (x, y) => el.pow(x, y), [v3, w3], true],
+  ["add_any", (x, y) => bind1(addAnyP, [x, y]), [v3, w3], true],
+  ["convert_element_type", (x) => el.convertElementType(x, "float64", true), [v3]],
+  ["convert_element_type to int", (x) => el.add(x, el.convertElementType(el.convertElementType(x, "int32"), "float64")), [v3]],
+  ["broadcast_in_dim", (x) => broadcastInDim(x, [2, 3], [1]), [v3]],
+  ["reshape", (x) => reshape(x, [3, 2]), [m23]],
+  ["transpose", (x) => transpose(x, [1, 0]), [m23]],
+  ["squeeze", (x) => squeeze(x, [0]), [mk([1, 3], 5)]],
+  ["slice", (x) => slice(x, [0, 1], [2, 3]), [m23]],
+  ["pad", (x) => pad(x, 0.5, [1, 0], [0, 2], [0, 1]), [m23]],
+  ["concatenate", (x, y) => concatenate([x, y], 0), [v3, w3], true],
+  ["reduce_sum", (x) => reduceSum(x, [1]), [m23]],
+  ["select", (x, y) => el.select(np.greater(x, 0.7), x, y), [v3, w3], true],
+  ["gather", (x) => np.take(x, np.array([2, 0, 2], "int32")), [v3]],
+  ["cumsum", (x) => np.cumsum(x), [v3]],
+  ["dot_general", (a, b) => dotGeneral(a, b, { contract: [[1], [0]], batch: [[], []] }), [m23, m32], true],
+  ["max", (x, y) => el.max(x, y), [v3, w3], true],
+  ["min", (x, y) => el.min(x, y), [v3, w3], true],
+  ["reduce_max", (x) => reduceMax(x, [1]), [m23]],
+  ["reduce_min", (x) => reduceMin(x, [0]), [m23]],
+  ["floor (not differentiable)", (x) => el.add(el.floor(el.mul(x, x)), x), [v3]],
+  ["stop_gradient", (x) => el.mul(el.stopGradient(x), x), [v3]],
+];
+for (const [name, f, xs, consts] of cases) test(`rule of ${name} against nested jvp to order ${K}`, () => check(name, f, xs, consts));
+
+test("the API.md example: derivatives of sin", () => {
+  const x = 0.7;
+  const [p, s] = jet(np.sin, [x], [[1, 0, 0, 0]]);
+  close(p, Math.sin(x));
+  close(s, [Math.cos(x), -Math.sin(x), -Math.cos(x), Math.sin(x)]);
+});
+
+test("composites through their primitives", () => {
+  check("tanh(x*x + 1)", (x) => np.tanh(np.add(np.multiply(x, x), 1)), [v3]);
+  check("softplus", (x) => nn.softplus(x), [np.array([-0.8, 0.3, 1.4])]);
+  check("logsumexp", (x) => nn.logsumexp(x, 1), [m23]);
+  check("mlp", (x, w) => np.sum(np.tanh(np.matmul(x, w))), [m23, m32], true);
+});
+
+test("custom rules are first order: jet runs the function itself", () => {
+  const f = customJvp((x: Tensor) => np.sin(x));
+  f.defjvp(([x], [t]) => [np.sin(x), np.multiply(t, np.cos(x))]);
+  close(jet(f, [0.4], [[1, 0, 0]])[1], [Math.cos(0.4), -Math.sin(0.4), -Math.cos(0.4)]);
+  const g = customVjp((x: Tensor) => np.exp(x));
+  g.defvjp((x: Tensor) => [np.exp(x), np.exp(x)], (r: Tensor, ct: Tensor) => [np.multiply(r, ct)]);
+  const e = Math.exp(0.4);
+  close(jet(g, [0.4], [[1, 0]])[1], [e, e]);
+});
+
+test("pytree inputs and outputs, constant outputs", () => {
+  const f = ({ a, b }: { a: Tensor; b: Tensor }, c: Tensor) => [np.multiply(a, b), np.sin(c), np.ones([2])];
+  const a = np.array([0.5, 1.5]), b = np.array([2.0, -1.0]), c = np.array(0.3);
+  const [p, s] = jet(f, [{ a, b }, c], [
+    [{ a: np.ones([2]), b: np.zeros([2]) }, { a: np.zeros([2]), b: np.zeros([2]) }],
+    [1, 0],
+  ]);
+  close(p, f({ a, b }, c));
+  close(s, [
+    [[2, -1], Math.cos(0.3), [0, 0]],
+    [[0, 0], -Math.sin(0.3), [0, 0]],
+  ]);
+  // An output that does not depend on the inputs at all.
+  close(jet((_x: Tensor) => np.ones([2]), [0.5], [[1, 2]])[1], [[0, 0], [0, 0]]);
+});
+
+test("bad input gets a clear error", () => {
+  throwsWith(() => jet(np.arctan, [0.5], [[1, 0]]), JacobiError, ["jet", "atan", "no Taylor-mode"]);
+  throwsWith(() => jet(3 as never, [0.5] as never, [[1]]), JacobiError, ["jet", "function"]);
+  throwsWith(() => jet(np.sin, 0.5 as never, [[1]]), JacobiError, ["primals must be an array"]);
+  throwsWith(() => jet(np.sin, [0.5], [1] as never), JacobiError, ["series must be an array", "one list of terms per primal"]);
+  throwsWith(() => jet(np.sin, [0.5], [[]]), JacobiError, ["same number", "at least one"]);
+  throwsWith(() => jet(np.add, [0.5, 1.0], [[1, 0], [1]]), JacobiError, ["same number", "[2,1]"]);
+  throwsWith(() => jet(np.sin, [np.array([1, 2], "int32")], [[1]]), DTypeError, ["jet", "floating-point"]);
+  throwsWith(() => jet(np.sin, [np.zeros([2])], [[np.ones([3])]]), ShapeError, ["jet", "series term 0", "shape"]);
+  throwsWith(() => jet((d: { a: Tensor }) => d.a, [{ a: 1.0 }], [[{ b: 1.0 }]]), TreeError, ["jet", "series term 0"]);
+  throwsWith(() => jet(() => np.ones([1]), [], []), JacobiError, ["same number", "at least one"]);
+});
+
+test("a value can be read inside jet, not inside jit", () => {
+  const f = (x: Tensor) => (x.item() > 0 ? np.sin(x) : np.cos(x));
+  close(jet(f, [0.5], [[1, 0]])[1], [Math.cos(0.5), -Math.sin(0.5)]);
+  close(jet(f, [-0.5], [[1, 0]])[1], [Math.sin(0.5), -Math.cos(0.5)]);
+  throwsWith(() => jit((x: Tensor) => jet(f, [x], [[1]])[0])(0.5), ConcretizationError, ["jit"]);
+});
+
+test.run();
