@@ -22,6 +22,8 @@ import { laxConv } from "./lax/conv.js";
 import { laxIndexing, laxMap } from "./lax/indexing.js";
 import { laxLinalg } from "./lax/linalg.js";
 import { laxElementwise } from "./numpy/math-extra.js";
+import * as E from "fp-ts/lib/Either.js";
+import { type Validator, checkOptions } from "./core/validate.js";
 import { full } from "./primitives/util.js";
 import { type LooseLeaves, type Output, type TensorArgs, type TensorTree, Recorded, inputLeaves, outputLeaves } from "./transforms/common.js";
 
@@ -258,6 +260,8 @@ function checkpointOption(api: string, c: unknown): { snapshots?: number } {
 
 function stagedScan(api: string, f: Fn, init: unknown, xs: unknown, opts: ScanOptions, fName: string): [unknown, unknown] {
   if (opts === null || typeof opts !== "object") throw new JacobiError(`${api}: options must be an object { length, reverse }, got ${describe(opts)}`);
+  // Values are checked below with messages of their own; here only that every key is known.
+  checkOptions(api, opts, { length: passThrough, reverse: passThrough, checkpoint: passThrough });
   const given = opts.length;
   if (given !== undefined && !(Number.isInteger(given) && given >= 0)) throw new JacobiError(`${api}: length must be a non-negative integer, got ${String(given)}`);
   let [inits, cdef] = inputLeaves(init, `${api}: init`);
@@ -329,12 +333,24 @@ function scan(f: unknown, init: unknown, xs: unknown, opts: ScanOptions = {}): [
  * `val = bodyFn(i, val)` for i from `lower` to `upper` - 1. Concrete bounds make it a scan (so it is
  * reverse-differentiable); traced bounds make it a while loop.
  */
+/**
+ * A concrete floating-point bound as JAX's fori_loop takes it: int() of its value (so the loop
+ * runs as a scan with an int32 index). Traced float bounds stay errors (JAX would loop on a float index).
+ */
+const passThrough: Validator<unknown> = (v) => E.right(v);
+
+function truncConcrete(b: unknown): unknown {
+  if (typeof b === "number") return Number.isFinite(b) && !Number.isInteger(b) ? Math.trunc(b) : b;
+  const t = b as Tensor;
+  if (t === null || typeof t !== "object" || typeof t.concrete !== "function" || t.ndim !== 0 || (t.dtype !== "float64" && t.dtype !== "float32")) return b;
+  return t.concrete() === null || !Number.isFinite(t.item()) ? b : Math.trunc(t.item());
+}
 function foriLoop<C extends Output>(lower: TensorLike, upper: TensorLike, bodyFn: (i: Tensor, val: Fixed<TensorTree<C>>) => Carry<C>, init: C): TensorTree<C>;
 function foriLoop(lower: unknown, upper: unknown, bodyFn: unknown, init: unknown): unknown {
   const api = "lax.foriLoop";
   checkFunction(bodyFn, api, "bodyFn");
-  const lo = intScalar(lower, api, "lower");
-  const hi = intScalar(upper, api, "upper");
+  const lo = intScalar(truncConcrete(lower), api, "lower");
+  const hi = intScalar(truncConcrete(upper), api, "upper");
   const one = scalar(1, "int32");
   const [, initDef] = flatten(init);
   const step = (i: Tensor, x: unknown): [Tensor, unknown] => {

@@ -555,7 +555,12 @@ test("non-function arguments and bad predicates or indices are clear errors", ()
   throwsWith(() => lax.cond(np.array([true, false]), () => 0, () => 1), ShapeError, /pred must be a scalar/);
   throwsWith(() => lax.switch(1.5, [() => 0]), DTypeError, /index must be an integer/);
   throwsWith(() => lax.switch(np.array(1, "float32"), [() => 0]), DTypeError, /float32/);
-  throwsWith(() => lax.foriLoop(0, np.array(2.0, "float64"), (_i: T, c: T) => c, 0), DTypeError, /upper must be an integer/);
+  throwsWith(() => lax.scan((c: T) => [c, null], 0, null, { length: 1, revers: true } as never), JacobiError, /unknown option "revers"/);
+  // Concrete float bounds are int() of their values, as JAX's fori_loop; traced ones are refused.
+  close(lax.foriLoop(0, np.array(2.7, "float64"), (i: T, c: T) => c.add(i), 0), 1);
+  close(lax.foriLoop(0.5, 3.9, (i: T, c: T) => c.add(i), 0), 3);
+  close(lax.foriLoop(np.array(1, "float32"), 3, (i: T, c: T) => c.add(i), 0), 3);
+  throwsWith(() => vmap((u: T) => lax.foriLoop(0, u, (_i: T, c: T) => c, 0))(np.array([2.0])), DTypeError, /upper must be an integer/);
 });
 
 test("an exception inside a branch or body propagates unchanged and leaves no trace state", () => {
