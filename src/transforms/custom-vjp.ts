@@ -83,6 +83,7 @@ export function customVjp<F extends Fn>(f: F): CustomVjpFunction<F> {
     const [fwdRule, bwdRule] = rs;
     const info = new OutInfo(where);
     let resDef: TreeDef | null = null;
+    let statics: (unknown | null)[] = [];
     const fun: FlatFn = (xs) => {
       const [outs, def] = outputLeaves(f(...(unflatten(inDef, xs) as unknown[])), where);
       return info.record(def, outs, "the function's output");
@@ -94,13 +95,21 @@ export function customVjp<F extends Fn>(f: F): CustomVjpFunction<F> {
       const outs = info.record(odef, o, "fwd's output");
       const [rl, rdef] = flatten(r[1]);
       resDef = rdef;
-      const res = rl.map((l, i) => {
-        if (!isTensorLike(l)) throw new JacobiError(`${where}: fwd's residuals must be a pytree of Tensors, got ${describe(l)} at residual leaf ${i}`);
-        return asTensor(l);
+      // A JS function among the residuals is static (as a jax.tree_util.Partial's function): it is
+      // kept aside and handed to bwd as it is; it must not close over traced values.
+      statics = rl.map((l) => (typeof l === "function" ? l : null));
+      const res = rl.flatMap((l, i) => {
+        if (typeof l === "function") return [];
+        if (!isTensorLike(l)) throw new JacobiError(`${where}: fwd's residuals must be a pytree of Tensors (or JS functions), got ${describe(l)} at residual leaf ${i}`);
+        return [asTensor(l)];
       });
       return [outs, res];
     };
-    const bwd: FlatBwd = (res, cts) => bwdLeaves(where, bwdRule(unflatten(resDef as TreeDef, res), unflatten(info.def as TreeDef, cts)), inDef, leaves);
+    const bwd: FlatBwd = (res, cts) => {
+      let k = 0;
+      const all = statics.map((fn) => fn ?? res[k++]);
+      return bwdLeaves(where, bwdRule(unflatten(resDef as TreeDef, all), unflatten(info.def as TreeDef, cts)), inDef, leaves);
+    };
     const params: CustomVjpParams = { name, fun: new Label(fun, name), fwd: new Label(fwd, `${name}_fwd`), bwd: new Label(bwd, `${name}_bwd`), numConsts: 0 };
     const outs = bind(customVjpCallP, leaves, params);
     return unflatten(info.def as TreeDef, outs);

@@ -42,8 +42,18 @@ export function vmap(f: Fn, opts: VmapOptions = {}): (...args: unknown[]) => unk
     if (Array.isArray(inAxes) && inAxes.length !== args.length) {
       throw new JacobiError(`vmap: inAxes has ${inAxes.length} entries but the function was called with ${args.length} arguments`);
     }
-    const [leaves, def] = inputLeaves(args, "vmap: argument");
     const spec = Array.isArray(inAxes) ? inAxes : args.map(() => inAxes);
+    // A JS function passed unbatched (inAxes null) is no array: f closes over it, as JAX passes
+    // such a value through untouched.
+    const fixed = args.map((a, i) => spec[i] === null && typeof a === "function");
+    if (fixed.some(Boolean)) {
+      const inner = (...rest: unknown[]) => {
+        let k = 0;
+        return f(...args.map((a, i) => (fixed[i] ? a : rest[k++])));
+      };
+      return vmap(inner, { ...opts, inAxes: spec.filter((_, i) => !fixed[i]) })(...args.filter((_, i) => !fixed[i]));
+    }
+    const [leaves, def] = inputLeaves(args, "vmap: argument");
     const axes = broadcastSpec(spec, def, "inAxes");
     const argOf: number[] = [];
     def.children.forEach((c, i) => {
