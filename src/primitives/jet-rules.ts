@@ -61,29 +61,43 @@ import { fullLike, zerosLike } from "./util.js";
 type Coefs = Tensor[];
 export type JetRule = (primals: Tensor[], series: (Tensor[] | null)[], params: Params) => [Tensor[], (Tensor[] | null)[]];
 
+/**
+ * Coefficients known to be zero (a constant's, or a term given as zeros: a path along a line has
+ * only its first term nonzero). The elementwise recurrences skip products with them, which makes
+ * a derivative along a line cost O(K) products per operation instead of O(K^2).
+ */
+const knownZeros = new WeakSet<Tensor>();
+export const markZero = (x: Tensor): Tensor => (knownZeros.add(x), x);
+const isZ = (x: Tensor): boolean => knownZeros.has(x);
+// Zero-aware arithmetic on coefficients of one shape.
+const zsub = (a: Tensor, b: Tensor): Tensor => (isZ(b) ? a : isZ(a) ? neg(b) : sub(a, b));
+const zdiv = (a: Tensor, b: Tensor): Tensor => (isZ(a) ? a : div(a, b));
+const zneg = (a: Tensor): Tensor => (isZ(a) ? a : neg(a));
+
 /** The primal followed by its coefficients; a constant's coefficients are zeros. */
 function full(x: Tensor, s: Tensor[] | null, order: number): Coefs {
   if (s !== null) return [x, ...s];
-  const z = zerosLike(x);
+  const z = markZero(zerosLike(x));
   return [x, ...Array.from({ length: order }, () => z)];
 }
 const orderOf = (series: (Tensor[] | null)[]): number => (series.find((s) => s !== null) as Tensor[]).length;
-const scale = (x: Tensor, c: number): Tensor => (c === 1 ? x : mul(fullLike(x, c), x));
+const scale = (x: Tensor, c: number): Tensor => (c === 1 || isZ(x) ? x : mul(fullLike(x, c), x));
 
-/** Σ_{j=lo..hi} w(j) a_j b_{k-j}, with w(j) a weight (1 when absent). */
-function cauchy(a: Coefs, b: Coefs, k: number, lo: number, hi: number, w?: (j: number) => number): Tensor | null {
+/** Σ_{j=lo..hi} w(j) a_j b_{k-j}, with w(j) a weight (1 when absent); a marked zero when every term is. */
+function cauchy(a: Coefs, b: Coefs, k: number, lo: number, hi: number, w?: (j: number) => number): Tensor {
   let acc: Tensor | null = null;
   for (let j = lo; j <= hi; j++) {
+    if (isZ(a[j]) || isZ(b[k - j])) continue;
     const term = w === undefined ? mul(a[j], b[k - j]) : scale(mul(a[j], b[k - j]), w(j));
     acc = acc === null ? term : add(acc, term);
   }
-  return acc;
+  return acc ?? markZero(zerosLike(a[0]));
 }
 
 /** y = exp(w) given y_0: y_k = (1/k) Σ_{j=1..k} j w_j y_{k-j}. */
 function expSeries(y0: Tensor, w: Coefs, order: number): Tensor[] {
   const y = [y0];
-  for (let k = 1; k <= order; k++) y.push(scale(cauchy(w, y, k, 1, k, (j) => j) as Tensor, 1 / k));
+  for (let k = 1; k <= order; k++) y.push(cauchy(w, y, k, 1, k, (j) => j / k));
   return y.slice(1);
 }
 
@@ -91,8 +105,7 @@ function expSeries(y0: Tensor, w: Coefs, order: number): Tensor[] {
 function logSeries(y0: Tensor, x: Coefs, order: number): Tensor[] {
   const y = [y0];
   for (let k = 1; k <= order; k++) {
-    const s = cauchy(y, x, k, 1, k - 1, (j) => j / k);
-    y.push(div(s === null ? x[k] : sub(x[k], s), x[0]));
+    y.push(zdiv(zsub(x[k], cauchy(y, x, k, 1, k - 1, (j) => j / k)), x[0]));
   }
   return y.slice(1);
 }
@@ -100,12 +113,12 @@ function logSeries(y0: Tensor, x: Coefs, order: number): Tensor[] {
 /** z = a / b given z_0: z_k = (a_k - Σ_{i=1..k} b_i z_{k-i}) / b_0. */
 function quotientSeries(z0: Tensor, a: Coefs, b: Coefs, order: number): Tensor[] {
   const z = [z0];
-  for (let k = 1; k <= order; k++) z.push(div(sub(a[k], cauchy(b, z, k, 1, k) as Tensor), b[0]));
+  for (let k = 1; k <= order; k++) z.push(zdiv(zsub(a[k], cauchy(b, z, k, 1, k)), b[0]));
   return z.slice(1);
 }
 
 /** The product series a * b (coefficients 1..order). */
-const productSeries = (a: Coefs, b: Coefs, order: number): Tensor[] => Array.from({ length: order }, (_, i) => cauchy(a, b, i + 1, 0, i + 1) as Tensor);
+const productSeries = (a: Coefs, b: Coefs, order: number): Tensor[] => Array.from({ length: order }, (_, i) => cauchy(a, b, i + 1, 0, i + 1));
 
 /** A unary rule from the primal function and the recurrence of the coefficients. */
 const unary =
@@ -165,8 +178,8 @@ function sinCos(x: Tensor, s: Tensor[]): [Coefs, Coefs] {
   const X = [x, ...s];
   const S = [sin(x)], C = [cos(x)];
   for (let k = 1; k <= s.length; k++) {
-    S.push(scale(cauchy(X, C, k, 1, k, (j) => j) as Tensor, 1 / k));
-    C.push(scale(cauchy(X, S, k, 1, k, (j) => j) as Tensor, -1 / k));
+    S.push(cauchy(X, C, k, 1, k, (j) => j / k));
+    C.push(cauchy(X, S, k, 1, k, (j) => -j / k));
   }
   return [S, C];
 }
@@ -175,8 +188,8 @@ function sinCos(x: Tensor, s: Tensor[]): [Coefs, Coefs] {
 const tanhCoefs = (y0: Tensor, x: Coefs, order: number): Tensor[] => {
   const y = [y0], u = [sub(fullLike(y0, 1), mul(y0, y0))];
   for (let k = 1; k <= order; k++) {
-    y.push(scale(cauchy(x, u, k, 1, k, (j) => j) as Tensor, 1 / k));
-    u.push(neg(cauchy(y, y, k, 0, k) as Tensor));
+    y.push(cauchy(x, u, k, 1, k, (j) => j / k));
+    u.push(zneg(cauchy(y, y, k, 0, k)));
   }
   return y.slice(1);
 };
@@ -186,8 +199,7 @@ const sqrtCoefs = (y0: Tensor, x: Coefs, order: number): Tensor[] => {
   const y = [y0];
   const twoY0 = scale(y0, 2);
   for (let k = 1; k <= order; k++) {
-    const s = cauchy(y, y, k, 1, k - 1);
-    y.push(div(s === null ? x[k] : sub(x[k], s), twoY0));
+    y.push(zdiv(zsub(x[k], cauchy(y, y, k, 1, k - 1)), twoY0));
   }
   return y.slice(1);
 };
@@ -222,11 +234,12 @@ const powJet: JetRule = ([x, p], [sx, sp]) => {
     for (let k = 1; k <= order; k++) {
       let acc: Tensor | null = null;
       for (let j = 1; j <= k; j++) {
+        if (isZ(X[j]) || isZ(z[k - j])) continue;
         const w = sub(scale(p, j), fullLike(p, k - j));
         const t = mul(w, mul(X[j], z[k - j]));
         acc = acc === null ? t : add(acc, t);
       }
-      z.push(div(acc as Tensor, scale(x, k)));
+      z.push(acc === null ? markZero(zerosLike(x)) : div(acc, scale(x, k)));
     }
     return [[z0], [z.slice(1)]];
   }

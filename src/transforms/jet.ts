@@ -1,11 +1,13 @@
 // jet: Taylor mode as jax.experimental.jet. The user speaks in derivatives (term k is the k-th
 // derivative along the input path); the rules work in Taylor coefficients (term k / k!), where
 // every recurrence is a plain Cauchy product, so the conversion happens here, once, at the boundary.
+import { isAllZero } from "../backend/index.js";
 import { isFloat } from "../core/dtype.js";
 import { JacobiError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import { unflatten } from "../core/tree.js";
 import { jetFlat } from "../interpreters/jet.js";
+import { markZero } from "../primitives/jet-rules.js";
 import { convertElementType, mul } from "../primitives/elementwise.js";
 import { fullLike, zerosLike } from "../primitives/util.js";
 import { type Fn, type LooseArgs, type TensorResult, checkFn, checkLike, checkTree, flattenFun, inputLeaves, requireFloat } from "./common.js";
@@ -39,7 +41,10 @@ export function jet(f: Fn, primals: unknown[], series: readonly (readonly unknow
     checkTree(`series term ${k}`, "jet", tdef, pdef);
     ts.forEach((t, i) => {
       checkLike(`series term ${k} of leaf`, "jet", t, ps[i].aval, i);
-      coefs[i].push(scaled(convertElementType(t, ps[i].dtype), 1 / fact));
+      const c = scaled(convertElementType(t, ps[i].dtype), 1 / fact);
+      // A term known to be zero lets the rules skip its products.
+      const a = t.concrete();
+      coefs[i].push(a !== null && isAllZero(a) ? markZero(c) : c);
     });
   }
   const [fFlat, outTree] = flattenFun(f, pdef, "jet");

@@ -54,6 +54,9 @@ function check(name: string, f: F, xs: Tensor[], consts = false): void {
   assert.is(s.length, K, `${name}: one output term per input term`);
   close(p, f(...xs), 1e-12, `${name} primal`);
   close(s, nestedJvp(f, xs, vs, K), 1e-12, `${name} series`);
+  // Along a line (only the first term nonzero), where the rules skip the products of zero terms.
+  const line = vs.map((v) => [v[0], ...v.slice(1).map((t) => np.zerosLike(t))]);
+  close(jet(f, xs, line)[1], nestedJvp(f, xs, line, K), 1e-12, `${name} series along a line`);
   if (consts) {
     // Only the first input varying: the others are constants of the trace.
     const g = (x: Tensor) => f(x, ...xs.slice(1));
@@ -115,6 +118,11 @@ test("the API.md example: derivatives of sin", () => {
   const [p, s] = jet(np.sin, [x], [[1, 0, 0, 0]]);
   close(p, Math.sin(x));
   close(s, [Math.cos(x), -Math.sin(x), -Math.cos(x), Math.sin(x)]);
+});
+
+test("an all-zero series gives zero derivatives through every recurrence", () => {
+  const f = (x: Tensor) => el.add(el.add(el.log(x), el.tanh(x)), el.add(el.pow(x, np.array([2.5, 1.5, 0.5])), el.div(el.sqrt(x), x)));
+  close(jet(f, [v3], [[0, 0, 0].map(() => np.zerosLike(v3))])[1], [0, 0, 0].map(() => [0, 0, 0]));
 });
 
 test("composites through their primitives", () => {
