@@ -6,7 +6,6 @@ import type { Params, Primitive } from "../core/primitive.js";
 import type { ShapedArray } from "../core/shaped-array.js";
 import { type Tensor, Tracer } from "../core/tensor.js";
 import { type CustomCallParams, type MainTrace, type Trace, bind, checkOutputsLive, withMain } from "../core/trace.js";
-import { jetRuleOf } from "../primitives/jet-rules.js";
 
 /** A primal with its Taylor coefficients x_k / k! (k = 1..K), or null when it is constant here. */
 export class JetTracer extends Tracer {
@@ -28,9 +27,16 @@ export class JetTracer extends Tracer {
   }
 }
 
+/** A primitive's Taylor-mode rule (the rules live above this layer, in primitives/jet-rules.ts). */
+export type JetRule = NonNullable<Primitive<any>["jet"]>;
+export type JetRuleOf = (prim: Primitive<any>) => JetRule | undefined;
+
 export class JetTrace implements Trace {
   readonly staging = false;
-  constructor(readonly main: MainTrace) {}
+  constructor(
+    readonly main: MainTrace,
+    private readonly ruleOf: JetRuleOf,
+  ) {}
 
   lift(x: Tensor): JetTracer {
     if (x instanceof JetTracer && x.main === this.main) return x;
@@ -44,7 +50,7 @@ export class JetTrace implements Trace {
     if (series.every((s) => s === null) || !prim.differentiable) {
       return bind(prim, primals, params).map((o) => new JetTracer(this.main, o, null));
     }
-    const rule = jetRuleOf(prim);
+    const rule = this.ruleOf(prim);
     if (rule === undefined) throw new JacobiError(`jet: the primitive ${prim.name} has no Taylor-mode (jet) rule`);
     const [po, so] = rule(primals, series, params);
     // Integer and bool outputs carry no series (their derivatives are zero).
@@ -65,10 +71,10 @@ export class JetTrace implements Trace {
  * Pushes a jet level, runs `f` on tracers pairing `primals` with their Taylor coefficients (null:
  * constant), and returns the output primals and coefficients (null where an output is constant).
  */
-export function jetFlat(f: (xs: Tensor[]) => Tensor[], primals: Tensor[], series: (Tensor[] | null)[]): [Tensor[], (Tensor[] | null)[]] {
+export function jetFlat(f: (xs: Tensor[]) => Tensor[], primals: Tensor[], series: (Tensor[] | null)[], ruleOf: JetRuleOf): [Tensor[], (Tensor[] | null)[]] {
   return withMain(
     "jet",
-    (main) => new JetTrace(main),
+    (main) => new JetTrace(main, ruleOf),
     (trace, main) => {
       const outs = f(primals.map((p, i) => new JetTracer(main, p, series[i])));
       checkOutputsLive(outs);

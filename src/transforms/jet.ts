@@ -7,7 +7,7 @@ import { JacobiError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import { unflatten } from "../core/tree.js";
 import { jetFlat } from "../interpreters/jet.js";
-import { markZero } from "../primitives/jet-rules.js";
+import { jetRuleOf, markZero } from "../primitives/jet-rules.js";
 import { convertElementType, mul } from "../primitives/elementwise.js";
 import { fullLike, zerosLike } from "../primitives/util.js";
 import { type Fn, type LooseArgs, type TensorResult, checkFn, checkLike, checkTree, flattenFun, inputLeaves, requireFloat } from "./common.js";
@@ -48,7 +48,7 @@ export function jet(f: Fn, primals: unknown[], series: readonly (readonly unknow
     });
   }
   const [fFlat, outTree] = flattenFun(f, pdef, "jet");
-  const [po, so] = jetFlat(fFlat, ps, coefs);
+  const [po, so] = jetFlat(fFlat, ps, coefs, jetRuleOf);
   const out = outTree();
   const terms: unknown[] = [];
   fact = 1;
