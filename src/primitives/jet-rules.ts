@@ -18,6 +18,16 @@ import {
   convertElementTypeP,
   cos,
   cosP,
+  cosh,
+  coshP,
+  expm1,
+  expm1P,
+  rsqrt,
+  rsqrtP,
+  sinh,
+  sinhP,
+  tan,
+  tanP,
   convertElementType as cast,
   div,
   divP,
@@ -174,22 +184,24 @@ const divJet: JetRule = ([a, b], [sa, sb]) => {
   return [[z0], [quotientSeries(z0, full(a, sa, order), full(b, sb, order), order)]];
 };
 
-function sinCos(x: Tensor, s: Tensor[]): [Coefs, Coefs] {
+/** sin and cos together (s' = c x', c' = -s x'); with `sign` 1, sinh and cosh (c' = s x'). */
+function sinCos(x: Tensor, s: Tensor[], sign = -1): [Coefs, Coefs] {
   const X = [x, ...s];
-  const S = [sin(x)], C = [cos(x)];
+  const S = [sign < 0 ? sin(x) : sinh(x)], C = [sign < 0 ? cos(x) : cosh(x)];
   for (let k = 1; k <= s.length; k++) {
     S.push(cauchy(X, C, k, 1, k, (j) => j / k));
-    C.push(cauchy(X, S, k, 1, k, (j) => -j / k));
+    C.push(cauchy(X, S, k, 1, k, (j) => (sign * j) / k));
   }
   return [S, C];
 }
 
-/** tanh: y' = (1 - y^2) x', with u = 1 - y^2 updated as each y_k appears. */
-const tanhCoefs = (y0: Tensor, x: Coefs, order: number): Tensor[] => {
-  const y = [y0], u = [sub(fullLike(y0, 1), mul(y0, y0))];
+/** tanh: y' = (1 - y^2) x', with u = 1 - y^2 updated as each y_k appears; with `sign` 1, tan (u = 1 + y^2). */
+const tanhCoefs = (y0: Tensor, x: Coefs, order: number, sign = -1): Tensor[] => {
+  const y = [y0], u = [add(fullLike(y0, 1), scale(mul(y0, y0), sign))];
   for (let k = 1; k <= order; k++) {
     y.push(cauchy(x, u, k, 1, k, (j) => j / k));
-    u.push(zneg(cauchy(y, y, k, 0, k)));
+    const yy = cauchy(y, y, k, 0, k);
+    u.push(sign < 0 ? zneg(yy) : yy);
   }
   return y.slice(1);
 };
@@ -296,6 +308,16 @@ const rules = new Map<Primitive<any>, JetRule>([
   [cosP, ([x], [s]) => [[cos(x)], [sinCos(x, s as Tensor[])[1].slice(1)]]],
   [tanhP, unary(tanh, tanhCoefs)],
   [sqrtP, unary(sqrt, sqrtCoefs)],
+  [tanP, unary(tan, (y0, x, order) => tanhCoefs(y0, x, order, 1))],
+  [sinhP, ([x], [s]) => [[sinh(x)], [sinCos(x, s as Tensor[], 1)[0].slice(1)]]],
+  [coshP, ([x], [s]) => [[cosh(x)], [sinCos(x, s as Tensor[], 1)[1].slice(1)]]],
+  // expm1 and exp differ by a constant: the same coefficients, from e^x_0 = expm1(x_0) + 1.
+  [expm1P, unary(expm1, (y0, x, order) => expSeries(add(y0, fullLike(y0, 1)), x, order))],
+  // 1 / sqrt(x): the quotient recurrence on sqrt's series.
+  [rsqrtP, unary(rsqrt, (y0, x, order) => {
+    const r = sqrt(x[0]);
+    return quotientSeries(y0, full(fullLike(r, 1), null, order), [r, ...sqrtCoefs(r, x, order)], order);
+  })],
   [integerPowP, integerPowJet],
   [powP, powJet],
   [maxP, extremumJet((a, b) => bind(maxP, [a, b])[0], gt)],
