@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { guardTraceState } from "../guard.js";
 import { close, throwsWith } from "../helpers.js";
-import { ConcretizationError, DTypeError, JacobiError, jit, ShapeError, TreeError, customJvp, customVjp, jet, jvp, nn, np, type Tensor } from "../../src/index.js";
+import { ConcretizationError, DTypeError, JacobiError, jit, ShapeError, TreeError, customJvp, customVjp, jet, jvp, lax, nn, np, type Tensor } from "../../src/index.js";
 import { bind1 } from "../../src/core/trace.js";
 import { addAnyP } from "../../src/interpreters/add-any.js";
 import * as el from "../../src/primitives/elementwise.js";
@@ -108,6 +108,9 @@ const cases: [string, F, Tensor[], boolean?][] = [
   ["select", (x, y) => el.select(np.greater(x, 0.7), x, y), [v3, w3], true],
   ["gather", (x) => np.take(x, np.array([2, 0, 2], "int32")), [v3]],
   ["cumsum", (x) => np.cumsum(x), [v3]],
+  ["scatter_add", (x, y) => x.at(np.array([2, 0, 2], "int32")).add(y), [v3, w3], true],
+  ["reduce_window_sum", (x) => lax.reduceWindow(x, 0, "sum", [2, 2], [1, 1], "VALID"), [m23]],
+  ["conv_general_dilated", (x, k) => lax.conv(x, k, [1], "VALID"), [mk([1, 1, 5], 6), mk([2, 1, 3], 7)], true],
   ["dot_general", (a, b) => dotGeneral(a, b, { contract: [[1], [0]], batch: [[], []] }), [m23, m32], true],
   ["max", (x, y) => el.max(x, y), [v3, w3], true],
   ["min", (x, y) => el.min(x, y), [v3, w3], true],
