@@ -14,7 +14,7 @@ import { splitJvp } from "../../interpreters/partial-eval.js";
 import { transposeJaxpr } from "../../interpreters/transpose.js";
 import { full, instantiate, isZero, zerosLike } from "../../interpreters/zeros.js";
 import { moveBatchAxis } from "../batching.js";
-import { eq, max, min, select } from "../elementwise.js";
+import { eq, max, min, select, stopGradient } from "../elementwise.js";
 import { broadcastInDim } from "../shape.js";
 import { onnxCond } from "../onnx-rules.js";
 import { arrOf, batchJaxpr, checkAvals, inAvals, outAvals, range, same } from "./util.js";
@@ -128,7 +128,16 @@ export const condP: Primitive<CondParams> = definePrimitive("cond", (self) => ({
     }
     // A batched index: every branch runs on the whole batch and select picks per example (as JAX does).
     const idx = clampTensor(moveBatchAxis(index, di, 0), branches.length);
-    const results = branches.map((b) => vmapFlat((xs) => evalClosed(b, xs), ops, dops, () => 0, size));
+    // Every operand batched along axis 0. Branch k then sees each float operand through
+    // select(index == k, x, stop_gradient(x)), as JAX's _cond_batching_rule does: the examples a
+    // branch does not take get no cotangent from it, so an inf or NaN derivative there (sqrt at 0
+    // in the branch not taken) cannot reach x as 0 * inf (JAX's issue 1052).
+    const front = ops.map((o, i) => (dops[i] === null ? broadcastInDim(o, [size, ...o.shape], o.shape.map((_, d) => d + 1)) : moveBatchAxis(o, dops[i] as number, 0)));
+    const results = branches.map((b, k) => {
+      const taken = eq(idx, full([size], k, "int32"));
+      const guarded = front.map((o) => (isFloat(o.dtype) ? select(broadcastInDim(taken, o.shape, [0]), o, stopGradient(o)) : o));
+      return vmapFlat((xs) => evalClosed(b, xs), guarded, guarded.map(() => 0), () => 0, size);
+    });
     const outs = results[0].map((r0, i) => {
       let acc = r0;
       for (let k = 1; k < branches.length; k++) {
