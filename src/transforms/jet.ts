@@ -6,11 +6,21 @@ import { isFloat } from "../core/dtype.js";
 import { JacobiError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import { unflatten } from "../core/tree.js";
-import { jetFlat } from "../interpreters/jet.js";
+import { evalJaxpr } from "../interpreters/eval.js";
+import { type JetRule, type JetRuleOf, jetFlat } from "../interpreters/jet.js";
+import type { Primitive } from "../core/primitive.js";
+import { type CheckpointParams, checkpointP } from "./checkpoint.js";
 import { jetRuleOf, markZero } from "../primitives/jet-rules.js";
 import { convertElementType, mul } from "../primitives/elementwise.js";
 import { fullLike, zerosLike } from "../primitives/util.js";
 import { type Fn, type LooseArgs, type TensorResult, checkFn, checkLike, checkTree, flattenFun, inputLeaves, requireFloat } from "./common.js";
+
+/** A checkpoint's jet is its body's: Taylor mode keeps no residuals, so there is nothing to recompute. */
+const checkpointJet: JetRule = (primals, series, params) => {
+  const { jaxpr } = params as CheckpointParams;
+  return jetFlat((xs) => evalJaxpr(jaxpr.jaxpr, jaxpr.consts, xs), primals, series, ruleOf);
+};
+const ruleOf: JetRuleOf = (prim: Primitive<any>) => (prim === checkpointP ? checkpointJet : jetRuleOf(prim));
 
 const scaled = (x: Tensor, c: number): Tensor => (c === 1 ? x : mul(x, fullLike(x, c)));
 
@@ -48,7 +58,7 @@ export function jet(f: Fn, primals: unknown[], series: readonly (readonly unknow
     });
   }
   const [fFlat, outTree] = flattenFun(f, pdef, "jet");
-  const [po, so] = jetFlat(fFlat, ps, coefs, jetRuleOf);
+  const [po, so] = jetFlat(fFlat, ps, coefs, ruleOf);
   const out = outTree();
   const terms: unknown[] = [];
   fact = 1;

@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { guardTraceState } from "../guard.js";
 import { close, throwsWith } from "../helpers.js";
-import { ConcretizationError, DTypeError, JacobiError, jit, ShapeError, TreeError, customJvp, customVjp, jet, jvp, lax, nn, np, type Tensor } from "../../src/index.js";
+import { checkpoint, ConcretizationError, DTypeError, JacobiError, jit, ShapeError, TreeError, customJvp, customVjp, jet, jvp, lax, nn, np, type Tensor } from "../../src/index.js";
 import { bind1 } from "../../src/core/trace.js";
 import { addAnyP } from "../../src/interpreters/add-any.js";
 import * as el from "../../src/primitives/elementwise.js";
@@ -137,6 +137,7 @@ test("composites through their primitives", () => {
   check("tanh(x*x + 1)", (x) => np.tanh(np.add(np.multiply(x, x), 1)), [v3]);
   check("softplus", (x) => nn.softplus(x), [np.array([-0.8, 0.3, 1.4])]);
   check("logsumexp", (x) => nn.logsumexp(x, 1), [m23]);
+  check("checkpoint", (x) => checkpoint((v: Tensor) => np.sin(np.multiply(v, v)))(x), [v3]);
   check("mlp", (x, w) => np.sum(np.tanh(np.matmul(x, w))), [m23, m32], true);
 });
 
