@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { guardTraceState } from "../guard.js";
 import { close, throwsWith } from "../helpers.js";
-import { checkpoint, ConcretizationError, DTypeError, JacobiError, jit, ShapeError, TreeError, customJvp, customVjp, jet, jvp, lax, nn, np, type Tensor } from "../../src/index.js";
+import { checkpoint, ConcretizationError, DTypeError, JacobiError, grad, jit, vmap, ShapeError, TreeError, customJvp, customVjp, jet, jvp, lax, nn, np, type Tensor } from "../../src/index.js";
 import { bind1 } from "../../src/core/trace.js";
 import { addAnyP } from "../../src/interpreters/add-any.js";
 import * as el from "../../src/primitives/elementwise.js";
@@ -178,6 +178,13 @@ test("bad input gets a clear error", () => {
   throwsWith(() => jet(np.sin, [np.zeros([2])], [[np.ones([3])]]), ShapeError, ["jet", "series term 0", "shape"]);
   throwsWith(() => jet((d: { a: Tensor }) => d.a, [{ a: 1.0 }], [[{ b: 1.0 }]]), TreeError, ["jet", "series term 0"]);
   throwsWith(() => jet(() => np.ones([1]), [], []), JacobiError, ["same number", "at least one"]);
+});
+
+test("jet composes with jit, grad and vmap", () => {
+  close(jit((x: Tensor) => jet(np.sin, [x], [[1, 0, 0]])[1][2])(0.5), -Math.cos(0.5));
+  close(grad((x: Tensor) => jet(np.sin, [x], [[1, 0]])[1][1])(0.5), -Math.cos(0.5));
+  close(vmap((x: Tensor) => jet(np.sin, [x], [[1, 0]])[1][1])(np.array([0.5, 1])), [-Math.sin(0.5), -Math.sin(1)]);
+  close(jet(grad(np.sin), [0.5], [[1, 0]])[1], [-Math.sin(0.5), -Math.cos(0.5)]);
 });
 
 test("a value can be read inside jet, not inside jit", () => {
