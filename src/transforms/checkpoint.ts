@@ -14,6 +14,7 @@ import { stageCall } from "../interpreters/staging.js";
 import { transposeCall } from "../interpreters/transpose.js";
 import { isZero } from "../interpreters/zeros.js";
 import "../primitives/install-axis-ops.js";
+import { checkOptions } from "../core/validate.js";
 import { type Fn, type LooseTree, type Output, checkFn, flattenFun, inputLeaves } from "./common.js";
 
 export interface TangentJaxpr {
@@ -79,9 +80,11 @@ export const checkpointP: Primitive<CheckpointParams> = definePrimitive<Checkpoi
  * must not branch on the values of its arguments (use `np.where` or `lax.cond`); outside any
  * transformation it is simply called (on its arguments as Tensors).
  */
-export function checkpoint<P extends any[], R extends Output>(f: (...args: P) => R): (...args: LooseTree<P>) => R;
-export function checkpoint(f: Fn): (...args: unknown[]) => unknown {
+export function checkpoint<P extends any[], R extends Output>(f: (...args: P) => R, opts?: Record<string, never>): (...args: LooseTree<P>) => R;
+export function checkpoint(f: Fn, opts?: unknown): (...args: unknown[]) => unknown {
   checkFn(f, "checkpoint");
+  // JAX's policies and prevent_cse are not offered: any option is an error, never ignored.
+  checkOptions("checkpoint", opts, {});
   const wrapped = (...args: unknown[]): unknown => {
     const [leaves, inDef] = inputLeaves(args, "checkpoint: argument");
     // Arguments reach f as Tensors whether or not a transformation is active.

@@ -5,7 +5,7 @@ import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
 import * as E from "fp-ts/lib/Either.js";
-import { JacobiError, type Tensor, checkGrads, costAnalysis, np, vmap } from "../../src/index.js";
+import { JacobiError, type Tensor, checkGrads, checkpoint, costAnalysis, makeJaxpr, np, vmap } from "../../src/index.js";
 import { OptionsError } from "../../src/core/errors.js";
 import {
   boolean,
@@ -153,6 +153,22 @@ test("vmap's options: every bad leaf of an axis spec and every unknown key are r
   }
   assert.is((err as OptionsError).problems.length, 4);
   assert.equal(vmap(f, { inAxes: [0, { w: null }] })(np.array([1, 2]), { w: np.array(10) }).tolist(), [11, 12]);
+});
+
+test("checkpoint and makeJaxpr take no options: any option is an error, not ignored", () => {
+  const f = (x: Tensor) => np.sin(x);
+  for (const [name, call] of [["checkpoint", () => checkpoint(f, { policy: "dots" } as never)], ["makeJaxpr", () => makeJaxpr(f, { staticArgnums: [0] } as never)]] as const) {
+    let err: unknown = null;
+    try {
+      call();
+    } catch (e) {
+      err = e;
+    }
+    assert.instance(err, OptionsError, name);
+    assert.ok((err as Error).message.includes(name) && (err as Error).message.includes("unknown option"), (err as Error).message);
+  }
+  assert.is(checkpoint(f)(0.5).item(), Math.sin(0.5));
+  assert.match(makeJaxpr(f)(0.5).toString(), /sin/);
 });
 
 test.run();
