@@ -68,6 +68,24 @@ export type GradResult<P extends unknown[], R, A extends Argnums, H extends bool
 /** What `valueAndGrad(f, { argnums: A, hasAux: H })` returns when called, for `f: (...args: P) => R`. */
 export type ValueAndGradResult<P extends unknown[], R, A extends Argnums, H extends boolean> = [H extends true ? [Tensor, TensorTree<AuxOf<R>>] : Tensor, GradOf<P, A>];
 
+/**
+ * `f` as a function of the flat float leaves of the differentiated arguments (`argnums`): those
+ * leaves, the flat function (recording the output structure in `outTree` as it runs), and a way
+ * to regroup per-leaf results into the arguments' structure. What the Jacobians share.
+ */
+export function flatDifferentiated(f: Fn, argnums: Argnums, args: unknown[], transform: string) {
+  const nums = normArgnums(argnums, args.length, transform);
+  const { leaves, rebuild, regroup } = argsFlattener(args, nums, transform);
+  requireFloat(leaves, transform, nums.length === 1 ? `argument ${nums[0]}` : `arguments ${nums.join(", ")}`);
+  const outDef = new Recorded<TreeDef>(`${transform}: the output structure`);
+  const fFlat = (xs: Tensor[]): Tensor[] => {
+    const [outs, def] = outputLeaves(f(...rebuild(xs)), transform);
+    outDef.set(def);
+    return outs;
+  };
+  return { leaves, fFlat, outTree: () => outDef.get(), regroup, asArray: Array.isArray(argnums) };
+}
+
 /** Splits the call's arguments into the differentiated leaves and a way to rebuild the call. */
 export function argsFlattener(args: unknown[], nums: number[], transform: string) {
   const parts = nums.map((n) => inputLeaves(args[n], `${transform}: argument ${n}`));

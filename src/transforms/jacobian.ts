@@ -8,11 +8,11 @@ import { convertElementType } from "../primitives/elementwise.js";
 import { moveBatchAxis } from "../primitives/batching.js";
 import { reshape, slice } from "../primitives/shape.js";
 import { instantiate } from "../primitives/util.js";
-import { type AuxOf, type OutOf, argsFlattener, auxParts, withAux } from "./autodiff.js";
+import { type AuxOf, type OutOf, auxParts, flatDifferentiated, withAux } from "./autodiff.js";
 import * as E from "fp-ts/lib/Either.js";
 import { type Validator, boolean, checkOptions, oneOf } from "../core/validate.js";
 import { Zero } from "../core/primitive.js";
-import { type ArgsAt, type Argnums, type Fn, type LooseTree, type Output, type TensorTree, type WithLeaves, checkFn, normArgnums, outputLeaves, requireFloat, Recorded } from "./common.js";
+import { type ArgsAt, type Argnums, type Fn, type LooseTree, type Output, type TensorTree, type WithLeaves, checkFn, normArgnums } from "./common.js";
 import { jvpFlat } from "../interpreters/jvp.js";
 import { evalClosed as applyLinear } from "../interpreters/eval.js";
 import { type Linearized, linearizeFlat } from "../interpreters/partial-eval.js";
@@ -97,16 +97,7 @@ interface Setup {
 
 function setup(f0: Fn, argnums: Argnums, args: unknown[], transform: string, hasAux = false): Setup {
   const f = withAux(f0, hasAux, transform);
-  const nums = normArgnums(argnums, args.length, transform);
-  const { leaves, rebuild, regroup } = argsFlattener(args, nums, transform);
-  requireFloat(leaves, transform, nums.length === 1 ? `argument ${nums[0]}` : `arguments ${nums.join(", ")}`);
-  const outDef = new Recorded<TreeDef>(`${transform}: the output structure`);
-  const fFlat = (xs: Tensor[]): Tensor[] => {
-    const [outs, def] = outputLeaves(f(...rebuild(xs)), transform);
-    outDef.set(def);
-    return outs;
-  };
-  const od = () => outDef.get();
+  const { leaves, fFlat, outTree: od, regroup } = flatDifferentiated(f, argnums, args, transform);
   const nOut = () => auxParts(od(), hasAux).n;
   const assemble = (blk: Tensor[][], primalsOut?: Tensor[]) => {
     const { out, aux, n } = auxParts(od(), hasAux);

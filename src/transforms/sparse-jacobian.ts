@@ -14,9 +14,9 @@ import { traceToJaxpr } from "../interpreters/staging.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
 import { pullback } from "../interpreters/transpose.js";
 import { instantiate } from "../primitives/util.js";
-import { argsFlattener } from "./autodiff.js";
+import { flatDifferentiated } from "./autodiff.js";
 import { type Coloring, type Pattern, colorColumns, colorRows, starColoring, transposePattern } from "./coloring.js";
-import { type Argnums, type Fn, Recorded, checkFn, normArgnums, outputLeaves, requireFloat } from "./common.js";
+import { type Argnums, type Fn, checkFn } from "./common.js";
 import "../primitives/install-axis-ops.js";
 
 /** A sparsity pattern given by the user: a bool Tensor or nested JS booleans of shape [m, n]. */
@@ -137,16 +137,8 @@ interface Flat {
 }
 
 function flatten(f: Fn, argnums: Argnums, args: unknown[], transform: string): Flat {
-  const nums = normArgnums(argnums, args.length, transform);
-  const { leaves, rebuild, regroup } = argsFlattener(args, nums, transform);
-  requireFloat(leaves, transform, nums.length === 1 ? `argument ${nums[0]}` : `arguments ${nums.join(", ")}`);
-  const outDef = new Recorded<TreeDef>(`${transform}: the output structure`);
-  const fFlat = (xs: Tensor[]): Tensor[] => {
-    const [outs, def] = outputLeaves(f(...rebuild(xs)), transform);
-    outDef.set(def);
-    return outs;
-  };
-  return { leaves, fFlat, outDef: () => outDef.get(), regroup, asArray: Array.isArray(argnums) };
+  const { leaves, fFlat, outTree, regroup, asArray } = flatDifferentiated(f, argnums, args, transform);
+  return { leaves, fFlat, outDef: outTree, regroup, asArray };
 }
 
 /** The values of `p`'s nonzeros in CSR order, each read by `read(row, col)`. */
