@@ -12,26 +12,10 @@
 import { spawnSync } from "node:child_process";
 import { cholesky as kCholesky, slogdet as kSlogdet, solve as kSolve } from "../src/backend/linalg/index.js";
 import { type Tensor, grad, jit, np, scipy } from "../src/index.js";
-import { fmtMs, fmtRatio, machine, markdownTable, pairedRatio, randomArray, timeTogether } from "./timing.js";
+import { fmtMs, fmtRatio, machine, markdownTable, pairedRatio, randomArray, timeTogether, spdStack } from "./timing.js";
 
 const ROUNDS = 11;
 const N_GP = 200;
-
-function spdStack(batch: number, n: number, seed: number): Float64Array {
-  const g = randomArray(batch * n * n, -1, 1, seed);
-  const a = new Float64Array(batch * n * n);
-  for (let t = 0; t < batch; t++) {
-    const o = t * n * n;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j <= i; j++) {
-        let s = 0;
-        for (let p = 0; p < n; p++) s += g[o + i * n + p] * g[o + j * n + p];
-        a[o + i * n + j] = a[o + j * n + i] = s + (i === j ? n : 0);
-      }
-    }
-  }
-  return a;
-}
 
 // ---- the GP log marginal likelihood ----
 

@@ -149,3 +149,20 @@ function timeCallByCall(fns: Record<string, () => unknown>, inner: Record<string
   for (const name of names) out[name] = { ms: median(samples[name]), runs: rounds * inner[name], samples: samples[name] };
   return out;
 }
+
+/** `batch` random symmetric positive-definite n×n matrices, row-major (G Gᵀ + n I). */
+export function spdStack(batch: number, n: number, seed: number): Float64Array {
+  const g = randomArray(batch * n * n, -1, 1, seed);
+  const a = new Float64Array(batch * n * n);
+  for (let t = 0; t < batch; t++) {
+    const o = t * n * n;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let p = 0; p < n; p++) s += g[o + i * n + p] * g[o + j * n + p];
+        a[o + i * n + j] = a[o + j * n + i] = s + (i === j ? n : 0);
+      }
+    }
+  }
+  return a;
+}
