@@ -4,7 +4,7 @@
 // of chain values fold into the same loop, so a chain ending in a reduction writes no buffer.
 import { type DType, allocate } from "../core/dtype.js";
 import { type Arr, contiguous, isRowMajor, isSingleElement, sizeOf, view } from "./ndarray-view.js";
-import { FOLD, type FoldKind, INIT } from "./reduce.js";
+import { FOLD, type FoldKind, INIT, foldKindFor } from "./reduce.js";
 import { runChainEagerly } from "./fusion-eager.js";
 import { codegen } from "./no-eval.js";
 
@@ -148,7 +148,7 @@ for (let i = 0; i < n; i++) {
     }
     // Each output element folds its inputs in memory order, starting from the accumulator's
     // initial value, exactly as reduce.ts's fold does: the same sequence of roundings.
-    const fold = (r: number, acc: string): string => FOLD[reductions[r].kind].replace(/\bacc\b/g, acc).replace(/\bx\b/g, name(reductions[r].arg));
+    const fold = (r: number, acc: string): string => FOLD[foldKindFor(reductions[r].kind, reductions[r].dtype)].replace(/\bacc\b/g, acc).replace(/\bx\b/g, name(reductions[r].arg));
     const before: string[] = [], after: string[] = [], step: string[] = [], advance: string[] = [], rewind: string[] = [];
     reductions.forEach((_, r) => {
       head.push(`const g${r} = accs[${r}], so${r} = so[${r}]; let q${r} = 0;`);

@@ -23,7 +23,7 @@ export { maxIdentity, reduceWindow, selectAndGatherAdd, selectAndScatterAdd } fr
 export { reduce } from "./reduce.js";
 export type { FoldKind } from "./reduce.js";
 export { sortAlong } from "./sort.js";
-export { batchMatmul, concatenate, convert, pad } from "./structural.js";
+export { batchMatmul, concatenate, convert, convertExpr, pad } from "./structural.js";
 export { threefry2x32 } from "./threefry.js";
 export * as linalg from "./linalg/index.js";
 export * as special from "./special.js";

@@ -239,15 +239,17 @@ export function interpretedMap(ev: Evaluator, datas: TypedArray[], offsets: numb
   }
 }
 
-const FOLD_STEP: Record<"sum" | "prod" | "max" | "min", (acc: number, x: number) => number> = {
+const FOLD_STEP: Record<"sum" | "prod" | "iprod" | "uprod" | "max" | "min", (acc: number, x: number) => number> = {
   sum: (acc, x) => acc + x,
   prod: (acc, x) => acc * x,
+  iprod: (acc, x) => Math.imul(acc, x),
+  uprod: (acc, x) => Math.imul(acc, x) >>> 0,
   max: (acc, x) => (x > acc || x !== x ? x : acc),
   min: (acc, x) => (x < acc || x !== x ? x : acc),
 };
 
 /** reduce.ts's generated fold as a plain loop (same walk, same order of accumulation). */
-export function interpretedFold(kind: "sum" | "prod" | "max" | "min"): (data: TypedArray, off: number, n: number[], si: number[], so: number[], out: TypedArray) => void {
+export function interpretedFold(kind: keyof typeof FOLD_STEP): (data: TypedArray, off: number, n: number[], si: number[], so: number[], out: TypedArray) => void {
   const step = FOLD_STEP[kind];
   return (data, off, n, si, so, out) => {
     const nd = n.length, last = nd - 1;

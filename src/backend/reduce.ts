@@ -9,10 +9,14 @@ import { codegen, interpretedArg, interpretedFold } from "./no-eval.js";
 
 export type ReduceKind = "sum" | "max" | "min" | "prod" | "argmax" | "argmin";
 export type FoldKind = "sum" | "max" | "min" | "prod";
+/** A fold's statement: a kind, with integer products told apart (they wrap at every step). */
+export type FoldStep = FoldKind | "iprod" | "uprod";
 
-export const INIT: Record<ReduceKind, number> = {
+export const INIT: Record<ReduceKind | FoldStep, number> = {
   sum: 0,
   prod: 1,
+  iprod: 1,
+  uprod: 1,
   max: -Infinity,
   min: Infinity,
   argmax: -Infinity,
@@ -20,9 +24,13 @@ export const INIT: Record<ReduceKind, number> = {
 };
 // NaN wins max/min (it propagates, as in NumPy): once the accumulator is NaN no comparison moves it.
 // Fused loops (fusion.ts) fold with the same statements, so their results are the same bits.
-export const FOLD: Record<FoldKind, string> = {
+export const FOLD: Record<FoldStep, string> = {
   sum: "acc += x;",
   prod: "acc *= x;",
+  // Integer products wrap modulo 2^32 at every step, as NumPy's: exact at any length (a float64
+  // running product loses the low bits once it passes 2^53).
+  iprod: "acc = Math.imul(acc, x);",
+  uprod: "acc = Math.imul(acc, x) >>> 0;",
   max: "if (x > acc || x !== x) acc = x;",
   min: "if (x < acc || x !== x) acc = x;",
 };
@@ -32,9 +40,9 @@ export const FOLD: Record<FoldKind, string> = {
  * `so` are the input and output strides of each dim (`so` is 0 along reduced dims).
  */
 type FoldKernel = (data: TypedArray, off: number, n: number[], si: number[], so: number[], out: TypedArray) => void;
-const foldCache = new Map<FoldKind, FoldKernel>();
+const foldCache = new Map<FoldStep, FoldKernel>();
 
-function compileFold(kind: FoldKind): FoldKernel {
+function compileFold(kind: FoldStep): FoldKernel {
   if (!codegen.enabled) return interpretedFold(kind);
   let k = foldCache.get(kind);
   if (k) return k;
@@ -64,7 +72,7 @@ function compileFold(kind: FoldKind): FoldKernel {
   return k;
 }
 
-function fold(kind: FoldKind, a: Arr, axes: readonly number[], out: Float64Array): void {
+function fold(kind: FoldStep, a: Arr, axes: readonly number[], out: Float64Array): void {
   // Output strides (row-major over the kept axes; 0 along reduced axes).
   const so = new Array<number>(a.shape.length).fill(0);
   let s = 1;
@@ -130,6 +138,10 @@ function compileArg(kind: "argmax" | "argmin"): ArgKernel {
   return k;
 }
 
+/** The fold that computes `kind` into a `dtype` result (products of integers wrap at every step). */
+export const foldKindFor = (kind: FoldKind, dtype: DType): FoldStep =>
+  kind !== "prod" ? kind : dtype === "int32" ? "iprod" : dtype === "uint32" ? "uprod" : kind;
+
 /** Reduces `a` over `axes` (sorted, distinct) into a row-major array of the kept axes. */
 export function reduce(kind: ReduceKind, a: Arr, axes: readonly number[], dtype: DType): Arr {
   const kept = a.shape.map((_, i) => i).filter((i) => !axes.includes(i));
@@ -148,7 +160,7 @@ export function reduce(kind: ReduceKind, a: Arr, axes: readonly number[], dtype:
   const acc = out instanceof Float64Array ? out : new Float64Array(out.length);
   const init = INIT[kind];
   if (init !== 0) acc.fill(init);
-  if (sizeOf(a.shape) > 0) fold(kind, a, axes, acc);
+  if (sizeOf(a.shape) > 0) fold(foldKindFor(kind, dtype), a, axes, acc);
   if (acc !== out) for (let i = 0; i < out.length; i++) out[i] = acc[i];
   return view(out, outShape);
 }

@@ -1,7 +1,7 @@
 // Kernels that move data rather than map it: matmul, pad, concatenate, dtype conversion.
 import { type DType, type TypedArray, allocate, dtypeOfTypedArray } from "../core/dtype.js";
 import { mapN } from "./elementwise.js";
-import { type Arr, assignInto, empty, sliceView, view } from "./ndarray-view.js";
+import { type Arr, assignInto, dtypeOf, empty, sliceView, view } from "./ndarray-view.js";
 import { wasmBatchMatmul, wasmGemmEnabled, wasmGemmLimits } from "./wasm/gemm.js";
 
 // Blocking of the packed matmul: a KC x NC block of B (256 KB) stays in L2 while 4-row panels of
@@ -158,6 +158,21 @@ export function concatenate(arrs: readonly Arr[], axis: number, dtype: DType): A
   return out;
 }
 
+/**
+ * The elementwise expression converting a `from` value to `to`. Float to int32/uint32 truncates
+ * toward zero and saturates out of range, NaN giving 0 (XLA's ConvertElementType, hence JAX);
+ * storing into an Int32Array alone would wrap modulo 2^32. Between integer types the bits are
+ * kept (wrapping), as NumPy and XLA do.
+ */
+export function convertExpr(from: DType, to: DType): string {
+  if (to === "bool") return "x0 !== 0 ? 1 : 0";
+  if ((from === "float64" || from === "float32") && (to === "int32" || to === "uint32")) {
+    const [lo, hi] = to === "int32" ? [-2147483648, 2147483647] : [0, 4294967295];
+    return `(x0 !== x0 ? 0 : x0 <= ${lo} ? ${lo} : x0 >= ${hi} ? ${hi} : x0)`;
+  }
+  return "x0";
+}
+
 export function convert(a: Arr, dtype: DType): Arr {
-  return mapN(dtype === "bool" ? "x0 !== 0 ? 1 : 0" : "x0", [a], dtype);
+  return mapN(convertExpr(dtypeOf(a), dtype), [a], dtype);
 }

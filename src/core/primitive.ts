@@ -72,7 +72,7 @@ export interface PrimitiveRules<P extends Params> {
    * Only elementwise primitives whose impl is `mapN(expr, args, outDtype)`: that expression (in
    * x0, x1, ...), so that jit can fuse chains of them into one loop with the same arithmetic.
    */
-  elementwiseExpr?(params: P, outDtype: DType): string;
+  elementwiseExpr?(params: P, outDtype: DType, inDtypes: readonly DType[]): string;
   /** Linear in the inputs it is differentiated with respect to: it must have a `transpose`. Default false. */
   linear?: boolean;
   /**

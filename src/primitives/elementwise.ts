@@ -1,5 +1,5 @@
 import { mapN } from "../backend/index.js";
-import { convert } from "../backend/index.js";
+import { convert, convertExpr } from "../backend/index.js";
 import { type DType, isFloat } from "../core/dtype.js";
 import { DTypeError, InternalError } from "../core/errors.js";
 import type { OnnxRule } from "../core/onnx-lowering.js";
@@ -322,7 +322,7 @@ export const select = (p: Tensor, onTrue: Tensor, onFalse: Tensor): Tensor => bi
 export const convertElementTypeP: Primitive<{ newDtype: DType; weakType: boolean }> = definePrimitive("convert_element_type", (self) => ({
   impl: ([x], { newDtype }) => [convert(x, newDtype)],
   // convert() is mapN of this expression.
-  elementwiseExpr: ({ newDtype }) => (newDtype === "bool" ? "x0 !== 0 ? 1 : 0" : "x0"),
+  elementwiseExpr: ({ newDtype }, _out, [from]) => convertExpr(from, newDtype),
   abstractEval: ([x], { newDtype, weakType }) => [new ShapedArray(x.shape, newDtype, weakType)],
   jvp: ([x], [t], params) => {
     const out = bind1(self, [x], params);

@@ -260,7 +260,7 @@ class Program {
           continue;
         }
         local.set(out, ops.length);
-        ops.push({ expr: (e.primitive.elementwiseExpr as NonNullable<Primitive["elementwiseExpr"]>)(e.params, out.aval.dtype), args, dtype: out.aval.dtype });
+        ops.push({ expr: (e.primitive.elementwiseExpr as NonNullable<Primitive["elementwiseExpr"]>)(e.params, out.aval.dtype, e.inputs.map((a) => a.aval.dtype)), args, dtype: out.aval.dtype });
         if (liveOut.has(out)) {
           outs.push(ops.length - 1);
           outSlots.push(slot(out));

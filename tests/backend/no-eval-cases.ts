@@ -31,7 +31,7 @@ export const CASES: [string, () => unknown][] = [
   ["int32", () => [ints.add(ints), ints.mul(ints), np.bitwiseAnd(ints, 6), np.leftShift(ints, 3), np.rightShift(ints, 1), np.bitwiseNot(ints), ints.neg(), np.abs(ints), ints.div(2)]],
   ["uint32 and bits", () => [uints.mul(uints), random.split(key, 3), random.bits(random.foldIn(key, 9), [7]), random.uniform(key, [3]), random.normal(key, [2, 2])]],
   ["bool", () => [u.gt(0), np.equal(ints, 3), np.astype(u, "bool")]],
-  ["reductions", () => [u.sum(), u.sum(0), u.T.sum(1), u.max(1), u.min(0), np.prod(u, 1), np.argmax(u, 1), np.argmin(u.T, 0), np.argmax(withNaN, 1), withNaN.max(1), np.mean(ints)]],
+  ["reductions", () => [u.sum(), u.sum(0), u.T.sum(1), u.max(1), u.min(0), np.prod(u, 1), np.argmax(u, 1), np.argmin(u.T, 0), np.argmax(withNaN, 1), withNaN.max(1), np.mean(ints), np.prod(ints, 1), np.prod(np.astype(ints, "uint32"), 0), np.astype(np.array([3e9, -3e9, NaN, 5e9]), "int32"), np.astype(np.array([5e9, -1]), "uint32")]],
   ["scalars", () => [np.add(np.log(2), np.multiply(2, 5)).sub(np.sin(5)), np.array(3).pow(2), np.array(-0).mul(1)]],
   ["shapes and copies", () => [np.transpose(u).reshape([2, 10]), np.concatenate([u, u.mul(2)], 1), u.slice(null, [4, 0, -2]), np.stack([v, v.neg()]), np.take(u, np.astype(np.array([2, 0]), "int32"), 1)]],
   ["derivatives", () => [grad((x: Tensor) => np.sum(np.sin(x).mul(x)))(u), vmap(grad((x: Tensor) => nn.logsumexp(x)))(u), grad((x: Tensor) => np.sum(nn.softplus(x)))(v)]],

@@ -62,7 +62,7 @@ test("every expression a primitive declares, for every dtype, interprets as it c
       for (const params of [{}, { y: 3 }, { y: -2 }, { y: 0 }, { y: 20 }, { newDtype: "bool" }, { newDtype: "float64" }]) {
         let expr: string;
         try {
-          expr = p.elementwiseExpr(params as never, dtype);
+          expr = p.elementwiseExpr(params as never, dtype, [dtype, dtype, dtype]);
         } catch {
           continue;
         }

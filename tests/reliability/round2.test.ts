@@ -153,6 +153,35 @@ test("4: int32 multiply and square wrap exactly (NumPy), eagerly and under jit; 
   assert.equal(np.arange(2 ** 31 - 2, 2 ** 31).tolist(), [2 ** 31 - 2, 2 ** 31 - 1]);
 });
 
+test("4: int32/uint32 prod wraps at every step (exact past 2^53), eagerly and under jit", () => {
+  // NumPy: np.prod(a, dtype=np.int32) and np.cumprod(a, dtype=np.int32); the running product
+  // 65537^5 is past 2^53, where a float64 accumulator drops low bits.
+  const a = np.array([65537, 65537, 65537, 65537, 65537, -3], "int32");
+  assert.is(np.prod(a).item(), -983043);
+  assert.is(jit((x: any) => np.prod(x))(a).item(), -983043);
+  assert.is(jit((x: any) => np.prod(np.multiply(x, 1)))(a).item(), -983043);
+  assert.is(np.cumprod(a).tolist().at(-1), -983043);
+  const rows = np.array([[65537, 65537, 65537, 65537], [2147483647, 2147483647, 2147483647, 2147483647]], "int32");
+  assert.equal(np.prod(rows, 1).tolist(), [262145, 1]);
+  assert.equal(np.prod(np.array([4000000000, 3, 7, 4000000001], "uint32")).tolist(), 1107970048);
+});
+
+test("4: astype from float to int32/uint32 truncates and saturates (NaN is 0) as XLA; integer to integer keeps the bits", () => {
+  const x = np.array([3e9, -3e9, NaN, 2.7, -2.7, Infinity, -Infinity, 2147483647.5, -2147483648.9]);
+  const i32 = [2147483647, -2147483648, 0, 2, -2, 2147483647, -2147483648, 2147483647, -2147483648];
+  const u32 = [3000000000, 0, 0, 2, 0, 4294967295, 0, 2147483647, 0];
+  assert.equal(np.astype(x, "int32").tolist(), i32);
+  assert.equal(jit((v: any) => np.astype(np.multiply(v, 1), "int32"))(x).tolist(), i32);
+  assert.equal(np.astype(x, "uint32").tolist(), u32);
+  assert.equal(jit((v: any) => np.astype(np.add(v, 0), "uint32"))(x).tolist(), u32);
+  assert.equal(np.astype(np.array([5e9, 4294967295.5]), "uint32").tolist(), [4294967295, 4294967295]);
+  assert.equal(np.astype(np.astype(x, "float32"), "int32").tolist(), i32);
+  // int32 <-> uint32 reinterpret the bits (NumPy, XLA): no saturation there.
+  assert.equal(np.astype(np.array([-1, -2147483648], "int32"), "uint32").tolist(), [4294967295, 2147483648]);
+  assert.equal(np.astype(np.array([4294967295, 3000000000], "uint32"), "int32").tolist(), [-1, -1294967296]);
+  assert.equal(jit((v: any) => np.astype(v, "int32"))(np.array([4294967295], "uint32")).tolist(), [-1]);
+});
+
 // ---------- 5. bool ----------
 
 test("5: bool matmul/dot are the OR of ANDs (not counts in a bool buffer), subtract/negative of bools are refused, byte arrays are not bool leaves", () => {

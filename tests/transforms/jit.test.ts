@@ -132,7 +132,7 @@ test("every primitive with an elementwiseExpr: a fused loop of it equals its imp
   for (const p of prims) {
     for (const d of ["float64", "float32", "int32"] as DType[]) {
       for (const params of paramsFor[p.name] ?? [{}]) {
-        const expr = p.elementwiseExpr!(params, d);
+        const expr = p.elementwiseExpr!(params, d, [d, d, d]);
         const n = 1 + Math.max(0, ...(expr.match(/x\d/g) ?? ["x0"]).map((m) => Number(m.slice(1))));
         const dts = Array.from({ length: n }, (_, k): DType => (p.name === "select" && k === 0 ? "bool" : d));
         const ins = dts.map((dt, k) => arr(dt, k + 1));
@@ -143,7 +143,7 @@ test("every primitive with an elementwiseExpr: a fused loop of it equals its imp
           continue; // a dtype the primitive rejects (float-only functions on int32)
         }
         const want = p.impl(ins, params, [outAval])[0];
-        const kernel = new FusedKernel({ inDtypes: dts, ops: [{ expr: p.elementwiseExpr!(params, outAval.dtype), args: ins.map((_, k) => k), dtype: outAval.dtype }], outs: [0] });
+        const kernel = new FusedKernel({ inDtypes: dts, ops: [{ expr: p.elementwiseExpr!(params, outAval.dtype, dts), args: ins.map((_, k) => k), dtype: outAval.dtype }], outs: [0] });
         const got = (kernel.run(ins, want.shape) as Arr[])[0];
         for (let i = 0; i < want.size; i++) {
           const a = got.get(i), b = want.get(i);
