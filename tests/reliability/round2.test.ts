@@ -76,6 +76,16 @@ test("2: a JS integer passed to jit promotes as it does eagerly (weak int next t
   assert.is(jit((i: any) => lax.switch(i, branches, 1.0))(1).item(), 11);
   assert.is(jit((n: any) => lax.foriLoop(0, n, (_i: any, acc: any) => np.add(acc, 2), 0))(3).item(), 6);
   assert.is(lax.foriLoop(0, 3, (_i: any, acc: any) => np.add(acc, 2), 0).dtype, jit(() => lax.foriLoop(0, 3, (_i: any, acc: any) => np.add(acc, 2), 0))().dtype);
+  // JS cannot tell 0 from 0.0, so a JS-number loop init is a weak float64 carry (a float
+  // accumulator started at 0 must work); an int32 init gives JAX's int32 carry, eager and jit alike.
+  const sumIdx = (n: any, init: any) => lax.foriLoop(0, n, (i: any, acc: any) => np.add(acc, i), init);
+  assert.equal([sumIdx(4, 0).dtype, sumIdx(4, 0).item()], ["float64", 6]);
+  assert.is(sumIdx(4, 0).weakType, true);
+  assert.equal([sumIdx(4, 0.5).dtype, sumIdx(4, 0.5).item()], ["float64", 6.5]);
+  const i0 = np.array(0, "int32");
+  assert.equal([sumIdx(4, i0).dtype, sumIdx(4, i0).item()], ["int32", 6]);
+  const intCarry = jit((n: any) => sumIdx(n, i0))(4);
+  assert.equal([intCarry.dtype, intCarry.item(), intCarry.weakType], ["int32", 6, false]);
 });
 
 // ---------- 6. jit cache key ----------
