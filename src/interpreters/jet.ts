@@ -27,8 +27,11 @@ export class JetTracer extends Tracer {
   }
 }
 
-/** A primitive's Taylor-mode rule (the rules live above this layer, in primitives/jet-rules.ts). */
-export type JetRule = NonNullable<Primitive<any>["jet"]>;
+/**
+ * A primitive's Taylor-mode rule (the rules live above this layer, in primitives/jet-rules.ts);
+ * `ruleOf` is the lookup of the jet running it, for a rule that runs a jet of its own.
+ */
+export type JetRule = (primals: Tensor[], series: (Tensor[] | null)[], params: Params, ruleOf: JetRuleOf) => [Tensor[], (Tensor[] | null)[]];
 export type JetRuleOf = (prim: Primitive<any>) => JetRule | undefined;
 
 export class JetTrace implements Trace {
@@ -52,7 +55,7 @@ export class JetTrace implements Trace {
     }
     const rule = this.ruleOf(prim);
     if (rule === undefined) throw new JacobiError(`jet: the primitive ${prim.name} has no Taylor-mode (jet) rule`);
-    const [po, so] = rule(primals, series, params);
+    const [po, so] = rule(primals, series, params, this.ruleOf);
     // Integer and bool outputs carry no series (their derivatives are zero).
     return po.map((o, i) => new JetTracer(this.main, o, isFloat(o.dtype) ? so[i] : null));
   }

@@ -7,6 +7,7 @@ import type { Params, Primitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind } from "../core/trace.js";
 import { addAnyP } from "../interpreters/add-any.js";
+import type { JetRule } from "../interpreters/jet.js";
 import { convGeneralDilatedP } from "./conv.js";
 import { cumsumP } from "./cumulative.js";
 import { dotGeneralP } from "./dot.js";
@@ -62,23 +63,19 @@ import {
   tanhP,
 } from "./elementwise.js";
 import { gatherP, scatterAddP } from "./gather.js";
+import { jetFromJvp } from "./jet-from-jvp.js";
+import { isKnownZero, markZero } from "./jet-zeros.js";
 import { reduceMax, reduceMaxP, reduceMin, reduceMinP, reduceSum, reduceSumP } from "./reduce.js";
 import { reduceWindowSumP } from "./reduce-window.js";
 import { broadcastInDim, broadcastInDimP, concatenateP, padP, reshapeP, sliceP, squeezeP, transposeP } from "./shape.js";
+import { betaincP, digammaP, igammaGradAP, igammaP, igammacP, randomGammaGradP } from "./special.js";
 import { fullLike, zerosLike } from "./util.js";
 
 /** Taylor coefficients of one value: index 0 is the primal, k >= 1 the k-th coefficient. */
 type Coefs = Tensor[];
-export type JetRule = (primals: Tensor[], series: (Tensor[] | null)[], params: Params) => [Tensor[], (Tensor[] | null)[]];
-
-/**
- * Coefficients known to be zero (a constant's, or a term given as zeros: a path along a line has
- * only its first term nonzero). The elementwise recurrences skip products with them, which makes
- * a derivative along a line cost O(K) products per operation instead of O(K^2).
- */
-const knownZeros = new WeakSet<Tensor>();
-export const markZero = (x: Tensor): Tensor => (knownZeros.add(x), x);
-const isZ = (x: Tensor): boolean => knownZeros.has(x);
+export type { JetRule };
+export { markZero };
+const isZ = isKnownZero;
 // Zero-aware arithmetic on coefficients of one shape.
 const zsub = (a: Tensor, b: Tensor): Tensor => (isZ(b) ? a : isZ(a) ? neg(b) : sub(a, b));
 const zdiv = (a: Tensor, b: Tensor): Tensor => (isZ(a) ? a : div(a, b));
@@ -328,6 +325,10 @@ for (const p of [negP, addP, subP, addAnyP, selectP, convertElementTypeP, reduce
 }
 // The padding value is a constant: the coefficients are padded with zeros.
 rules.set(padP, linearJet(padP, (p) => ({ ...p, value: 0 })));
+// No closed-form recurrence is practical for these: their derivatives are other special functions
+// (trigamma; igamma_grad_a, itself a series in a), so each takes the rule its JVP implies, which
+// also mirrors the JVP where it is not differentiable (a shape argument, random_gamma_grad).
+for (const p of [digammaP, igammaP, igammacP, igammaGradAP, randomGammaGradP, betaincP]) rules.set(p, jetFromJvp(p));
 
 /** The jet rule of `prim`: its own declared one, else this module's; undefined when it has none. */
 export const jetRuleOf = (prim: Primitive<any>): JetRule | undefined => (prim.jet as JetRule | undefined) ?? rules.get(prim);

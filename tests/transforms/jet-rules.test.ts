@@ -1,0 +1,157 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { guardTraceState } from "../guard.js";
+import { close, throwsWith } from "../helpers.js";
+import { JacobiError, jet, jvp, np, type Tensor } from "../../src/index.js";
+import { isAllZero } from "../../src/backend/index.js";
+import type { Primitive } from "../../src/core/primitive.js";
+import { type JetRuleOf, jetFlat } from "../../src/interpreters/jet.js";
+import * as el from "../../src/primitives/elementwise.js";
+import { dotGeneral, dotGeneralP } from "../../src/primitives/dot.js";
+import { jetFromJvp } from "../../src/primitives/jet-from-jvp.js";
+import { jetRuleOf, markZero } from "../../src/primitives/jet-rules.js";
+import * as sp from "../../src/primitives/special.js";
+
+guardTraceState(test);
+
+const K = 5;
+type F = (...xs: Tensor[]) => Tensor;
+
+/** Deterministic values of a shape, in [lo, lo + width], away from the kinks and poles the cases have. */
+const mk = (shape: number[], seed: number, lo = 0.3, width = 0.9): Tensor => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const flatVals = Array.from({ length: n }, (_, i) => lo + width * (0.5 + 0.5 * Math.sin(seed * 7.1 + i * 1.7)));
+  return np.reshape(np.array(flatVals), shape);
+};
+
+/**
+ * The first `order` derivatives in t of f(x(t)) at t = 0 along the path x_i(t) = x_i + Σ_k v_ik t^k / k!,
+ * by nesting jvp: the reference every jet rule is checked against.
+ */
+function nestedJvp(f: F, xs: Tensor[], vs: Tensor[][], order: number): Tensor[] {
+  const path = (t: Tensor): Tensor[] =>
+    xs.map((x, i) => {
+      let acc = x;
+      let fact = 1;
+      vs[i].forEach((v, k) => {
+        fact *= k + 1;
+        acc = np.add(acc, np.multiply(v, np.divide(np.power(t, k + 1), fact)));
+      });
+      return acc;
+    });
+  let g = (t: Tensor): Tensor => f(...path(t));
+  const out: Tensor[] = [];
+  for (let k = 1; k <= order; k++) {
+    const prev = g;
+    g = (t: Tensor) => jvp(prev, [t], [np.array(1.0)])[1] as Tensor;
+    out.push(g(np.array(0.0)));
+  }
+  return out;
+}
+
+/** Terms of every input of `xs`: all nonzero (so the rules' higher input terms are exercised). */
+const termsOf = (xs: Tensor[]): Tensor[][] => xs.map((x, i) => Array.from({ length: K }, (_, k) => mk(x.shape as number[], 10 * i + k + 1, -0.5, 1)));
+/** The same path along a line: only the first term nonzero. */
+const lineOf = (vs: Tensor[][]): Tensor[][] => vs.map((v) => [v[0], ...v.slice(1).map((t) => np.zerosLike(t))]);
+
+/**
+ * jet of `f` against nested jvp, with every input term nonzero, then along a line, then (`consts`)
+ * with only the first input varying. `tol` is relative to max(1, |value|).
+ */
+function check(name: string, f: F, xs: Tensor[], consts = false, tol = 1e-12): void {
+  const vs = termsOf(xs);
+  const [p, s] = jet(f, xs, vs);
+  assert.is(s.length, K, `${name}: one output term per input term`);
+  close(p, f(...xs), tol, `${name} primal`);
+  close(s, nestedJvp(f, xs, vs, K), tol, `${name} series`);
+  const line = lineOf(vs);
+  close(jet(f, xs, line)[1], nestedJvp(f, xs, line, K), tol, `${name} series along a line`);
+  if (consts) {
+    // Only the first input varying: the others are constants of the trace.
+    const g = (x: Tensor) => f(x, ...xs.slice(1));
+    close(jet(g, [xs[0]], [vs[0]])[1], nestedJvp(g, [xs[0]], [vs[0]], K), tol, `${name} (one input varying) series`);
+  }
+}
+
+/**
+ * jet in derivative terms (as the public `jet`) with the rule lookup `ruleOf`: what a primitive's
+ * generic rule is compared with its closed-form one through.
+ */
+function jetWith(ruleOf: JetRuleOf, f: F, xs: Tensor[], vs: (Tensor[] | null)[]): Tensor[] {
+  const order = (vs.find((v) => v !== null) as Tensor[]).length;
+  const facts = Array.from({ length: order }, (_, k) => Array.from({ length: k + 1 }, (_, j) => j + 1).reduce((a, b) => a * b, 1));
+  const coefs = vs.map((v) =>
+    v === null
+      ? null
+      : v.map((t, k) => {
+          const c = np.divide(t, facts[k]);
+          return isAllZero(c.concrete() as never) ? markZero(c) : c;
+        }),
+  );
+  const [, [so]] = jetFlat((a) => [f(...a)], xs, coefs, ruleOf);
+  return (so as Tensor[]).map((c, k) => np.multiply(c, facts[k]));
+}
+
+/** The lookup with `prims` given their generic (JVP-derived) rule instead of their own. */
+const genericFor =
+  (...prims: Primitive<any>[]): JetRuleOf =>
+  (p) =>
+    prims.includes(p) ? jetFromJvp(p) : jetRuleOf(p);
+
+/** The generic rules of `prims` against their closed forms and nested jvp, every term nonzero and along a line. */
+function checkGeneric(name: string, prims: Primitive<any>[], f: F, xs: Tensor[]): void {
+  const vs = termsOf(xs);
+  for (const [what, path] of [["", vs], [" along a line", lineOf(vs)]] as const) {
+    for (const order of [1, 2, K]) {
+      const p = path.map((v) => v.slice(0, order));
+      const generic = jetWith(genericFor(...prims), f, xs, p);
+      close(generic, jetWith(jetRuleOf, f, xs, p), 1e-12, `${name}${what}, order ${order}: generic against closed form`);
+      close(generic, nestedJvp(f, xs, p, order), 1e-12, `${name}${what}, order ${order}: generic against nested jvp`);
+    }
+  }
+}
+
+const v3 = mk([3], 1), w3 = mk([3], 2), m23 = mk([2, 3], 3), m32 = mk([3, 2], 4);
+
+test("the generic rule (from the JVP) against the closed-form rules and nested jvp", () => {
+  checkGeneric("sin", [el.sinP], (x) => el.sin(x), [v3]);
+  checkGeneric("exp", [el.expP], (x) => el.exp(x), [v3]);
+  checkGeneric("sin and cos both generic", [el.sinP, el.cosP], (x) => el.sin(x), [v3]);
+  checkGeneric("tanh (its JVP binds tanh)", [el.tanhP], (x) => el.tanh(x), [v3]);
+  checkGeneric("div", [el.divP], (x, y) => el.div(x, y), [v3, w3]);
+  checkGeneric("dot_general", [dotGeneralP], (a, b) => dotGeneral(a, b, { contract: [[1], [0]], batch: [[], []] }), [m23, m32]);
+  checkGeneric("mul and exp", [el.mulP, el.expP], (x, y) => el.exp(el.mul(x, y)), [v3, w3]);
+});
+
+test("the generic rule with a constant input", () => {
+  const vs = termsOf([v3]);
+  const f = (x: Tensor, y: Tensor) => el.div(x, y);
+  const generic = jetWith(genericFor(el.divP), f, [v3, w3], [vs[0], null]);
+  close(generic, jetWith(jetRuleOf, f, [v3, w3], [vs[0], null]), 1e-12, "constant divisor");
+  const g = (y: Tensor, x: Tensor) => el.div(x, y);
+  close(jetWith(genericFor(el.divP), g, [w3, v3], [vs[0], null]), nestedJvp((y) => g(y, v3), [w3], [vs[0]], K), 1e-12, "constant numerator");
+});
+
+test("special functions through the JVP-derived rule", () => {
+  const a3 = mk([3], 5, 1.2, 2);
+  check("digamma", (x) => sp.digamma(x), [v3]);
+  check("digamma (negative arguments)", (x) => sp.digamma(x), [mk([3], 6, -0.8, 0.5)]);
+  // Differentiable in x only (to every order): the shape parameters are constants here.
+  const b3 = mk([3], 8, 0.7, 2);
+  check("igamma in x", (x) => sp.igamma(a3, x), [v3]);
+  check("igammac in x", (x) => sp.igammac(a3, x), [v3]);
+  check("igamma_grad_a in x", (x) => sp.igammaGradA(a3, x), [v3]);
+  check("regularized_incomplete_beta in x", (x) => sp.betainc(a3, b3, x), [mk([3], 7, 0.2, 0.6)]);
+  // In the shape parameter a, igamma is differentiable once (igamma_grad_a is not, as in JAX):
+  // jet gives the first derivative and, asked for more, the JVP's own error.
+  const x = np.array([0.4, 1.5, 2.5]);
+  const ga = (a: Tensor) => sp.igamma(a, x);
+  const ta = termsOf([a3])[0];
+  close(jet(ga, [a3], [ta.slice(0, 1)])[1], nestedJvp(ga, [a3], [ta.slice(0, 1)], 1), 1e-12, "igamma in a, order 1");
+  close(jet((a: Tensor) => sp.igammac(a, x), [a3], [ta.slice(0, 1)])[1], [np.negative(nestedJvp(ga, [a3], [ta.slice(0, 1)], 1)[0])], 1e-12, "igammac in a, order 1");
+  throwsWith(() => jet(ga, [a3], [ta.slice(0, 2)]), JacobiError, ["igamma_grad_a", "derivative with respect to a"]);
+  throwsWith(() => jet((b: Tensor) => sp.betainc(a3, b, np.array([0.5, 0.5, 0.5])), [a3], [ta.slice(0, 1)]), JacobiError, ["betainc", "derivative with respect to b"]);
+  throwsWith(() => jet((y: Tensor) => sp.randomGammaGrad(a3, y), [v3], [ta.slice(0, 1)]), JacobiError, ["random_gamma_grad", "second derivatives"]);
+});
+
+test.run();
