@@ -10,6 +10,7 @@ import { evalJaxpr } from "../interpreters/eval.js";
 import { type JetRule, type JetRuleOf, jetFlat } from "../interpreters/jet.js";
 import type { Primitive } from "../core/primitive.js";
 import { type CheckpointParams, checkpointP } from "./checkpoint.js";
+import { controlFlowJetRules } from "./jet-control-flow.js";
 import { jetRuleOf, markZero } from "../primitives/jet-rules.js";
 import { convertElementType, mul } from "../primitives/elementwise.js";
 import { fullLike, zerosLike } from "../primitives/util.js";
@@ -20,7 +21,9 @@ const checkpointJet: JetRule = (primals, series, params) => {
   const { jaxpr } = params as CheckpointParams;
   return jetFlat((xs) => evalJaxpr(jaxpr.jaxpr, jaxpr.consts, xs), primals, series, ruleOf);
 };
-const ruleOf: JetRuleOf = (prim: Primitive<any>) => (prim === checkpointP ? checkpointJet : jetRuleOf(prim));
+// Control flow's rules stage the jets of their bodies with this same lookup (nested control flow).
+const controlFlow = controlFlowJetRules((prim) => ruleOf(prim));
+const ruleOf: JetRuleOf = (prim: Primitive<any>) => (prim === checkpointP ? checkpointJet : (controlFlow.get(prim) ?? jetRuleOf(prim)));
 
 const scaled = (x: Tensor, c: number): Tensor => (c === 1 ? x : mul(x, fullLike(x, c)));
 

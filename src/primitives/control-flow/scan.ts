@@ -209,7 +209,7 @@ export interface JvpLayout {
  * carry, xs, then their nonzero tangents; outputs: carry, ys, then their nonzero tangents) and
  * `args` in the same order. Returns the primal outputs and the tangent outputs.
  */
-function jointScan(jv: ClosedJaxpr, params: ScanParams, l: JvpLayout, args: Tensor[]): [Tensor[], Tensor[]] {
+export function jointScan(jv: ClosedJaxpr, params: ScanParams, l: JvpLayout, args: Tensor[]): [Tensor[], Tensor[]] {
   const numIns = l.numConsts + l.numCarry + l.numXs, numOuts = l.numCarry + l.numYs;
   const ins = jv.jaxpr.inBinders, outs = jv.jaxpr.outs;
   const at = (start: number, n: number) => range(start, start + n);
