@@ -1,0 +1,90 @@
+// The reference check of a jet rule, shared by the jet test files of the structural and the
+// linear-algebra primitives: jet against nested jvp to order K, with every input term nonzero,
+// along a line, and with each input alone varying.
+import * as assert from "uvu/assert";
+import { close } from "../helpers.js";
+import { jvp, np, type Tensor } from "../../src/index.js";
+import { jetFlat } from "../../src/interpreters/jet.js";
+import { jetRuleOf } from "../../src/primitives/jet-rules.js";
+import { structuralJetRules } from "../../src/primitives/jet-rules-structural.js";
+import { linalgJetRules } from "../../src/primitives/jet-rules-linalg.js";
+import { markZero } from "../../src/primitives/jet-zeros.js";
+
+export const K = 5;
+export type F = (...xs: Tensor[]) => Tensor;
+
+const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
+
+/** jet with the structural and linear-algebra rules ahead of the table's, speaking in derivatives as the public jet. */
+export function jetL(f: F, xs: Tensor[], vs: Tensor[][]): [Tensor, Tensor[]] {
+  // Terms given as zeros are marked, as the public jet marks them.
+  const coefs = vs.map((v) => v.map((t, k) => (np.all(np.equal(t, 0)).item() ? markZero(np.zerosLike(t)) : np.divide(t, fact(k + 1)))));
+  const ruleOf = (prim: Parameters<typeof jetRuleOf>[0]) => structuralJetRules.get(prim) ?? linalgJetRules.get(prim) ?? jetRuleOf(prim);
+  const [[p], [s]] = jetFlat((ins) => [f(...ins)], xs, coefs, ruleOf);
+  return [p, s === null ? vs[0].map(() => np.zerosLike(p)) : s.map((c, k) => np.multiply(c, fact(k + 1)))];
+}
+
+/** Deterministic values of a shape. */
+export const mk = (shape: number[], seed: number, lo = 0.3, width = 0.9): Tensor => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const flat = Array.from({ length: n }, (_, i) => lo + width * (0.5 + 0.5 * Math.sin(seed * 7.1 + i * 1.7)));
+  return np.reshape(np.array(flat), shape);
+};
+
+/** Deterministic pseudo-random values in [lo, lo + width) (mulberry32): full-rank matrices, unlike `mk`'s sines. */
+export const rnd = (shape: number[], seed: number, lo = -0.5, width = 1): Tensor => {
+  let a = seed * 0x9e3779b9;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const n = shape.reduce((x, y) => x * y, 1);
+  return np.reshape(np.array(Array.from({ length: n }, () => lo + width * next())), shape);
+};
+
+/** The first `order` derivatives in t of f(x(t)) at t = 0 along x_i(t) = x_i + Σ_k v_ik t^k / k!, by nesting jvp. */
+export function nestedJvp(f: F, xs: Tensor[], vs: Tensor[][], order: number): Tensor[] {
+  const path = (t: Tensor): Tensor[] =>
+    xs.map((x, i) => {
+      let acc = x;
+      vs[i].forEach((v, k) => (acc = np.add(acc, np.multiply(v, np.divide(np.power(t, k + 1), fact(k + 1))))));
+      return acc;
+    });
+  let g = (t: Tensor): Tensor => f(...path(t));
+  const out: Tensor[] = [];
+  for (let k = 1; k <= order; k++) {
+    const prev = g;
+    g = (t: Tensor) => jvp(prev, [t], [np.array(1.0)])[1] as Tensor;
+    out.push(g(np.array(0.0)));
+  }
+  return out;
+}
+
+export type CheckOptions = {
+  /** Also run each input alone varying, the others constants of the trace. */
+  consts?: boolean;
+  /** Make every series term of the inputs symmetric in its last two axes (a path of symmetric matrices). */
+  symmetric?: boolean;
+  /** Relative tolerance of the series (1e-11 unless given). */
+  tol?: number;
+};
+
+/** jet against nested jvp: every input term nonzero, then along a line, then (consts) each input alone varying. */
+export function check(name: string, f: F, xs: Tensor[], { consts = false, symmetric = false, tol = 1e-11 }: CheckOptions = {}): void {
+  const sym = (t: Tensor): Tensor => (symmetric ? np.add(t, np.swapaxes(t, -1, -2)) : t);
+  const vs = xs.map((x, i) => Array.from({ length: K }, (_, k) => sym(rnd(x.shape as number[], 10 * i + k + 1))));
+  const [p, s] = jetL(f, xs, vs);
+  assert.is(s.length, K, `${name}: one output term per input term`);
+  close(p, f(...xs), 1e-12, `${name} primal`);
+  close(s, nestedJvp(f, xs, vs, K), tol, `${name} series`);
+  const line = vs.map((v) => [v[0], ...v.slice(1).map((t) => np.zerosLike(t))]);
+  close(jetL(f, xs, line)[1], nestedJvp(f, xs, line, K), tol, `${name} series along a line`);
+  if (consts) {
+    xs.forEach((_, i) => {
+      const g = (x: Tensor) => f(...xs.map((y, j) => (j === i ? x : y)));
+      close(jetL(g, [xs[i]], [vs[i]])[1], nestedJvp(g, [xs[i]], [vs[i]], K), tol, `${name} (input ${i} alone varying) series`);
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import { test } from "uvu";
+import { guardTraceState } from "../guard.js";
+import { close } from "../helpers.js";
+import { np, type Tensor } from "../../src/index.js";
+import { cholesky, eigh, lu, qr, svd } from "../../src/primitives/linalg-factor.js";
+import { type TriangularSolveParams, triangularSolve } from "../../src/primitives/linalg-solve.js";
+import { K, check, jetL, rnd } from "./jet-check.js";
+
+guardTraceState(test);
+
+/** A well-conditioned matrix: deterministic entries in [-0.5, 0.5] plus `d` on the diagonal. */
+const general = (n: number, seed: number, d = 2, batch: number[] = []): Tensor => np.add(rnd([...batch, n, n], seed), np.multiply(np.eye(n), d));
+/** A symmetric positive definite matrix M M^T + n I, with distinct eigenvalues. */
+const spd = (n: number, seed: number, batch: number[] = []): Tensor => {
+  const m = rnd([...batch, n, n], seed, -1, 2);
+  return np.add(np.matmul(m, np.swapaxes(m, -1, -2)), np.multiply(np.eye(n), n));
+};
+
+const solves: [string, TriangularSolveParams, number[]][] = [
+  ["left lower", { leftSide: true, lower: true, transposeA: false, unitDiagonal: false }, [3, 2]],
+  ["left upper transposed", { leftSide: true, lower: false, transposeA: true, unitDiagonal: false }, [3, 2]],
+  ["right lower unit diagonal", { leftSide: false, lower: true, transposeA: false, unitDiagonal: true }, [2, 3]],
+  ["right upper unit diagonal transposed", { leftSide: false, lower: false, transposeA: true, unitDiagonal: true }, [2, 3]],
+];
+for (const [name, p, bShape] of solves) {
+  test(`jet rule of triangular_solve (${name}) against nested jvp to order ${K}`, () => {
+    check(`triangular_solve ${name}`, (a, b) => triangularSolve(a, b, p), [general(3, 1), rnd(bShape, 2, -1, 2)], { consts: true });
+  });
+}
+
+test("triangular_solve with a batch axis", () => {
+  const p = { leftSide: true, lower: true, transposeA: true, unitDiagonal: false };
+  check("batched triangular_solve", (a, b) => triangularSolve(a, b, p), [general(3, 3, 2, [2]), rnd([2, 3, 2], 4, -1, 2)], { consts: true });
+});
+
+// Symmetric paths through cholesky and eigh: np.linalg symmetrizes its input, and both read only
+// one triangle, so a symmetric path is the one their derivatives describe.
+test(`jet rule of cholesky against nested jvp to order ${K}`, () => {
+  check("cholesky", (a) => cholesky(a), [spd(4, 5)], { symmetric: true });
+  check("batched cholesky", (a) => cholesky(a), [spd(3, 6, [2])], { symmetric: true });
+});
+
+test(`jet of lu, qr, eigh, svd (the rules their JVPs imply) against nested jvp to order ${K}`, () => {
+  // Tolerances 1e-10: the fifth derivative of a factor is a sum of many products of solves, each
+  // rounded, whose size grows with the inverse gaps (here about 1) to the fifth power.
+  const tol = 1e-10;
+  const a = general(3, 7), tall = rnd([4, 3], 8, -1, 2), wide = rnd([3, 4], 9, -1, 2);
+  check("lu", (x) => lu(x)[0], [a], { tol });
+  check("qr q", (x) => qr(x, false)[0], [tall], { tol });
+  check("qr r", (x) => qr(x, false)[1], [tall], { tol });
+  check("eigh w", (x) => eigh(x)[0], [spd(4, 10)], { symmetric: true, tol });
+  check("eigh v", (x) => eigh(x)[1], [spd(4, 10)], { symmetric: true, tol });
+  check("svd s", (x) => svd(x, { fullMatrices: false, computeUv: false })[0], [tall], { tol });
+  check("svd u (tall)", (x) => svd(x, { fullMatrices: false, computeUv: true })[1], [tall], { tol });
+  check("svd vt (wide)", (x) => svd(x, { fullMatrices: false, computeUv: true })[2], [wide], { tol });
+});
+
+test("lu, qr, eigh, svd with a batch axis", () => {
+  const tol = 1e-10;
+  check("batched lu", (x) => lu(x)[0], [general(3, 11, 2, [2])], { tol });
+  check("batched qr", (x) => np.add(qr(x, false)[0], qr(x, false)[1]), [general(3, 12, 2, [2])], { tol });
+  check("batched eigh", (x) => eigh(x)[1], [spd(3, 13, [2])], { symmetric: true, tol });
+  check("batched svd", (x) => svd(x, { fullMatrices: false, computeUv: true })[1], [rnd([2, 4, 3], 14, -1, 2)], { tol });
+});
+
+test("zero series give zero coefficients through the solves", () => {
+  const z = (x: Tensor) => Array.from({ length: 3 }, () => np.zerosLike(x));
+  const p = { leftSide: true, lower: true, transposeA: false, unitDiagonal: false };
+  const a = general(3, 1), b = rnd([3, 2], 2);
+  close(jetL((bb) => triangularSolve(a, bb, p), [b], [z(b)])[1], z(b));
+  const s = spd(3, 5);
+  close(jetL((x) => cholesky(x), [s], [z(s)])[1], z(s));
+});
+
+test.run();
