@@ -260,6 +260,29 @@ test("vmap of jet through a scan and a cond, against jet per example", () => {
   }
 });
 
+test("a batched cond index (vmap of jet, jet of vmap), reverse mode through the jet, float32", () => {
+  const h = (x: Tensor) => lax.cond(np.greater(x, 0), (a: Tensor) => np.sin(a), (a: Tensor) => np.multiply(a, a), x) as Tensor;
+  const one = np.array(1.0), zero = np.array(0.0);
+  const want = [
+    [Math.cos(0.5), -1],
+    [-Math.sin(0.5), 2],
+    [-Math.cos(0.5), 0],
+  ];
+  close(vmap((x: Tensor) => jet(jit(h), [x], [[one, zero, zero]])[1])(np.array([0.5, -0.5])), want);
+  close(jet(vmap(jit(h)), [np.array([0.5, -0.5])], [[np.ones([2]), np.zeros([2]), np.zeros([2])]])[1], want);
+  close(grad((x: Tensor) => jet(jit(h), [x], [[one, zero]])[1][1])(np.array(0.5)), -Math.cos(0.5));
+  // Coefficients keep the primal's dtype through every loop and branch.
+  const f = (x: Tensor) => {
+    const [c, ys] = lax.scan((c: Tensor, xi: Tensor) => [np.add(np.sin(c), xi), np.multiply(c, c)], x, np.stack([x, x])) as [Tensor, Tensor];
+    const w = lax.whileLoop((v: Tensor) => np.less(np.sum(v), 5), (v: Tensor) => np.add(np.multiply(v, 1.5), np.cos(v)), c) as Tensor;
+    return lax.cond(np.greater(np.sum(w), 0), (a: Tensor) => np.tanh(a), (a: Tensor) => np.exp(a), np.add(w, np.sum(ys, 0))) as Tensor;
+  };
+  const [p32, s32] = jet(jit(f), [np.array([0.3, 0.5], "float32")], [[np.ones([2], "float32"), np.ones([2], "float32")]]);
+  const [p64, s64] = jet(jit(f), [np.array([0.3, 0.5])], [[np.ones([2]), np.ones([2])]]);
+  assert.equal([p32, ...s32].map((t) => t.dtype), ["float32", "float32", "float32"]);
+  close([p32, s32], [p64, s64], 1e-5);
+});
+
 test("the jet of a 1000-step scan is a scan, not an unrolled loop", () => {
   const f = (x: Tensor) => lax.scan((c: Tensor, xi: Tensor) => [np.add(np.multiply(np.sin(c), 0.99), xi), np.cos(c)], x, np.multiply(np.ones([1000]), 0.001)) as [Tensor, Tensor];
   const one = np.array(1.0), zero = np.array(0.0);
