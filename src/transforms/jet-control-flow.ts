@@ -4,7 +4,6 @@
 // operands, carries or xs: the loop stays a loop (no unrolling), and the result composes with
 // every other transformation. They live in the transforms layer because a body's jet needs the
 // whole rule lookup (checkpoint's, and these, for control flow nested in a body).
-import { isFloat } from "../core/dtype.js";
 import type { Primitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind } from "../core/trace.js";
@@ -24,8 +23,8 @@ type Series = Tensor[] | null;
 /** The number of coefficients every series carries (the rules run only when one is not null). */
 const orderOf = (series: readonly Series[]): number => (series.find((s) => s !== null) as Tensor[]).length;
 
-/** Which inputs carry coefficients: a non-float input never does. */
-const having = (primals: readonly Tensor[], series: readonly Series[]): boolean[] => series.map((s, i) => s !== null && isFloat(primals[i].dtype));
+/** Which inputs carry coefficients (never a non-float one: the jet trace gives those no series). */
+const having = (series: readonly Series[]): boolean[] => series.map((s) => s !== null);
 
 /** The coefficients of the inputs flagged in `has`, input after input; a null series becomes zeros. */
 function coefsOf(primals: readonly Tensor[], series: readonly Series[], has: readonly boolean[], order: number): Tensor[] {
@@ -69,7 +68,7 @@ function condJet(ruleOf: JetRuleOf): JetRule {
     const { branches } = params as CondParams;
     const [index, ...ops] = primals;
     const opSeries = series.slice(1);
-    const has = having(ops, opSeries);
+    const has = having(opSeries);
     const order = orderOf(opSeries);
     const nOut = branches[0].jaxpr.outs.length;
     let jets = branches.map((b) => jetJaxpr(b, has, order, new Array<boolean>(nOut).fill(false), ruleOf));
@@ -91,8 +90,8 @@ function whileJet(ruleOf: JetRuleOf): JetRule {
     const order = orderOf(series);
     const bc = primals.slice(nCond, nCond + nBody), init = primals.slice(nCond + nBody);
     const bcSeries = series.slice(nCond, nCond + nBody), initSeries = series.slice(nCond + nBody);
-    const bcHas = having(bc, bcSeries);
-    let carryHas = having(init, initSeries);
+    const bcHas = having(bcSeries);
+    let carryHas = having(initSeries);
     let body = jetJaxpr(bodyJaxpr, [...bcHas, ...carryHas], order, carryHas, ruleOf);
     while (!same(body.outHas, carryHas)) {
       carryHas = body.outHas;
@@ -127,7 +126,7 @@ function scanJet(ruleOf: JetRuleOf): JetRule {
     const order = orderOf(series);
     const nIn = primals.length, nXs = nIn - nConsts - nCarry;
     const nOut = jaxpr.jaxpr.outs.length, nYs = nOut - nCarry;
-    const has = having(primals, series);
+    const has = having(series);
     const constHas = has.slice(0, nConsts), xsHas = has.slice(nConsts + nCarry);
     let carryHas = has.slice(nConsts, nConsts + nCarry);
     const noYs = new Array<boolean>(nYs).fill(false);
