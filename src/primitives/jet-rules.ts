@@ -7,15 +7,29 @@ import type { Params, Primitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind } from "../core/trace.js";
 import { addAnyP } from "../interpreters/add-any.js";
-import type { JetRule } from "../interpreters/jet.js";
+import { type JetRule, type JetRuleOf, jetFlat } from "../interpreters/jet.js";
 import { convGeneralDilatedP } from "./conv.js";
 import { cumsumP } from "./cumulative.js";
 import { dotGeneralP } from "./dot.js";
 import {
   abs,
   absP,
+  acos,
+  acosP,
   add,
   addP,
+  asin,
+  asinP,
+  atan,
+  atan2,
+  atan2P,
+  atanP,
+  cbrt,
+  cbrtP,
+  floor,
+  rem,
+  remP,
+  sign,
   convertElementTypeP,
   cos,
   cosP,
@@ -68,7 +82,24 @@ import { isKnownZero, markZero } from "./jet-zeros.js";
 import { reduceMax, reduceMaxP, reduceMin, reduceMinP, reduceSum, reduceSumP } from "./reduce.js";
 import { reduceWindowSumP } from "./reduce-window.js";
 import { broadcastInDim, broadcastInDimP, concatenateP, padP, reshapeP, sliceP, squeezeP, transposeP } from "./shape.js";
-import { betaincP, digammaP, igammaGradAP, igammaP, igammacP, randomGammaGradP } from "./special.js";
+import {
+  betaincP,
+  digamma,
+  digammaP,
+  erf,
+  erfInv,
+  erfInvP,
+  erfP,
+  erfc,
+  erfcP,
+  igammaGradAP,
+  igammaP,
+  igammacP,
+  lgamma,
+  lgammaP,
+  randomGammaGradP,
+  trigamma,
+} from "./special.js";
 import { fullLike, zerosLike } from "./util.js";
 
 /** Taylor coefficients of one value: index 0 is the primal, k >= 1 the k-th coefficient. */
@@ -289,7 +320,132 @@ const extremeReduceJet =
     return [[out], [(s as Tensor[]).map((c) => div(reduceSum(mul(c, mask), ax), count))]];
   };
 
+/**
+ * y' = c u x' (u's coefficients u_0..u_{K-1} given): matching t^{k-1}, y_k = (c/k) Σ_{j=1..k} j x_j u_{k-j}.
+ * The integration step of every rule whose derivative factor u has a series of its own.
+ */
+const integrate = (x: Coefs, u: Coefs, order: number, c = 1): Tensor[] =>
+  Array.from({ length: order }, (_, i) => cauchy(x, u, i + 1, 1, i + 1, (j) => (c * j) / (i + 1)));
+
+/** c + sign x^2 to order `order` (1 - x^2, 1 + x^2, -x^2). */
+function shiftedSquare(x: Coefs, order: number, c: number, sign: number): Coefs {
+  const sq = scale(mul(x[0], x[0]), sign);
+  const w = [c === 0 ? sq : add(fullLike(x[0], c), sq)];
+  for (let k = 1; k <= order; k++) {
+    const xx = cauchy(x, x, k, 0, k);
+    w.push(sign < 0 ? zneg(xx) : xx);
+  }
+  return w;
+}
+
+/** 1 / w to order `order`: the quotient recurrence with a constant numerator. */
+function reciprocal(w: Coefs, order: number): Coefs {
+  const r0 = div(fullLike(w[0], 1), w[0]);
+  return [r0, ...quotientSeries(r0, full(fullLike(w[0], 1), null, order), w, order)];
+}
+
+/** asin (c = 1) and acos (c = -1): y' = c x' / sqrt(1 - x^2), the series of 1/sqrt(1 - x^2) from sqrt's and the quotient's. */
+const arcsinCoefs =
+  (c: number) =>
+  (_y0: Tensor, x: Coefs, order: number): Tensor[] => {
+    const w = shiftedSquare(x, order - 1, 1, -1);
+    const r0 = sqrt(w[0]);
+    return integrate(x, reciprocal([r0, ...sqrtCoefs(r0, w, order - 1)], order - 1), order, c);
+  };
+
+/** erf (c = 2/sqrt(pi)) and erfc (its negative): y' = c exp(-x^2) x', exp's recurrence on -x^2. */
+const erfCoefs =
+  (c: number) =>
+  (_y0: Tensor, x: Coefs, order: number): Tensor[] => {
+    const w = shiftedSquare(x, order - 1, 0, -1);
+    const e0 = exp(w[0]);
+    return integrate(x, [e0, ...expSeries(e0, w, order - 1)], order, c);
+  };
+
+/**
+ * erf_inv: y' = (sqrt(pi)/2) exp(y^2) x', where the factor depends on y itself; each y_k needs
+ * the factor's coefficients below k only, so y and e = exp(y^2) grow together.
+ */
+const erfInvCoefs = (y0: Tensor, x: Coefs, order: number): Tensor[] => {
+  const c = Math.sqrt(Math.PI) / 2;
+  const y = [y0], w = [mul(y0, y0)], e = [exp(w[0])];
+  for (let k = 1; k <= order; k++) {
+    y.push(cauchy(x, e, k, 1, k, (j) => (c * j) / k));
+    if (k === order) break;
+    w.push(cauchy(y, y, k, 0, k));
+    e.push(cauchy(w, e, k, 1, k, (j) => j / k));
+  }
+  return y.slice(1);
+};
+
+/** cbrt, z = x^(1/3): the constant-exponent power recurrence k x_0 z_k = Σ_{j=1..k} (j/3 - (k - j)) x_j z_{k-j}. */
+const cbrtCoefs = (z0: Tensor, x: Coefs, order: number): Tensor[] => {
+  const z = [z0];
+  for (let k = 1; k <= order; k++) z.push(zdiv(cauchy(x, z, k, 1, k, (j) => (j / 3 - (k - j)) / k), x[0]));
+  return z.slice(1);
+};
+
+/**
+ * A unary rule whose derivative factor `u` is a composite (digamma's trigamma, lgamma's digamma):
+ * y' = u(x) x', u's series to order K-1 from a jet of the composite (with the running jet's
+ * rules), then integrated. One jet of u per application, not one per order.
+ */
+const integralOf =
+  (f: (x: Tensor) => Tensor, u: (x: Tensor) => Tensor): JetRule =>
+  ([x], [s], _params, ruleOf: JetRuleOf) => {
+    const xs = s as Tensor[];
+    const order = xs.length;
+    const [[u0], [us]] = order === 1 ? [[u(x)], [[]]] : jetFlat(([v]) => [u(v)], [x], [xs.slice(0, order - 1)], ruleOf);
+    return [[f(x)], [integrate([x, ...xs], [u0, ...(us as Tensor[])], order)]];
+  };
+
+/**
+ * atan2(y, x): h' = (x y' - y x') / (x^2 + y^2) (the JVP's formula, defined wherever it is,
+ * also for x = 0), a quotient of series of order K-1, then integrated.
+ */
+const atan2Jet: JetRule = ([y, x], [sy, sx]) => {
+  const order = orderOf([sy, sx]);
+  const Y = full(y, sy, order), X = full(x, sx, order);
+  // The series of the path's derivative: (m + 1) c_{m+1}.
+  const deriv = (c: Coefs) => c.slice(1).map((ck, m) => scale(ck, m + 1));
+  const dY = deriv(Y), dX = deriv(X);
+  const num: Tensor[] = [], den: Tensor[] = [];
+  for (let m = 0; m < order; m++) {
+    num.push(zsub(cauchy(X, dY, m, 0, m), cauchy(Y, dX, m, 0, m)));
+    den.push(add(cauchy(X, X, m, 0, m), cauchy(Y, Y, m, 0, m)));
+  }
+  const q0 = div(num[0], den[0]);
+  const q = [q0, ...quotientSeries(q0, num, den, order - 1)];
+  return [[atan2(y, x)], [q.map((qk, m) => scale(qk, 1 / (m + 1)))]];
+};
+
+/**
+ * rem(a, b) = a - b trunc(a / b), trunc locally constant (JAX's JVP: d/da = 1, d/db = -trunc(a/b)):
+ * coefficients a_k - trunc(a_0 / b_0) b_k, piecewise as the primal.
+ */
+const remJet: JetRule = ([a, b], [sa, sb]) => {
+  const order = orderOf([sa, sb]);
+  const A = full(a, sa, order), B = full(b, sb, order);
+  const q = div(a, b);
+  const t = mul(sign(q), floor(abs(q)));
+  return [[rem(a, b)], [A.slice(1).map((ak, i) => zsub(ak, isZ(B[i + 1]) ? B[i + 1] : mul(B[i + 1], t)))]];
+};
+
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
 const rules = new Map<Primitive<any>, JetRule>([
+  [asinP, unary(asin, arcsinCoefs(1))],
+  [acosP, unary(acos, arcsinCoefs(-1))],
+  // atan: y' = x' / (1 + x^2).
+  [atanP, unary(atan, (_y0, x, order) => integrate(x, reciprocal(shiftedSquare(x, order - 1, 1, 1), order - 1), order))],
+  [atan2P, atan2Jet],
+  [cbrtP, unary(cbrt, cbrtCoefs)],
+  [remP, remJet],
+  [erfP, unary(erf, erfCoefs(TWO_OVER_SQRT_PI))],
+  [erfcP, unary(erfc, erfCoefs(-TWO_OVER_SQRT_PI))],
+  [erfInvP, unary(erfInv, erfInvCoefs)],
+  [lgammaP, integralOf(lgamma, digamma)],
+  [digammaP, integralOf(digamma, trigamma)],
   [mulP, bilinearJet(mulP)],
   [dotGeneralP, bilinearJet(dotGeneralP)],
   [convGeneralDilatedP, bilinearJet(convGeneralDilatedP)],
@@ -325,10 +481,10 @@ for (const p of [negP, addP, subP, addAnyP, selectP, convertElementTypeP, reduce
 }
 // The padding value is a constant: the coefficients are padded with zeros.
 rules.set(padP, linearJet(padP, (p) => ({ ...p, value: 0 })));
-// No closed-form recurrence is practical for these: their derivatives are other special functions
-// (trigamma; igamma_grad_a, itself a series in a), so each takes the rule its JVP implies, which
+// No closed-form recurrence is practical for these: their derivatives involve other special
+// functions (igamma_grad_a, itself a series in a), so each takes the rule its JVP implies, which
 // also mirrors the JVP where it is not differentiable (a shape argument, random_gamma_grad).
-for (const p of [digammaP, igammaP, igammacP, igammaGradAP, randomGammaGradP, betaincP]) rules.set(p, jetFromJvp(p));
+for (const p of [igammaP, igammacP, igammaGradAP, randomGammaGradP, betaincP]) rules.set(p, jetFromJvp(p));
 
 /** The jet rule of `prim`: its own declared one, else this module's; undefined when it has none. */
 export const jetRuleOf = (prim: Primitive<any>): JetRule | undefined => (prim.jet as JetRule | undefined) ?? rules.get(prim);

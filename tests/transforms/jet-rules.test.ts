@@ -5,6 +5,7 @@ import { close, throwsWith } from "../helpers.js";
 import { JacobiError, jet, jvp, np, type Tensor } from "../../src/index.js";
 import { isAllZero } from "../../src/backend/index.js";
 import type { Primitive } from "../../src/core/primitive.js";
+import { bind1 } from "../../src/core/trace.js";
 import { type JetRuleOf, jetFlat } from "../../src/interpreters/jet.js";
 import * as el from "../../src/primitives/elementwise.js";
 import { dotGeneral, dotGeneralP } from "../../src/primitives/dot.js";
@@ -132,10 +133,39 @@ test("the generic rule with a constant input", () => {
   close(jetWith(genericFor(el.divP), g, [w3, v3], [vs[0], null]), nestedJvp((y) => g(y, v3), [w3], [vs[0]], K), 1e-12, "constant numerator");
 });
 
+// Each closed-form rule with every input term nonzero, along a line, and with constant inputs.
+const cases: [string, F, Tensor[], boolean?][] = [
+  ["asin", (x) => el.asin(x), [mk([3], 11, -0.8, 1.6)]],
+  ["acos", (x) => el.acos(x), [mk([3], 12, -0.8, 1.6)]],
+  ["atan", (x) => el.atan(x), [mk([3], 13, -2, 4)]],
+  ["atan2", (y, x) => el.atan2(y, x), [mk([4], 14, -1, 2), np.array([0.7, -0.4, 0, -1.3])], true],
+  ["atan2 (constant y)", (x, y) => el.atan2(y, x), [np.array([0.7, -0.4, 0, -1.3]), mk([4], 14, -1, 2)], true],
+  ["cbrt", (x) => el.cbrt(x), [np.array([0.4, -1.7, 2.5])]],
+  ["rem", (a, b) => el.rem(a, b), [np.array([5.3, -5.3, 2.2, -0.4]), np.array([1.7, 1.7, -0.9, 0.3])], true],
+  ["rem (constant dividend)", (b, a) => el.rem(a, b), [np.array([1.7, 1.7, -0.9, 0.3]), np.array([5.3, -5.3, 2.2, -0.4])], true],
+  ["erf", (x) => sp.erf(x), [mk([3], 15, -1.5, 3)]],
+  ["erfc", (x) => sp.erfc(x), [mk([3], 16, -1.5, 3)]],
+  ["erf_inv", (x) => sp.erfInv(x), [mk([3], 17, -0.9, 1.8)]],
+  ["lgamma", (x) => sp.lgamma(x), [mk([3], 18, 0.3, 4)]],
+  ["lgamma (negative arguments)", (x) => sp.lgamma(x), [np.array([-0.4, -1.6, -2.3])]],
+  ["digamma", (x) => sp.digamma(x), [v3]],
+  ["digamma (negative arguments)", (x) => sp.digamma(x), [mk([3], 6, -0.8, 0.5)]],
+];
+for (const [name, f, xs, consts] of cases) test(`closed-form rule of ${name} against nested jvp to order ${K}`, () => check(name, f, xs, consts));
+
+test("closed-form rules in composites and on zero series", () => {
+  check("erf(atan(x) * x)", (x) => sp.erf(el.mul(el.atan(x), x)), [v3]);
+  check("lgamma(x^2 + 1)", (x) => sp.lgamma(el.add(el.mul(x, x), np.onesLike(x))), [v3]);
+  // Order 1: one multiplication by the derivative factor, no jet of it.
+  close(jet((x: Tensor) => sp.lgamma(x), [v3], [[np.onesLike(v3)]])[1], [sp.digamma(v3)]);
+  close(jet((x: Tensor) => sp.digamma(x), [v3], [[np.onesLike(v3)]])[1], [sp.trigamma(v3)]);
+  // An all-zero series: zero derivatives through every recurrence.
+  const f = (x: Tensor) => np.add(np.add(el.asin(np.multiply(x, 0.5)), el.atan2(x, np.onesLike(x))), np.add(sp.erfInv(np.multiply(x, 0.5)), sp.lgamma(x)));
+  close(jet(f, [v3], [[0, 0, 0].map(() => np.zerosLike(v3))])[1], [0, 0, 0].map(() => [0, 0, 0]));
+});
+
 test("special functions through the JVP-derived rule", () => {
   const a3 = mk([3], 5, 1.2, 2);
-  check("digamma", (x) => sp.digamma(x), [v3]);
-  check("digamma (negative arguments)", (x) => sp.digamma(x), [mk([3], 6, -0.8, 0.5)]);
   // Differentiable in x only (to every order): the shape parameters are constants here.
   const b3 = mk([3], 8, 0.7, 2);
   check("igamma in x", (x) => sp.igamma(a3, x), [v3]);
@@ -152,6 +182,29 @@ test("special functions through the JVP-derived rule", () => {
   throwsWith(() => jet(ga, [a3], [ta.slice(0, 2)]), JacobiError, ["igamma_grad_a", "derivative with respect to a"]);
   throwsWith(() => jet((b: Tensor) => sp.betainc(a3, b, np.array([0.5, 0.5, 0.5])), [a3], [ta.slice(0, 1)]), JacobiError, ["betainc", "derivative with respect to b"]);
   throwsWith(() => jet((y: Tensor) => sp.randomGammaGrad(a3, y), [v3], [ta.slice(0, 1)]), JacobiError, ["random_gamma_grad", "second derivatives"]);
+});
+
+// Primitive objects made here, not declared (definePrimitive would register them in
+// allPrimitives, which other suites sweep): bind only reaches their jvp rule.
+const unregistered = (name: string, jvpRule: Primitive["jvp"]): Primitive => ({ name, differentiable: true, jvp: jvpRule }) as unknown as Primitive;
+
+test("the generic rule: Zero output tangents, and a tangent constant along the path", () => {
+  const c = [np.array([0.5, 1]), np.array([0.25, -1]), np.array([2, 3])];
+  const x = np.array([1.5, -2.5]);
+  // floor's (supplied) JVP gives a Zero tangent: a null series.
+  const [po, so] = jetFromJvp(el.floorP)([x], [c], {}, jetRuleOf);
+  close(po, [[1, -3]]);
+  assert.equal(so, [null]);
+  // A JVP whose tangent does not vary along the path (stop_gradient of the input tangent): y_1 is
+  // that tangent, the higher terms zero.
+  const held = unregistered("tangent_held", ([v], [t]) => [[el.sin(v)], [el.stopGradient(t as Tensor)]]);
+  const [, [s1]] = jetFromJvp(held)([x], [c], {}, jetRuleOf);
+  close(s1, [[0.5, 1], [0, 0], [0, 0]]);
+});
+
+test("a primitive with no rule is named", () => {
+  const bare = unregistered("bare", undefined);
+  throwsWith(() => jet((x: Tensor) => bind1(bare, [x]), [0.5], [[1, 0]]), JacobiError, ["jet", "bare", "no Taylor-mode"]);
 });
 
 test.run();

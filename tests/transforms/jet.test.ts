@@ -168,7 +168,6 @@ test("pytree inputs and outputs, constant outputs", () => {
 });
 
 test("bad input gets a clear error", () => {
-  throwsWith(() => jet(np.arctan, [0.5], [[1, 0]]), JacobiError, ["jet", "atan", "no Taylor-mode"]);
   throwsWith(() => jet(3 as never, [0.5] as never, [[1]]), JacobiError, ["jet", "function"]);
   throwsWith(() => jet(np.sin, 0.5 as never, [[1]]), JacobiError, ["primals must be an array"]);
   throwsWith(() => jet(np.sin, [0.5], [1] as never), JacobiError, ["series must be an array", "one list of terms per primal"]);
