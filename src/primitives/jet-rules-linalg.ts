@@ -1,23 +1,29 @@
 // Taylor-mode (jet) rules of the linear-algebra primitives. triangular_solve and cholesky solve, at
 // every order, the same linear equation as their JVP with a right side made of the lower-order
 // coefficients (Griewank & Walther, ch. 13: a linear or quadratic implicit equation gives one
-// Cauchy product per coefficient). lu, qr, eigh and svd take the rule their JVP implies.
+// Cauchy product per coefficient). eigh and qr solve their JVP's equations too, with the
+// orthonormality of the factor imposed at every order; lu and svd take the rule their JVP implies.
 import type { Primitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
+import { bind } from "../core/trace.js";
 import type { JetRule } from "../interpreters/jet.js";
-import { neg, sub } from "./elementwise.js";
+import { add, integerPow, mul, neg, sub } from "./elementwise.js";
 import { jetFromJvp } from "./jet-from-jvp.js";
 import { type Coefs, cauchy, full, isZ, linearly, markZero, orderOf } from "./jet-series.js";
-import { cholesky, choleskyP, eighP, luP, qrP, svdP } from "./linalg-factor.js";
+import { cholesky, choleskyP, eigh, eighP, luP, qrP, svdP } from "./linalg-factor.js";
 import { type TriangularSolveParams, triangularSolve, triangularSolveP } from "./linalg-solve.js";
-import { mT, mm, scaleBy, triangle } from "./linalg-util.js";
-import { zerosLike } from "./util.js";
+import { batchShape, diagMatrix, diagonal, eye, mT, mm, scaleBy, triangle } from "./linalg-util.js";
+import { broadcastInDim } from "./shape.js";
+import { fullLike, zerosLike } from "./util.js";
 
-/** a - b where either may be null (no terms): null when both are. */
-const minus = (a: Tensor | null, b: Tensor | null): Tensor | null => (b === null ? a : a === null ? neg(b) : sub(a, b));
 
-/** A right side known to be zero (null) gives a known-zero solution shaped like `like`; otherwise `solve` of it. */
-const solveOr = (rhs: Tensor | null, like: Tensor, solve: (r: Tensor) => Tensor): Tensor => (rhs === null ? markZero(zerosLike(like)) : solve(rhs));
+/** a - b, b null when it has no terms; a known zero when both are. */
+const zsub = (a: Tensor, b: Tensor | null): Tensor => (b === null ? a : isZ(a) ? neg(b) : sub(a, b));
+/** a + b, b null when it has no terms. */
+const zadd = (a: Tensor, b: Tensor | null): Tensor => (b === null ? a : isZ(a) ? b : add(a, b));
+
+/** The solution of a linear equation with right side `rhs`: a known zero for a known-zero right side. */
+const solveNonzero = (rhs: Tensor, solve: (r: Tensor) => Tensor): Tensor => (isZ(rhs) ? rhs : solve(rhs));
 
 /**
  * triangular_solve, op(A) X = B (or X op(A) = B): coefficient k solves op(A_0) X_k = B_k -
@@ -37,8 +43,7 @@ const triangularSolveJet: JetRule = ([a, b], [sa, sb], params) => {
   const X: Coefs = [solve(b)];
   const times = p.leftSide ? mm : (aj: Tensor, x: Tensor) => mm(x, aj);
   for (let k = 1; k <= order; k++) {
-    const rhs = minus(isZ(B[k]) ? null : B[k], cauchy(A, X, k, 1, k, times));
-    X.push(solveOr(rhs, X[0], solve));
+    X.push(solveNonzero(zsub(B[k], cauchy(A, X, k, 1, k, times)), solve));
   }
   return [[X[0]], [X.slice(1)]];
 };
@@ -56,10 +61,76 @@ const choleskyJet: JetRule = ([a], [s]) => {
   const left = (x: Tensor) => triangularSolve(L[0], x, { leftSide: true, lower: true, transposeA: false, unitDiagonal: false });
   const phiSolve = (c: Tensor): Tensor => mm(L[0], scaleBy(left(mT(left(mT(c)))), "phi", (i, j) => (i > j ? 1 : i === j ? 0.5 : 0)));
   for (let k = 1; k <= order; k++) {
-    const rhs = minus(isZ(A[k]) ? null : A[k], cauchy(L, L, k, 1, k - 1, (x, y) => mm(x, mT(y))));
-    L.push(solveOr(rhs, L[0], phiSolve));
+    L.push(solveNonzero(zsub(A[k], cauchy(L, L, k, 1, k - 1, (x, y) => mm(x, mT(y)))), phiSolve));
   }
   return [[L[0]], [L.slice(1)]];
+};
+
+/**
+ * eigh, A V = V diag(w) with V^T V = I: writing V_k = V_0 C_k and S_j = V_0^T A_j V_0, coefficient k
+ * of the eigen-equation is W_0 C_k - C_k W_0 + R_k = diag(w_k), R_k = Σ_{j=1..k} S_j C_{k-j} -
+ * Σ_{j=1..k-1} C_j diag(w_{k-j}). So w_k = diag(R_k), C_k off the diagonal is the JVP's F o R_k
+ * (F[i, j] = 1 / (w_j - w_i)), and on it -1/2 diag(Σ_{j=1..k-1} C_j^T C_{k-j}) from V^T V = I.
+ * Exact along symmetric paths with distinct eigenvalues; the first coefficients are the JVP's.
+ */
+const eighJet: JetRule = ([a], [s]) => {
+  const order = (s as Tensor[]).length;
+  const [w0, v0] = eigh(a);
+  const n = a.shape[a.ndim - 1], nb = a.ndim - 2;
+  const lead = Array.from({ length: nb }, (_, i) => i);
+  // M[i, j] = w[j]: a vector along the rows, scaling columns.
+  const rows = (w: Tensor): Tensor => broadcastInDim(w, a.shape, [...lead, nb + 1]);
+  const id = eye(n, a.dtype, batchShape(a.shape));
+  const f = sub(integerPow(add(id, sub(rows(w0), broadcastInDim(w0, a.shape, [...lead, nb]))), -1), id);
+  const S: Coefs = full(a, s, order).map((c, j) => (j === 0 ? c : linearly(c, (x) => mm(mm(mT(v0), x), v0))));
+  const C: Coefs = [id], W: Coefs = [w0];
+  for (let k = 1; k <= order; k++) {
+    // S_k C_0 = S_k: the term that is there at every order.
+    const r = zsub(zadd(S[k], cauchy(S, C, k, 1, k - 1, mm)), cauchy(C, W, k, 1, k - 1, (c, w) => mul(c, rows(w))));
+    W.push(linearly(r, diagonal));
+    const norm = cauchy(C, C, k, 1, k - 1, (x, y) => mm(mT(x), y));
+    const off = linearly(r, (x) => mul(f, x));
+    C.push(zadd(off, norm === null ? null : diagMatrix(mul(diagonal(norm), fullLike(w0, -0.5)))));
+  }
+  return [[w0, v0], [W.slice(1), C.slice(1).map((c) => linearly(c, (x) => mm(v0, x)))]];
+};
+
+/**
+ * qr (reduced, m >= n), A = Q R with Q^T Q = I and R upper triangular: with B_k = A_k -
+ * Σ_{j=1..k-1} Q_j R_{k-j}, D = B_k R_0^-1 and M = Q_0^T D, the k-th coefficients are
+ * R_k = (M - X) R_0 and Q_k = D - Q_0 (M - X), where X = Q_0^T Q_k has M's strictly lower triangle
+ * and X + X^T = -P_k, P_k = Σ_{j=1..k-1} Q_j^T Q_{k-j} (orthonormality at order k). At k = 1 this
+ * is the JVP's (P_1 = 0: X = Ω).
+ */
+const qrGeneral = jetFromJvp(qrP);
+const qrJet: JetRule = ([a], [s], params, ruleOf) => {
+  const order = (s as Tensor[]).length;
+  const outs = bind(qrP, [a], params);
+  const [m, n] = a.shape.slice(-2);
+  // The JVP's conditions (it names the shape it cannot differentiate).
+  if (m < n || (params.fullMatrices && m !== n)) return qrGeneral([a], [s], params, ruleOf);
+  const [q0, r0] = outs;
+  const A = full(a, s, order);
+  const Q: Coefs = [q0], R: Coefs = [r0];
+  for (let k = 1; k <= order; k++) {
+    const b = zsub(A[k], cauchy(Q, R, k, 1, k - 1, mm));
+    const p = cauchy(Q, Q, k, 1, k - 1, (x, y) => mm(mT(x), y));
+    if (isZ(b) && p === null) {
+      Q.push(b);
+      R.push(markZero(zerosLike(r0)));
+      continue;
+    }
+    const d = triangularSolve(r0, b, { leftSide: false, lower: false, transposeA: false, unitDiagonal: false });
+    const mq = mm(mT(q0), d);
+    const lower = triangle(mq, true, -1);
+    // X: M's strictly lower triangle, minus its transpose above, minus P's upper triangle with its diagonal halved.
+    const skew = sub(lower, mT(lower));
+    const x = p === null ? skew : sub(skew, scaleBy(p, "upper, diagonal halved", (i, j) => (j > i ? 1 : i === j ? 0.5 : 0)));
+    const mx = sub(mq, x);
+    R.push(mm(mx, r0));
+    Q.push(sub(d, mm(q0, mx)));
+  }
+  return [outs, [Q.slice(1), R.slice(1)]];
 };
 
 /** The rules of this module, merged into the table of primitives/jet-rules.ts. */
@@ -67,7 +138,7 @@ export const linalgJetRules: Map<Primitive<any>, JetRule> = new Map<Primitive<an
   [triangularSolveP, triangularSolveJet],
   [choleskyP, choleskyJet],
   [luP, jetFromJvp(luP)],
-  [qrP, jetFromJvp(qrP)],
-  [eighP, jetFromJvp(eighP)],
+  [qrP, qrJet],
+  [eighP, eighJet],
   [svdP, jetFromJvp(svdP)],
 ]);

@@ -1,10 +1,10 @@
 import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
-import { close } from "../helpers.js";
-import { np, type Tensor } from "../../src/index.js";
+import { close, throwsWith } from "../helpers.js";
+import { JacobiError, np, type Tensor } from "../../src/index.js";
 import { cholesky, eigh, lu, qr, svd } from "../../src/primitives/linalg-factor.js";
 import { type TriangularSolveParams, triangularSolve } from "../../src/primitives/linalg-solve.js";
-import { K, check, jetL, rnd } from "./jet-check.js";
+import { K, check, jetL, nestedJvp, rnd } from "./jet-check.js";
 
 guardTraceState(test);
 
@@ -48,6 +48,7 @@ test(`jet of lu, qr, eigh, svd (the rules their JVPs imply) against nested jvp t
   check("lu", (x) => lu(x)[0], [a], { tol });
   check("qr q", (x) => qr(x, false)[0], [tall], { tol });
   check("qr r", (x) => qr(x, false)[1], [tall], { tol });
+  check("qr (square, full matrices)", (x) => np.add(qr(x, true)[0], qr(x, true)[1]), [general(3, 15)], { tol });
   check("eigh w", (x) => eigh(x)[0], [spd(4, 10)], { symmetric: true, tol });
   check("eigh v", (x) => eigh(x)[1], [spd(4, 10)], { symmetric: true, tol });
   check("svd s", (x) => svd(x, { fullMatrices: false, computeUv: false })[0], [tall], { tol });
@@ -70,6 +71,29 @@ test("zero series give zero coefficients through the solves", () => {
   close(jetL((bb) => triangularSolve(a, bb, p), [b], [z(b)])[1], z(b));
   const s = spd(3, 5);
   close(jetL((x) => cholesky(x), [s], [z(s)])[1], z(s));
+  close(jetL((x) => eigh(x)[1], [s], [z(s)])[1], z(s));
+  close(jetL((x) => eigh(x)[0], [s], [z(s)])[1], [0, 0, 0].map(() => [0, 0, 0]));
+  const t = rnd([4, 3], 8);
+  close(jetL((x) => np.add(qr(x, false)[0], np.sum(qr(x, false)[1])), [t], [z(t)])[1], z(t));
+});
+
+test("a path whose first term is zero (second order at the start)", () => {
+  const z3 = np.zeros([3, 3]);
+  const s = spd(3, 5), v = np.add(rnd([3, 3], 21), np.swapaxes(rnd([3, 3], 21), 0, 1)), w = np.add(rnd([3, 3], 22), np.swapaxes(rnd([3, 3], 22), 0, 1));
+  const p = { leftSide: true, lower: true, transposeA: false, unitDiagonal: false };
+  const fs: [string, (x: Tensor) => Tensor, Tensor][] = [
+    ["triangular_solve", (x) => triangularSolve(x, s, p), general(3, 1)],
+    ["cholesky", (x) => cholesky(x), s],
+    ["eigh", (x) => np.add(eigh(x)[1], np.sum(eigh(x)[0])), s],
+    ["qr", (x) => np.add(qr(x, false)[0], qr(x, false)[1]), general(3, 2)],
+  ];
+  for (const [name, f, x] of fs) close(jetL(f, [x], [[z3, v, w, z3]])[1], nestedJvp(f, [x], [[z3, v, w, z3]], 4), 1e-10, name);
+});
+
+test("jet of qr where its derivative is undefined names the shape, as jvp does", () => {
+  const wide = rnd([3, 4], 9);
+  throwsWith(() => jetL((x) => qr(x, false)[0], [wide], [[wide, wide]]), JacobiError, ["qr", "at least as many rows as columns", "[3,4]"]);
+  throwsWith(() => jetL((x) => qr(x, false)[0], [wide], [[wide]]), JacobiError, ["qr", "[3,4]"]);
 });
 
 test.run();
