@@ -7,6 +7,7 @@ import type { Params, Primitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind } from "../core/trace.js";
 import { addAnyP } from "../interpreters/add-any.js";
+import { customLinP } from "../interpreters/custom-rules.js";
 import { type JetRule, type JetRuleOf, jetFlat } from "../interpreters/jet.js";
 import { convGeneralDilatedP } from "./conv.js";
 import { cumsumP } from "./cumulative.js";
@@ -78,6 +79,8 @@ import {
 } from "./elementwise.js";
 import { gatherP, scatterAddP } from "./gather.js";
 import { jetFromJvp } from "./jet-from-jvp.js";
+import { linalgJetRules } from "./jet-rules-linalg.js";
+import { structuralJetRules } from "./jet-rules-structural.js";
 import { isKnownZero, markZero } from "./jet-zeros.js";
 import { reduceMax, reduceMaxP, reduceMin, reduceMinP, reduceSum, reduceSumP } from "./reduce.js";
 import { reduceWindowSumP } from "./reduce-window.js";
@@ -485,6 +488,13 @@ rules.set(padP, linearJet(padP, (p) => ({ ...p, value: 0 })));
 // functions (igamma_grad_a, itself a series in a), so each takes the rule its JVP implies, which
 // also mirrors the JVP where it is not differentiable (a shape argument, random_gamma_grad).
 for (const p of [igammaP, igammacP, igammaGradAP, randomGammaGradP, betaincP]) rules.set(p, jetFromJvp(p));
+// custom_lin (a customVjp function's tangent map inside a JVP) is linear in its tangents and
+// known only by its transpose; its JVP rule says so, and the rule it implies mirrors it: under jet,
+// as under nested jvp, evaluating it forward is forward mode, which a customVjp function refuses.
+rules.set(customLinP, jetFromJvp(customLinP));
+// Sorting, cumulative, scatter and window primitives, and the linear-algebra factorizations, have
+// their tables in modules of their own.
+for (const table of [structuralJetRules, linalgJetRules]) for (const [p, rule] of table) rules.set(p, rule);
 
 /** The jet rule of `prim`: its own declared one, else this module's; undefined when it has none. */
 export const jetRuleOf = (prim: Primitive<any>): JetRule | undefined => (prim.jet as JetRule | undefined) ?? rules.get(prim);

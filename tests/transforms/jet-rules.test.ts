@@ -2,15 +2,17 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { guardTraceState } from "../guard.js";
 import { close, throwsWith } from "../helpers.js";
-import { JacobiError, jet, jvp, np, type Tensor } from "../../src/index.js";
+import { JacobiError, checkpoint, customVjp, grad, jet, jvp, lax, np, type Tensor } from "../../src/index.js";
 import { isAllZero } from "../../src/backend/index.js";
-import type { Primitive } from "../../src/core/primitive.js";
+import { type Primitive, allPrimitives } from "../../src/core/primitive.js";
 import { bind1 } from "../../src/core/trace.js";
 import { type JetRuleOf, jetFlat } from "../../src/interpreters/jet.js";
 import * as el from "../../src/primitives/elementwise.js";
 import { dotGeneral, dotGeneralP } from "../../src/primitives/dot.js";
 import { jetFromJvp } from "../../src/primitives/jet-from-jvp.js";
 import { jetRuleOf, markZero } from "../../src/primitives/jet-rules.js";
+import { checkpointP } from "../../src/transforms/checkpoint.js";
+import { controlFlowJetRules } from "../../src/transforms/jet-control-flow.js";
 import * as sp from "../../src/primitives/special.js";
 
 guardTraceState(test);
@@ -205,6 +207,39 @@ test("the generic rule: Zero output tangents, and a tangent constant along the p
 test("a primitive with no rule is named", () => {
   const bare = unregistered("bare", undefined);
   throwsWith(() => jet((x: Tensor) => bind1(bare, [x]), [0.5], [[1, 0]]), JacobiError, ["jet", "bare", "no Taylor-mode"]);
+});
+
+test("custom_lin: a customVjp function's tangent map under jet is forward mode, as under nested jvp", () => {
+  const g = customVjp((x: Tensor) => np.sin(x));
+  g.defvjp((x: Tensor) => [np.sin(x), np.cos(x)], (r: Tensor, ct: Tensor) => [np.multiply(r, ct)]);
+  const tangentOf = (x: Tensor) => jvp(g, [x], [np.onesLike(x)])[1] as Tensor;
+  throwsWith(() => jet(tangentOf, [v3], [[np.onesLike(v3), np.onesLike(v3)]]), JacobiError, ["customVjp", "forward mode"]);
+  throwsWith(() => jvp(tangentOf, [v3], [np.onesLike(v3)]), JacobiError, ["customVjp", "forward mode"]);
+  // Reverse mode through it is fine: its transpose calls bwd, whose residual carries the series.
+  close(jet((x: Tensor) => grad(g)(x), [0.4], [[1, 0]])[1], [-Math.sin(0.4), -Math.cos(0.4)]);
+});
+
+test("every differentiable primitive has a jet rule: its own, the table's, or the transform's", () => {
+  // Rules of the transform level: checkpoint's and control flow's run jets of their bodies.
+  const transformLevel = [checkpointP, ...controlFlowJetRules.keys()];
+  assert.equal(transformLevel.map((p) => p.name).sort(), ["checkpoint", "cond", "scan", "scan_revolve", "while"]);
+  // Custom calls never reach a rule: the trace runs the function itself (processCustomJvpCall/VjpCall).
+  const traceLevel = allPrimitives.filter((p) => p.customCall !== undefined);
+  assert.equal(traceLevel.map((p) => p.name).sort(), ["custom_jvp_call", "custom_vjp_call"]);
+  const missing = allPrimitives.filter((p) => p.differentiable && !transformLevel.includes(p) && !traceLevel.includes(p) && jetRuleOf(p) === undefined);
+  assert.equal(missing.map((p) => p.name), []);
+  // The transform-level rules at work, in one function (each is tested to order 5 in its own suite).
+  check(
+    "checkpoint, cond, while and scan",
+    (x) => {
+      const c = checkpoint((v: Tensor) => np.sin(np.multiply(v, v)))(x);
+      const b = lax.cond(np.greater(np.sum(x), 0), (v: Tensor) => np.exp(v), (v: Tensor) => np.cos(v), c) as Tensor;
+      const w = lax.foriLoop(0, 3, (_i: Tensor, v: Tensor) => np.tanh(np.multiply(v, b)), x) as Tensor;
+      const [s] = lax.scan((carry: Tensor, xi: Tensor) => [np.add(np.multiply(carry, xi), np.sin(carry)), carry], np.sum(w), x) as [Tensor, Tensor];
+      return np.add(w, s);
+    },
+    [v3],
+  );
 });
 
 test.run();
