@@ -2,7 +2,8 @@
 // that V8 sees a monomorphic body (a shared loop calling a closure per element is several times
 // slower). Dimensions that are contiguous in every operand are merged first, so row-major and
 // scalar-broadcast operands run as a single flat loop.
-import { type DType, type TypedArray, allocate } from "../core/dtype.js";
+import { type DType, type TypedArray, allocate, checkAllocation } from "../core/dtype.js";
+import { LAZY_MIN_SIZE, LazyArr, eagerFusionOn, lazyDtype } from "./lazy-elementwise.js";
 import { type Arr, isSingleElement, sizeOf, view } from "./ndarray-view.js";
 import { codegen, compileExpr, interpretedMap } from "./no-eval.js";
 
@@ -111,9 +112,9 @@ function collapse(shape: readonly number[], strides: number[][]): [number[], num
 /** True when every element of `a` is `value` because it is one element seen through stride 0. */
 const isConstant = (a: Arr, value: number): boolean => isSingleElement(a) && a.data[a.offset] === value;
 
-/** The operand can stand for the result: already of the result's buffer type. */
-const sameLayoutDtype = (a: Arr, dtype: DType): boolean => typeCode(a.data) === DTYPE_CODE[dtype];
-const DTYPE_CODE: Record<DType, number> = { float64: 0, float32: 1, int32: 2, bool: 3, uint32: 4 };
+/** The operand can stand for the result: already of the result's buffer type (a deferred one is not computed to tell). */
+const sameLayoutDtype = (a: Arr, dtype: DType): boolean => (lazyDtype(a) ?? DTYPE_NAME[typeCode(a.data)]) === dtype;
+const DTYPE_NAME: DType[] = ["float64", "float32", "int32", "bool", "uint32"];
 
 /**
  * The dims along which some operand varies, or null when every dim does (the common case). A dim
@@ -173,6 +174,17 @@ export function mapN(expr: string, args: Arr[], dtype: DType): Arr {
     out[0] = compileScalar(expr)(a.data[a.offset], b === undefined ? 0 : b.data[b.offset], c === undefined ? 0 : c.data[c.offset]);
     return view(out, shape);
   }
+  const n = sizeOf(shape);
+  if (n >= LAZY_MIN_SIZE && codegen.enabled && eagerFusionOn()) {
+    // Deferred: an impossible size still fails here, where the operation is.
+    checkAllocation(n, dtype, "allocate", shape);
+    return LazyArr.of(expr, args, dtype, shape, evaluate) as unknown as Arr;
+  }
+  return view(evaluate(expr, args, dtype, shape), shape);
+}
+
+/** A fresh row-major buffer of `expr` applied to same-shaped operands of any strides. */
+function evaluate(expr: string, args: Arr[], dtype: DType, shape: readonly number[]): TypedArray {
   const out = allocate(dtype, sizeOf(shape), shape);
   if (out.length > 0) {
     const [cs, cst] = collapse(shape, args.map((a) => a.stride));
@@ -182,5 +194,5 @@ export function mapN(expr: string, args: Arr[], dtype: DType): Arr {
     if (!codegen.enabled) interpretedMap(compileExpr(expr), datas, offsets, strides, out, rows);
     else driver(args.length)(rowLoop(args.length, expr, datas, out), datas, offsets, strides, out, rows);
   }
-  return view(out, shape);
+  return out;
 }

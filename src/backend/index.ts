@@ -27,3 +27,4 @@ export { batchMatmul, concatenate, convert, convertExpr, pad } from "./structura
 export { threefry2x32 } from "./threefry.js";
 export * as linalg from "./linalg/index.js";
 export * as special from "./special.js";
+export { eagerFusion, isDeferred, settleArr, withEagerFusion } from "./lazy-elementwise.js";

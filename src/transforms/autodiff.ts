@@ -4,7 +4,7 @@ import { isFloat } from "../core/dtype.js";
 import { Zero, type Tangent } from "../core/primitive.js";
 import type { Tensor, TensorLike } from "../core/tensor.js";
 import { unflatten, type TreeDef } from "../core/tree.js";
-import { filled } from "../backend/index.js";
+import { filled, settleArr, withEagerFusion } from "../backend/index.js";
 import { convertElementType } from "../primitives/elementwise.js";
 import { instantiate } from "../interpreters/zeros.js";
 import { type ArgsAt, type Argnums, type Fn, type LooseArgs, type LooseLeaves, type LooseTree, type TensorTree, checkFn, checkLike, checkTree, flattenFun, inputLeaves, Recorded, normArgnums, outputLeaves, requireFloat } from "./common.js";
@@ -151,19 +151,35 @@ function valueAndGradOf(f: Fn, opts: GradOptions, transform: string): (...args: 
       defs.set({ out: def, aux: ad });
       return [...outs, ...auxs];
     };
-    const { primalsOut, lin } = linearizeFlat(fFlat, leaves, transform, 1);
-    const { out: def, aux: auxDef } = defs.get();
+    // Eager elementwise steps fuse (see withEagerFusion); what the call returns is computed
+    // before it returns, so that its cost lands here and nothing is left holding its operands.
+    const [primalsOut, gs] = withEagerFusion(() => {
+      const { primalsOut, lin } = linearizeFlat(fFlat, leaves, transform, 1);
+      const { out: def } = defs.get();
+      const y = primalsOut[0];
+      if (def.kind !== "leaf") throw new ShapeError(`${transform}: the function must return a single scalar Tensor, got a pytree ${def}; use jacrev for several outputs`);
+      if (y.ndim !== 0) {
+        throw new ShapeError(`${transform}: the function must return a scalar (shape []), got shape ${fmtShape(y.shape)}; use jacrev for a Jacobian, or reduce the output first (e.g. .sum())`);
+      }
+      if (!isFloat(y.dtype)) throw new DTypeError(`${transform}: the function's output must be floating-point, got ${y.dtype}`);
+      const cts = pullback(lin, [fromArr(filled([], 1, y.dtype), y.dtype, y.weakType)]);
+      return [primalsOut, cts.map((c, i) => (c.dtype === leaves[i].dtype ? c : convertElementType(c, leaves[i].dtype)))];
+    });
+    settle(primalsOut);
+    settle(gs);
+    const auxDef = defs.get().aux;
     const y = primalsOut[0];
-    if (def.kind !== "leaf") throw new ShapeError(`${transform}: the function must return a single scalar Tensor, got a pytree ${def}; use jacrev for several outputs`);
-    if (y.ndim !== 0) {
-      throw new ShapeError(`${transform}: the function must return a scalar (shape []), got shape ${fmtShape(y.shape)}; use jacrev for a Jacobian, or reduce the output first (e.g. .sum())`);
-    }
-    if (!isFloat(y.dtype)) throw new DTypeError(`${transform}: the function's output must be floating-point, got ${y.dtype}`);
-    const cts = pullback(lin, [fromArr(filled([], 1, y.dtype), y.dtype, y.weakType)]);
-    const grads = regroup(cts.map((c, i) => (c.dtype === leaves[i].dtype ? c : convertElementType(c, leaves[i].dtype))), Array.isArray(argnums));
     const value = auxDef !== null ? [y, unflatten(auxDef, primalsOut.slice(1))] : y;
-    return [value, grads];
+    return [value, regroup(gs, Array.isArray(argnums))];
   };
+}
+
+/** Computes any deferred value among `ts` (for a tracer, the concrete value it carries, if any). */
+function settle(ts: readonly Tensor[]): void {
+  for (const t of ts) {
+    const a = t.concrete();
+    if (a !== null) settleArr(a);
+  }
 }
 
 /** The gradient of a scalar function, with the structure of the differentiated argument(s). */
