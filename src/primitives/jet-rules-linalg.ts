@@ -1,8 +1,8 @@
 // Taylor-mode (jet) rules of the linear-algebra primitives. triangular_solve and cholesky solve, at
 // every order, the same linear equation as their JVP with a right side made of the lower-order
 // coefficients (Griewank & Walther, ch. 13: a linear or quadratic implicit equation gives one
-// Cauchy product per coefficient). eigh and qr solve their JVP's equations too, with the
-// orthonormality of the factor imposed at every order; lu and svd take the rule their JVP implies.
+// Cauchy product per coefficient), and so does lu; eigh and qr solve their JVP's equations too,
+// with the orthonormality of the factor imposed at every order. svd takes the rule its JVP implies.
 import type { Primitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind } from "../core/trace.js";
@@ -12,8 +12,8 @@ import { jetFromJvp } from "./jet-from-jvp.js";
 import { type Coefs, cauchy, full, isZ, linearly, markZero, orderOf } from "./jet-series.js";
 import { cholesky, choleskyP, eigh, eighP, luP, qrP, svdP } from "./linalg-factor.js";
 import { type TriangularSolveParams, triangularSolve, triangularSolveP } from "./linalg-solve.js";
-import { batchShape, diagMatrix, diagonal, eye, mT, mm, scaleBy, triangle } from "./linalg-util.js";
-import { broadcastInDim } from "./shape.js";
+import { batchShape, diagMatrix, diagonal, eye, mT, mm, permutationMatrix, scaleBy, triangle } from "./linalg-util.js";
+import { broadcastInDim, pad, slice } from "./shape.js";
 import { fullLike, zerosLike } from "./util.js";
 
 
@@ -133,11 +133,50 @@ const qrJet: JetRule = ([a], [s], params, ruleOf) => {
   return [outs, [Q.slice(1), R.slice(1)]];
 };
 
+/**
+ * lu, P A = L U (L unit lower m x k, U upper k x n, k = min(m, n), packed in one m x n matrix): the
+ * k-th coefficients solve L_0 U_k + L_k U_0 = P A_k - Σ_{j=1..k-1} L_j U_{k-j}, the JVP's equation
+ * with that right side, so they are the JVP's solution of it: with L_0 and U_0 completed to square
+ * unit triangles, X = L_0^-1 B U_0^-1 and the packed coefficient L_0 tril(X, -1) + triu(X) U_0.
+ * The pivots stay those of the primal, as the JVP's.
+ */
+const luJet: JetRule = ([a], [s]) => {
+  const order = (s as Tensor[]).length;
+  const outs = bind(luP, [a]);
+  const [lu0, , perm] = outs;
+  const [m, n] = a.shape.slice(-2);
+  const k = Math.min(m, n);
+  const batch = batchShape(a.shape);
+  const none = batch.map(() => 0);
+  // The unit lower m x k and upper k x n factors packed in a coefficient (L's diagonal is not stored).
+  const lowerOf = (c: Tensor): Tensor => triangle(slice(c, [...none, 0, 0], [...batch, m, k]), true, -1);
+  const upperOf = (c: Tensor): Tensor => triangle(slice(c, [...none, 0, 0], [...batch, k, n]), false);
+  // L_0 completed to a unit lower m x m, U_0 to an upper n x n with ones below its k rows.
+  const l = add(pad(lowerOf(lu0), 0, [...none, 0, 0], [...none, 0, m - k]), eye(m, a.dtype, batch));
+  let u = pad(upperOf(lu0), 0, [...none, 0, 0], [...none, n - k, 0]);
+  if (n > k) u = add(u, pad(eye(n - k, a.dtype, batch), 0, [...none, k, k], [...none, 0, 0]));
+  const solve = (b: Tensor): Tensor => {
+    const la = triangularSolve(l, b, { leftSide: true, lower: true, transposeA: false, unitDiagonal: true });
+    const x = triangularSolve(u, la, { leftSide: false, lower: false, transposeA: false, unitDiagonal: false });
+    return add(mm(l, triangle(x, true, -1)), mm(triangle(x, false), u));
+  };
+  const p = permutationMatrix(perm, a.dtype);
+  const A = full(a, s, order);
+  const L: Coefs = [lowerOf(lu0)], U: Coefs = [upperOf(lu0)], LU: Coefs = [lu0];
+  for (let j = 1; j <= order; j++) {
+    const c = solveNonzero(zsub(linearly(A[j], (x) => mm(p, x)), cauchy(L, U, j, 1, j - 1, mm)), solve);
+    LU.push(c);
+    L.push(linearly(c, lowerOf));
+    U.push(linearly(c, upperOf));
+  }
+  return [outs, [LU.slice(1), null, null]];
+};
+
 /** The rules of this module, merged into the table of primitives/jet-rules.ts. */
 export const linalgJetRules: Map<Primitive<any>, JetRule> = new Map<Primitive<any>, JetRule>([
   [triangularSolveP, triangularSolveJet],
   [choleskyP, choleskyJet],
-  [luP, jetFromJvp(luP)],
+  [luP, luJet],
   [qrP, qrJet],
   [eighP, eighJet],
   [svdP, jetFromJvp(svdP)],

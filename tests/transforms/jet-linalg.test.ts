@@ -46,6 +46,8 @@ test(`jet of lu, qr, eigh, svd (the rules their JVPs imply) against nested jvp t
   const tol = 1e-10;
   const a = general(3, 7), tall = rnd([4, 3], 8, -1, 2), wide = rnd([3, 4], 9, -1, 2);
   check("lu", (x) => lu(x)[0], [a], { tol });
+  check("lu (tall)", (x) => lu(x)[0], [tall], { tol });
+  check("lu (wide)", (x) => lu(x)[0], [wide], { tol });
   check("qr q", (x) => qr(x, false)[0], [tall], { tol });
   check("qr r", (x) => qr(x, false)[1], [tall], { tol });
   check("qr (square, full matrices)", (x) => np.add(qr(x, true)[0], qr(x, true)[1]), [general(3, 15)], { tol });
@@ -75,6 +77,7 @@ test("zero series give zero coefficients through the solves", () => {
   close(jetL((x) => eigh(x)[0], [s], [z(s)])[1], [0, 0, 0].map(() => [0, 0, 0]));
   const t = rnd([4, 3], 8);
   close(jetL((x) => np.add(qr(x, false)[0], np.sum(qr(x, false)[1])), [t], [z(t)])[1], z(t));
+  close(jetL((x) => lu(x)[0], [t], [z(t)])[1], z(t));
 });
 
 test("a path whose first term is zero (second order at the start)", () => {
@@ -86,6 +89,7 @@ test("a path whose first term is zero (second order at the start)", () => {
     ["cholesky", (x) => cholesky(x), s],
     ["eigh", (x) => np.add(eigh(x)[1], np.sum(eigh(x)[0])), s],
     ["qr", (x) => np.add(qr(x, false)[0], qr(x, false)[1]), general(3, 2)],
+    ["lu", (x) => lu(x)[0], general(3, 3)],
   ];
   for (const [name, f, x] of fs) close(jetL(f, [x], [[z3, v, w, z3]])[1], nestedJvp(f, [x], [[z3, v, w, z3]], 4), 1e-10, name);
 });
