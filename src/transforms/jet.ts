@@ -21,9 +21,7 @@ const checkpointJet: JetRule = (primals, series, params) => {
   const { jaxpr } = params as CheckpointParams;
   return jetFlat((xs) => evalJaxpr(jaxpr.jaxpr, jaxpr.consts, xs), primals, series, ruleOf);
 };
-// Control flow's rules stage the jets of their bodies with this same lookup (nested control flow).
-const controlFlow = controlFlowJetRules((prim) => ruleOf(prim));
-const ruleOf: JetRuleOf = (prim: Primitive<any>) => (prim === checkpointP ? checkpointJet : (controlFlow.get(prim) ?? jetRuleOf(prim)));
+const ruleOf: JetRuleOf = (prim: Primitive<any>) => (prim === checkpointP ? checkpointJet : (controlFlowJetRules.get(prim) ?? jetRuleOf(prim)));
 
 const scaled = (x: Tensor, c: number): Tensor => (c === 1 ? x : mul(x, fullLike(x, c)));
 

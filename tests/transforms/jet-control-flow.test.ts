@@ -283,6 +283,33 @@ test("a batched cond index (vmap of jet, jet of vmap), reverse mode through the 
   close([p32, s32], [p64, s64], 1e-5);
 });
 
+test("terms known to be zero: an input with an all-zero series adds no coefficients, and along a line the body skips products", () => {
+  const pow5 = (x: Tensor) => (lax.scan((c: Tensor) => [np.multiply(c, x), null], np.array(1.0), null, { length: 5 }) as [Tensor, unknown])[0];
+  const one = np.array(1.0), zero = np.array(0.0);
+  close(jet(pow5, [np.array(2.0)], [[one, zero, zero, zero]]), [32, [80, 160, 240, 240]]);
+  // exp's recurrence skips the products of known zeros: the last three terms of xs along a line.
+  const g = (x: Tensor) => (lax.scan((c: Tensor, xi: Tensor) => [np.add(np.multiply(c, 0.5), np.exp(xi)), null], np.array(1.0), x) as [Tensor, unknown])[0];
+  const x5 = mk([5], 11);
+  const ones = np.ones([5]), zeros = np.zeros([5]);
+  const bodyOf = (terms: Tensor[]) => {
+    const e = makeJaxpr((x: Tensor) => jet(g, [x], [terms]))(x5).jaxpr.eqns.find((q) => q.primitive.name === "scan");
+    return (e?.params.jaxpr as ClosedJaxpr).jaxpr;
+  };
+  const general = bodyOf([ones, ones, ones, ones]), line = bodyOf([ones, zeros, zeros, zeros]);
+  assert.ok(line.eqns.length < general.eqns.length, `${line.eqns.length} equations along a line, ${general.eqns.length} along a general path`);
+  close(jet(g, [x5], [[ones, zeros, zeros, zeros]])[1], nestedJvp(g, [x5], [[ones, zeros, zeros, zeros]], 4));
+  // A scan const and an xs whose terms are all zeros: not carried into the loop at all.
+  const f = (x: Tensor, w: Tensor, xs: Tensor) => (lax.scan(scanBody(w), x, xs) as [Tensor, Tensor])[0];
+  const xs = mk([4, 3], 5, -0.5, 1);
+  const terms = [[np.ones([3]), np.ones([3])], [np.zeros([3]), np.zeros([3])], [np.zeros([4, 3]), np.zeros([4, 3])]];
+  const scan = makeJaxpr((x: Tensor, w: Tensor, z: Tensor) => jet(f, [x, w, z], terms))(v3, w3, xs).jaxpr.eqns.find((q) => q.primitive.name === "scan");
+  assert.is(scan?.params.numConsts, 1);
+  assert.is(scan?.inputs.length, 1 + 3 + 1);
+  close(jet(f, [v3, w3, xs], terms), [f(v3, w3, xs), nestedJvp(f, [v3, w3, xs], terms, 2)]);
+  // A carry whose terms are all zeros gets its coefficients back from the body (they start as zeros).
+  close(jet(f, [v3, w3, xs], [terms[1], terms[0], terms[2]])[1], nestedJvp(f, [v3, w3, xs], [terms[1], terms[0], terms[2]], 2));
+});
+
 test("the jet of a 1000-step scan is a scan, not an unrolled loop", () => {
   const f = (x: Tensor) => lax.scan((c: Tensor, xi: Tensor) => [np.add(np.multiply(np.sin(c), 0.99), xi), np.cos(c)], x, np.multiply(np.ones([1000]), 0.001)) as [Tensor, Tensor];
   const one = np.array(1.0), zero = np.array(0.0);
