@@ -165,8 +165,8 @@ function valueAndGradOf(f: Fn, opts: GradOptions, transform: string): (...args: 
       const cts = pullback(lin, [fromArr(filled([], 1, y.dtype), y.dtype, y.weakType)]);
       return [primalsOut, cts.map((c, i) => (c.dtype === leaves[i].dtype ? c : convertElementType(c, leaves[i].dtype)))];
     });
-    settle(primalsOut);
-    settle(gs);
+    settled(primalsOut);
+    settled(gs);
     const auxDef = defs.get().aux;
     const y = primalsOut[0];
     const value = auxDef !== null ? [y, unflatten(auxDef, primalsOut.slice(1))] : y;
@@ -174,12 +174,13 @@ function valueAndGradOf(f: Fn, opts: GradOptions, transform: string): (...args: 
   };
 }
 
-/** Computes any deferred value among `ts` (for a tracer, the concrete value it carries, if any). */
-function settle(ts: readonly Tensor[]): void {
+/** `ts`, with any deferred value among them computed (for a tracer, the concrete value it carries, if any). */
+function settled<T extends readonly Tensor[]>(ts: T): T {
   for (const t of ts) {
     const a = t.concrete();
     if (a !== null) settleArr(a);
   }
+  return ts;
 }
 
 /** The gradient of a scalar function, with the structure of the differentiated argument(s). */
@@ -215,9 +216,10 @@ export function jvp(f: Fn, primals: unknown[], tangents: unknown[], opts?: AuxOp
     return isFloat(ps[i].dtype) ? convertElementType(t, ps[i].dtype) : new Zero(ps[i].aval);
   });
   const [fFlat, outTree] = flattenFun(withAux(f, hasAux, "jvp"), pdef, "jvp");
-  const [po, to] = jvpFlat(fFlat, ps, tIn);
+  const [po, to] = withEagerFusion(() => jvpFlat(fFlat, ps, tIn));
   const { out, aux, n } = auxParts(outTree(), hasAux);
-  const res = [unflatten(out, po.slice(0, n)), unflatten(out, to.slice(0, n).map(instantiate))];
+  const tangentsOut = settled(to.slice(0, n).map(instantiate));
+  const res = [unflatten(out, settled(po).slice(0, n)), unflatten(out, tangentsOut)];
   return aux === null ? res : [...res, unflatten(aux, po.slice(n))];
 }
 
@@ -229,7 +231,9 @@ export function vjp(f: Fn, primals: unknown[], opts?: AuxOptions): unknown[] {
   checkArgList(primals, "primals", "vjp");
   const [ps, pdef] = inputLeaves(primals, "vjp: primal");
   const [fFlat, outTree] = flattenFun(withAux(f, hasAux, "vjp"), pdef, "vjp");
-  const { primalsOut, lin } = linearizeFlat(fFlat, ps, "vjp");
+  // The residuals may stay deferred: vjpFn reads them, and nothing else does.
+  const { primalsOut, lin } = withEagerFusion(() => linearizeFlat(fFlat, ps, "vjp"));
+  settled(primalsOut);
   const { out: def, aux, n } = auxParts(outTree(), hasAux);
   const outs = primalsOut.slice(0, n);
   // aux is no output of the linear map: its cotangents are zero.
@@ -239,8 +243,8 @@ export function vjp(f: Fn, primals: unknown[], opts?: AuxOptions): unknown[] {
     checkTree("the cotangent", "vjp function", cdef, def);
     cts.forEach((c, i) => checkLike("cotangent", "vjp function", c, outs[i].aval, i));
     const given = cts.map((c, i): Tangent => (isFloat(outs[i].dtype) ? convertElementType(c, outs[i].dtype) : new Zero(outs[i].aval)));
-    const res = pullback(lin, [...given, ...auxZeros]);
-    return unflatten(pdef, res.map((r, i) => convertElementType(r, ps[i].dtype)));
+    const res = withEagerFusion(() => pullback(lin, [...given, ...auxZeros]).map((r, i) => convertElementType(r, ps[i].dtype)));
+    return unflatten(pdef, settled(res));
   };
   const res = [unflatten(def, outs), vjpFn];
   return aux === null ? res : [...res, unflatten(aux, primalsOut.slice(n))];
@@ -254,13 +258,15 @@ export function linearize(f: Fn, primals: unknown[], opts?: AuxOptions): unknown
   checkArgList(primals, "primals", "linearize");
   const [ps, pdef] = inputLeaves(primals, "linearize: primal");
   const [fFlat, outTree] = flattenFun(withAux(f, hasAux, "linearize"), pdef, "linearize");
-  const { primalsOut, lin } = linearizeFlat(fFlat, ps, "linearize");
+  const { primalsOut, lin } = withEagerFusion(() => linearizeFlat(fFlat, ps, "linearize"));
+  settled(primalsOut);
   const { out: def, aux, n } = auxParts(outTree(), hasAux);
   const jvpFn = (...tangents: unknown[]): unknown => {
     const [ts, tdef] = inputLeaves(tangents, "linearize's jvp function: tangent");
     checkTree("the tangents", "linearize's jvp function", tdef, pdef);
     ts.forEach((t, i) => checkLike("tangent", "linearize's jvp function", t, ps[i].aval, i));
-    return unflatten(def, applyLinear(lin, ts.map((t, i) => convertElementType(t, ps[i].dtype))).slice(0, n));
+    const tangentsOut = withEagerFusion(() => applyLinear(lin, ts.map((t, i) => convertElementType(t, ps[i].dtype))).slice(0, n));
+    return unflatten(def, settled(tangentsOut));
   };
   const res = [unflatten(def, primalsOut.slice(0, n)), jvpFn];
   return aux === null ? res : [...res, unflatten(aux, primalsOut.slice(n))];

@@ -6,7 +6,7 @@ import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
-import { grad, jit, np, valueAndGrad, vmap } from "../../src/index.js";
+import { grad, jit, jvp, linearize, np, valueAndGrad, vjp, vmap } from "../../src/index.js";
 import type { Tensor } from "../../src/index.js";
 import { LAZY_MIN_SIZE, eagerFusion, isDeferred } from "../../src/backend/lazy-elementwise.js";
 
@@ -128,6 +128,33 @@ test("residuals read forwards and backwards, second derivatives, float32, and vm
   assert.is(out[1].dtype, "float32");
   const xb = np.reshape(x, [2, N / 2]), yb = np.reshape(y, [2, N / 2]);
   agree("vmap of grad", () => vmap(grad(w1, { argnums: [0, 1] }))(xb, yb));
+});
+
+test("jvp, vjp and linearize: outputs computed on return, bit-identical with fusion off; a vjp or jvp function called again agrees", () => {
+  const f = (a: Tensor, b: Tensor) => {
+    const s = np.sin(np.multiply(a, b));
+    return [np.subtract(np.exp(np.multiply(s, 0.5)), a), np.cos(np.add(s, b))];
+  };
+  const tx = np.array(values(N, 7, -1, 1)), ty = np.array(values(N, 8, -1, 1));
+  const ct = [np.array(values(N, 9, -1, 1)), np.array(values(N, 10, -1, 1))];
+  const j = agree("jvp", () => jvp(f, [x, y], [tx, ty]));
+  assert.ok(j.every((t) => !deferred(t)));
+  agree("jvp with aux", () => jvp((a: Tensor) => [np.sum(np.tanh(a)), np.log(a)], [x], [tx], { hasAux: true }));
+  const v = agree("vjp", () => {
+    const [out, back] = vjp(f, [x, y]);
+    return [out, back(ct), back(ct)];
+  });
+  assert.ok(v.every((t) => !deferred(t)));
+  v.slice(2, 4).forEach((t, i) => sameBits(v[4 + i], t, `vjp function again, cotangent ${i}`));
+  const l = agree("linearize", () => {
+    const [out, push] = linearize(f, [x, y]);
+    return [out, push(tx, ty), push(tx, ty)];
+  });
+  assert.ok(l.every((t) => !deferred(t)));
+  l.slice(2, 4).forEach((t, i) => {
+    sameBits(l[4 + i], t, `jvp function again, output ${i}`);
+    sameBits(t, j[2 + i], `linearize agrees with jvp, output ${i}`);
+  });
 });
 
 test.run();
