@@ -1,16 +1,16 @@
 // Taylor-mode (jet) rules of the linear-algebra primitives. triangular_solve and cholesky solve, at
 // every order, the same linear equation as their JVP with a right side made of the lower-order
 // coefficients (Griewank & Walther, ch. 13: a linear or quadratic implicit equation gives one
-// Cauchy product per coefficient), and so does lu; eigh and qr solve their JVP's equations too,
-// with the orthonormality of the factor imposed at every order. svd takes the rule its JVP implies.
+// Cauchy product per coefficient), and so does lu; eigh, qr and svd solve their JVP's equations
+// too, with the orthonormality of the factors imposed at every order.
 import type { Primitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind } from "../core/trace.js";
 import type { JetRule } from "../interpreters/jet.js";
-import { add, integerPow, mul, neg, sub } from "./elementwise.js";
+import { add, div, integerPow, mul, neg, sub } from "./elementwise.js";
 import { jetFromJvp } from "./jet-from-jvp.js";
 import { type Coefs, cauchy, full, isZ, linearly, markZero, orderOf } from "./jet-series.js";
-import { cholesky, choleskyP, eigh, eighP, luP, qrP, svdP } from "./linalg-factor.js";
+import { type SvdParams, cholesky, choleskyP, eigh, eighP, luP, qrP, svdP } from "./linalg-factor.js";
 import { type TriangularSolveParams, triangularSolve, triangularSolveP } from "./linalg-solve.js";
 import { batchShape, diagMatrix, diagonal, eye, mT, mm, permutationMatrix, scaleBy, triangle } from "./linalg-util.js";
 import { broadcastInDim, pad, slice } from "./shape.js";
@@ -172,6 +172,66 @@ const luJet: JetRule = ([a], [s]) => {
   return [outs, [LU.slice(1), null, null]];
 };
 
+/**
+ * svd, A = U diag(s) V^T with U^T U = V^T V = I (reduced factors). At order p, with G_p = A_p minus
+ * every product U_i S_j V_l^T of lower orders only, H = U_0^T G_p V_0 and the orthonormality sums
+ * P = Σ_{j=1..p-1} U_j^T U_{p-j}, Q likewise for V: H' = H + (P S_0 + S_0 Q) / 2 gives s_p =
+ * diag(H'), U_0^T U_p = F o (H' S_0 + S_0 H'^T) - P/2 and V_0^T V_p = F o (S_0 H' + H'^T S_0) - Q/2
+ * (F[i, j] = 1 / (s_j^2 - s_i^2), the JVP's), plus the JVP's components outside the span of U_0
+ * (tall) or V_0 (wide) with G_p for dA. The first coefficients are the JVP's.
+ */
+const svdGeneral = jetFromJvp(svdP);
+const svdJet: JetRule = ([a], [s], params, ruleOf) => {
+  const p = params as SvdParams;
+  const [m, n] = a.shape.slice(-2);
+  // Full singular vectors of a non-square matrix: the JVP's error.
+  if (p.computeUv && p.fullMatrices && m !== n) return svdGeneral([a], [s], params, ruleOf);
+  const order = (s as Tensor[]).length;
+  const outs = bind(svdP, [a], p);
+  const [s0, u0, vt0] = bind(svdP, [a], { fullMatrices: false, computeUv: true });
+  const v0 = mT(vt0);
+  const k = Math.min(m, n), nb = a.ndim - 2, batch = batchShape(a.shape);
+  const lead = Array.from({ length: nb }, (_, i) => i);
+  /** A vector [..., len] as a [..., rows, cols] matrix constant along its rows (axis 1: M[i, j] = w[j]) or columns (axis 0: M[i, j] = w[i]). */
+  const spread = (w: Tensor, rows: number, cols: number, axis: number): Tensor => broadcastInDim(w, [...batch, rows, cols], [...lead, nb + axis]);
+  const half = (x: Tensor): Tensor => mul(x, fullLike(x, 0.5));
+  const gram = (x: Tensor, y: Tensor): Tensor => mm(mT(x), y);
+  const sq = mul(s0, s0);
+  const id = eye(k, a.dtype, batch);
+  const f = sub(integerPow(add(id, sub(spread(sq, k, k, 1), spread(sq, k, k, 0))), -1), id);
+  /** diag(s_j) V_l^T. */
+  const sv = (sj: Tensor, vl: Tensor): Tensor => mul(spread(sj, k, n, 0), mT(vl));
+  const A = full(a, s, order);
+  const U: Coefs = [u0], S: Coefs = [s0], V: Coefs = [v0], T: Coefs = [sv(s0, v0)];
+  for (let q = 1; q <= order; q++) {
+    // (S V^T)_q without its two terms of order q: Σ_{j=1..q-1} S_j V_{q-j}^T.
+    const inner = cauchy(S, V, q, 1, q - 1, sv);
+    const g = zsub(zsub(A[q], cauchy(U, T, q, 1, q - 1, mm)), inner === null ? null : mm(u0, inner));
+    const pu = cauchy(U, U, q, 1, q - 1, gram), qv = cauchy(V, V, q, 1, q - 1, gram);
+    let h = gram(u0, mm(g, v0));
+    if (pu !== null) h = add(h, half(mul(pu, spread(s0, k, k, 1))));
+    if (qv !== null) h = add(h, half(mul(spread(s0, k, k, 0), qv)));
+    const hs = mul(h, spread(s0, k, k, 1)), sh = mul(spread(s0, k, k, 0), h);
+    let c = mul(f, add(hs, mT(hs))), d = mul(f, add(sh, mT(sh)));
+    if (pu !== null) c = sub(c, half(pu));
+    if (qv !== null) d = sub(d, half(qv));
+    let uq = mm(u0, c), vq = mm(v0, d);
+    // The parts outside the span of the primal's singular vectors, each over its singular value.
+    if (m > n) {
+      const gv = mm(g, v0);
+      uq = add(uq, div(sub(gv, mm(u0, gram(u0, gv))), spread(s0, m, k, 1)));
+    }
+    if (n > m) {
+      const gu = gram(g, u0);
+      vq = add(vq, div(sub(gu, mm(v0, gram(v0, gu))), spread(s0, n, k, 1)));
+    }
+    const sq_ = diagonal(h);
+    U.push(uq), S.push(sq_), V.push(vq);
+    T.push(zadd(add(sv(sq_, v0), sv(s0, vq)), inner));
+  }
+  return [outs, p.computeUv ? [S.slice(1), U.slice(1), V.slice(1).map(mT)] : [S.slice(1)]];
+};
+
 /** The rules of this module, merged into the table of primitives/jet-rules.ts. */
 export const linalgJetRules: Map<Primitive<any>, JetRule> = new Map<Primitive<any>, JetRule>([
   [triangularSolveP, triangularSolveJet],
@@ -179,5 +239,5 @@ export const linalgJetRules: Map<Primitive<any>, JetRule> = new Map<Primitive<an
   [luP, luJet],
   [qrP, qrJet],
   [eighP, eighJet],
-  [svdP, jetFromJvp(svdP)],
+  [svdP, svdJet],
 ]);

@@ -56,6 +56,10 @@ test(`jet of lu, qr, eigh, svd (the rules their JVPs imply) against nested jvp t
   check("svd s", (x) => svd(x, { fullMatrices: false, computeUv: false })[0], [tall], { tol });
   check("svd u (tall)", (x) => svd(x, { fullMatrices: false, computeUv: true })[1], [tall], { tol });
   check("svd vt (wide)", (x) => svd(x, { fullMatrices: false, computeUv: true })[2], [wide], { tol });
+  check("svd s (wide, full matrices)", (x) => svd(x, { fullMatrices: true, computeUv: false })[0], [wide], { tol });
+  check("svd u and vt (wide)", (x) => np.add(np.sum(svd(x, { fullMatrices: false, computeUv: true })[1]), svd(x, { fullMatrices: false, computeUv: true })[2]), [wide], { tol });
+  check("svd u, s and vt (tall)", (x) => np.add(np.sum(svd(x, { fullMatrices: false, computeUv: true })[0]), np.add(np.sum(svd(x, { fullMatrices: false, computeUv: true })[1]), svd(x, { fullMatrices: false, computeUv: true })[2])), [tall], { tol });
+  check("svd (square, full matrices)", (x) => np.add(svd(x, { fullMatrices: true, computeUv: true })[1], svd(x, { fullMatrices: true, computeUv: true })[2]), [general(3, 16)], { tol });
 });
 
 test("lu, qr, eigh, svd with a batch axis", () => {
@@ -90,14 +94,16 @@ test("a path whose first term is zero (second order at the start)", () => {
     ["eigh", (x) => np.add(eigh(x)[1], np.sum(eigh(x)[0])), s],
     ["qr", (x) => np.add(qr(x, false)[0], qr(x, false)[1]), general(3, 2)],
     ["lu", (x) => lu(x)[0], general(3, 3)],
+    ["svd", (x) => np.add(svd(x, { fullMatrices: false, computeUv: true })[1], svd(x, { fullMatrices: false, computeUv: true })[2]), general(3, 4)],
   ];
   for (const [name, f, x] of fs) close(jetL(f, [x], [[z3, v, w, z3]])[1], nestedJvp(f, [x], [[z3, v, w, z3]], 4), 1e-10, name);
 });
 
-test("jet of qr where its derivative is undefined names the shape, as jvp does", () => {
+test("jet of qr and svd where its derivative is undefined names the shape, as jvp does", () => {
   const wide = rnd([3, 4], 9);
   throwsWith(() => jetL((x) => qr(x, false)[0], [wide], [[wide, wide]]), JacobiError, ["qr", "at least as many rows as columns", "[3,4]"]);
   throwsWith(() => jetL((x) => qr(x, false)[0], [wide], [[wide]]), JacobiError, ["qr", "[3,4]"]);
+  throwsWith(() => jetL((x) => svd(x, { fullMatrices: true, computeUv: true })[1], [wide], [[wide, wide]]), JacobiError, ["svd", "fullMatrices: false", "[3,4]"]);
 });
 
 test.run();
