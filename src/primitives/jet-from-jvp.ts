@@ -32,8 +32,11 @@ const scale = (x: Tensor, w: number): Tensor => (w === 1 || isKnownZero(x) ? x :
  * each running the JVP's tangent arithmetic at its order with closed-form (O(k^2)) rules, so the
  * total is polynomial in K (about K^3 products for a JVP made of products and closed-form
  * primitives) — slower than a closed-form recurrence's K^2, and fine for the low orders jet
- * serves. It is exponential only for a JVP that binds two generic-rule primitives that in turn
- * each bind both again; none of the primitives using it does.
+ * serves. It is exponential (2^K) when the JVP binds two primitives that both use this rule and
+ * whose JVPs bind both again: sin and cos would, were neither closed-form (measured at K = 10 on
+ * 1000 points: 11 ms closed-form, 52 ms with sin generic, 405 ms with both), which is why the
+ * elementary functions have recurrences of their own; none of the primitives given this rule
+ * forms such a pair.
  *
  * The nested jet runs with `ruleOf`, the lookup of the jet that called this rule, so primitives
  * with rules of the transform level (checkpoint, control flow) keep theirs inside.

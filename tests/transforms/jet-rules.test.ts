@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { guardTraceState } from "../guard.js";
 import { close, throwsWith } from "../helpers.js";
-import { JacobiError, checkpoint, customVjp, grad, jet, jvp, lax, np, type Tensor } from "../../src/index.js";
+import { JacobiError, checkpoint, customVjp, grad, jet, jit, jvp, lax, np, vmap, type Tensor } from "../../src/index.js";
 import { isAllZero } from "../../src/backend/index.js";
 import { type Primitive, allPrimitives } from "../../src/core/primitive.js";
 import { bind1 } from "../../src/core/trace.js";
@@ -207,6 +207,27 @@ test("the generic rule: Zero output tangents, and a tangent constant along the p
 test("a primitive with no rule is named", () => {
   const bare = unregistered("bare", undefined);
   throwsWith(() => jet((x: Tensor) => bind1(bare, [x]), [0.5], [[1, 0]]), JacobiError, ["jet", "bare", "no Taylor-mode"]);
+});
+
+test("the new rules compose with jit, vmap and grad, and keep float32", () => {
+  const fs: [string, (x: Tensor) => Tensor][] = [
+    ["erf_inv", (x) => sp.erfInv(np.multiply(x, 0.5))],
+    ["atan2", (x) => el.atan2(x, np.onesLike(x))],
+    ["lgamma", (x) => sp.lgamma(x)],
+    ["igamma (JVP-derived)", (x) => sp.igamma(np.multiply(np.onesLike(x), 2.5), x)],
+  ];
+  for (const [name, f] of fs) {
+    const terms = [np.onesLike(v3), np.zerosLike(v3), np.zerosLike(v3)];
+    const want = jet(f, [v3], [terms])[1];
+    close(jit((x: Tensor) => jet(f, [x], [terms])[1])(v3), want, 1e-12, `${name}: jit of jet`);
+    close(jet(jit(f), [v3], [terms])[1], want, 1e-12, `${name}: jet of jit`);
+    close(vmap((x: Tensor) => jet(f, [x], [[np.array(1.0), np.array(0.0), np.array(0.0)]])[1])(v3), [0, 1, 2].map((k) => want[k]), 1e-12, `${name}: vmap of jet`);
+    // The gradient of the second derivative is the third.
+    close(grad((x: Tensor) => np.sum(jet(f, [x], [terms.slice(0, 2)])[1][1]))(v3), want[2], 1e-10, `${name}: grad of jet`);
+    const [p32, s32] = jet(f, [v3.astype("float32")], [terms.map((t) => t.astype("float32"))]);
+    assert.equal([p32, ...s32].map((t) => t.dtype), ["float32", "float32", "float32", "float32"], `${name}: float32 stays float32`);
+    close(s32, want, 1e-4, `${name}: float32 values`);
+  }
 });
 
 test("custom_lin: a customVjp function's tangent map under jet is forward mode, as under nested jvp", () => {
