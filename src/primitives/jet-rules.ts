@@ -2,6 +2,9 @@
 // inputs and their Taylor coefficients x_k / k! (k = 1..K; null for a constant input) to the primal
 // outputs and theirs. The recurrences are the classical ones (Griewank & Walther, ch. 13): every
 // coefficient of an output is one Cauchy product over the lower ones, so order K costs O(K^2).
+// A function known by its derivative (asin, erf, lgamma, ...) integrates the series of that
+// derivative; the few primitives with no practical recurrence take the rule their JVP implies
+// (jet-from-jvp.ts), and this table also gathers the structural and linear-algebra tables.
 import { isFloat } from "../core/dtype.js";
 import type { Params, Primitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
