@@ -3,26 +3,15 @@
 // along a line, and with each input alone varying.
 import * as assert from "uvu/assert";
 import { close } from "../helpers.js";
-import { jvp, np, type Tensor } from "../../src/index.js";
-import { jetFlat } from "../../src/interpreters/jet.js";
-import { jetRuleOf } from "../../src/primitives/jet-rules.js";
-import { structuralJetRules } from "../../src/primitives/jet-rules-structural.js";
-import { linalgJetRules } from "../../src/primitives/jet-rules-linalg.js";
-import { markZero } from "../../src/primitives/jet-zeros.js";
+import { jet, jvp, np, type Tensor } from "../../src/index.js";
 
 export const K = 5;
 export type F = (...xs: Tensor[]) => Tensor;
 
 const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
 
-/** jet with the structural and linear-algebra rules ahead of the table's, speaking in derivatives as the public jet. */
-export function jetL(f: F, xs: Tensor[], vs: Tensor[][]): [Tensor, Tensor[]] {
-  // Terms given as zeros are marked, as the public jet marks them.
-  const coefs = vs.map((v) => v.map((t, k) => (np.all(np.equal(t, 0)).item() ? markZero(np.zerosLike(t)) : np.divide(t, fact(k + 1)))));
-  const ruleOf = (prim: Parameters<typeof jetRuleOf>[0]) => structuralJetRules.get(prim) ?? linalgJetRules.get(prim) ?? jetRuleOf(prim);
-  const [[p], [s]] = jetFlat((ins) => [f(...ins)], xs, coefs, ruleOf);
-  return [p, s === null ? vs[0].map(() => np.zerosLike(p)) : s.map((c, k) => np.multiply(c, fact(k + 1)))];
-}
+/** The public jet of a function of tensors returning one tensor: [primal, derivatives along the path]. */
+export const jetOf = (f: F, xs: Tensor[], vs: Tensor[][]): [Tensor, Tensor[]] => jet(f, xs, vs) as [Tensor, Tensor[]];
 
 /** Deterministic values of a shape. */
 export const mk = (shape: number[], seed: number, lo = 0.3, width = 0.9): Tensor => {
@@ -75,16 +64,16 @@ export type CheckOptions = {
 export function check(name: string, f: F, xs: Tensor[], { consts = false, symmetric = false, tol = 1e-11 }: CheckOptions = {}): void {
   const sym = (t: Tensor): Tensor => (symmetric ? np.add(t, np.swapaxes(t, -1, -2)) : t);
   const vs = xs.map((x, i) => Array.from({ length: K }, (_, k) => sym(rnd(x.shape as number[], 10 * i + k + 1))));
-  const [p, s] = jetL(f, xs, vs);
+  const [p, s] = jetOf(f, xs, vs);
   assert.is(s.length, K, `${name}: one output term per input term`);
   close(p, f(...xs), 1e-12, `${name} primal`);
   close(s, nestedJvp(f, xs, vs, K), tol, `${name} series`);
   const line = vs.map((v) => [v[0], ...v.slice(1).map((t) => np.zerosLike(t))]);
-  close(jetL(f, xs, line)[1], nestedJvp(f, xs, line, K), tol, `${name} series along a line`);
+  close(jetOf(f, xs, line)[1], nestedJvp(f, xs, line, K), tol, `${name} series along a line`);
   if (consts) {
     xs.forEach((_, i) => {
       const g = (x: Tensor) => f(...xs.map((y, j) => (j === i ? x : y)));
-      close(jetL(g, [xs[i]], [vs[i]])[1], nestedJvp(g, [xs[i]], [vs[i]], K), tol, `${name} (input ${i} alone varying) series`);
+      close(jetOf(g, [xs[i]], [vs[i]])[1], nestedJvp(g, [xs[i]], [vs[i]], K), tol, `${name} (input ${i} alone varying) series`);
     });
   }
 }

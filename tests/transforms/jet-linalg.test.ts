@@ -4,7 +4,7 @@ import { close, throwsWith } from "../helpers.js";
 import { JacobiError, np, type Tensor } from "../../src/index.js";
 import { cholesky, eigh, lu, qr, svd } from "../../src/primitives/linalg-factor.js";
 import { type TriangularSolveParams, triangularSolve } from "../../src/primitives/linalg-solve.js";
-import { K, check, jetL, nestedJvp, rnd } from "./jet-check.js";
+import { K, check, jetOf, nestedJvp, rnd } from "./jet-check.js";
 
 guardTraceState(test);
 
@@ -74,14 +74,14 @@ test("zero series give zero coefficients through the solves", () => {
   const z = (x: Tensor) => Array.from({ length: 3 }, () => np.zerosLike(x));
   const p = { leftSide: true, lower: true, transposeA: false, unitDiagonal: false };
   const a = general(3, 1), b = rnd([3, 2], 2);
-  close(jetL((bb) => triangularSolve(a, bb, p), [b], [z(b)])[1], z(b));
+  close(jetOf((bb) => triangularSolve(a, bb, p), [b], [z(b)])[1], z(b));
   const s = spd(3, 5);
-  close(jetL((x) => cholesky(x), [s], [z(s)])[1], z(s));
-  close(jetL((x) => eigh(x)[1], [s], [z(s)])[1], z(s));
-  close(jetL((x) => eigh(x)[0], [s], [z(s)])[1], [0, 0, 0].map(() => [0, 0, 0]));
+  close(jetOf((x) => cholesky(x), [s], [z(s)])[1], z(s));
+  close(jetOf((x) => eigh(x)[1], [s], [z(s)])[1], z(s));
+  close(jetOf((x) => eigh(x)[0], [s], [z(s)])[1], [0, 0, 0].map(() => [0, 0, 0]));
   const t = rnd([4, 3], 8);
-  close(jetL((x) => np.add(qr(x, false)[0], np.sum(qr(x, false)[1])), [t], [z(t)])[1], z(t));
-  close(jetL((x) => lu(x)[0], [t], [z(t)])[1], z(t));
+  close(jetOf((x) => np.add(qr(x, false)[0], np.sum(qr(x, false)[1])), [t], [z(t)])[1], z(t));
+  close(jetOf((x) => lu(x)[0], [t], [z(t)])[1], z(t));
 });
 
 test("a path whose first term is zero (second order at the start)", () => {
@@ -96,14 +96,14 @@ test("a path whose first term is zero (second order at the start)", () => {
     ["lu", (x) => lu(x)[0], general(3, 3)],
     ["svd", (x) => np.add(svd(x, { fullMatrices: false, computeUv: true })[1], svd(x, { fullMatrices: false, computeUv: true })[2]), general(3, 4)],
   ];
-  for (const [name, f, x] of fs) close(jetL(f, [x], [[z3, v, w, z3]])[1], nestedJvp(f, [x], [[z3, v, w, z3]], 4), 1e-10, name);
+  for (const [name, f, x] of fs) close(jetOf(f, [x], [[z3, v, w, z3]])[1], nestedJvp(f, [x], [[z3, v, w, z3]], 4), 1e-10, name);
 });
 
 test("jet of qr and svd where its derivative is undefined names the shape, as jvp does", () => {
   const wide = rnd([3, 4], 9);
-  throwsWith(() => jetL((x) => qr(x, false)[0], [wide], [[wide, wide]]), JacobiError, ["qr", "at least as many rows as columns", "[3,4]"]);
-  throwsWith(() => jetL((x) => qr(x, false)[0], [wide], [[wide]]), JacobiError, ["qr", "[3,4]"]);
-  throwsWith(() => jetL((x) => svd(x, { fullMatrices: true, computeUv: true })[1], [wide], [[wide, wide]]), JacobiError, ["svd", "fullMatrices: false", "[3,4]"]);
+  throwsWith(() => jetOf((x) => qr(x, false)[0], [wide], [[wide, wide]]), JacobiError, ["qr", "at least as many rows as columns", "[3,4]"]);
+  throwsWith(() => jetOf((x) => qr(x, false)[0], [wide], [[wide]]), JacobiError, ["qr", "[3,4]"]);
+  throwsWith(() => jetOf((x) => svd(x, { fullMatrices: true, computeUv: true })[1], [wide], [[wide, wide]]), JacobiError, ["svd", "fullMatrices: false", "[3,4]"]);
 });
 
 test.run();

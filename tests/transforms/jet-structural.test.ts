@@ -6,7 +6,7 @@ import { cumulative } from "../../src/primitives/cumulative.js";
 import { reduceProd } from "../../src/primitives/reduce.js";
 import { type WindowParams, reduceWindowMax, selectAndGatherAdd, selectAndScatterAdd } from "../../src/primitives/reduce-window.js";
 import { sort } from "../../src/primitives/sort.js";
-import { type F, K, check, jetL, mk } from "./jet-check.js";
+import { type F, K, check, jetOf, mk } from "./jet-check.js";
 
 guardTraceState(test);
 
@@ -50,7 +50,7 @@ test("scatter_mul with constant updates is linear in the operand", () => {
 });
 
 test("reduce_prod over an empty axis is the constant 1", () => {
-  const [p, s] = jetL((x) => reduceProd(x, [0]), [np.zeros([0, 2])], [[np.zeros([0, 2]), np.zeros([0, 2])]]);
+  const [p, s] = jetOf((x) => reduceProd(x, [0]), [np.zeros([0, 2])], [[np.zeros([0, 2]), np.zeros([0, 2])]]);
   close(p, [1, 1]);
   close(s, [[0, 0], [0, 0]]);
 });
