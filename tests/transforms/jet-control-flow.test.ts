@@ -244,6 +244,14 @@ test("nested control flow: cond, while, checkpoint and scan inside a scan body",
   check("nested", f, [mk([3], 8), mk([3, 3], 9, -0.6, 1.2)], true);
 });
 
+test("jet of grad: the linearization's primal scan and cond, with their stacked residuals, under jet", () => {
+  const f = (x: Tensor) => {
+    const [c, ys] = lax.scan((c: Tensor, xi: Tensor) => [np.add(np.sin(np.multiply(c, xi)), xi), np.multiply(c, c)], x, np.stack([x, np.cos(x), x])) as [Tensor, Tensor];
+    return np.sum(np.add(lax.cond(np.greater(np.sum(c), 0), (a: Tensor) => np.tanh(a), (a: Tensor) => np.exp(a), c) as Tensor, np.sum(ys, 0)));
+  };
+  check("grad of scan and cond", grad(f), [np.array([0.3, 0.7])]);
+});
+
 test("vmap of jet through a scan and a cond, against jet per example", () => {
   const f = (x: Tensor) => {
     const [c] = lax.scan((c: Tensor, xi: Tensor) => [lax.cond(np.greater(xi, 0), (a: Tensor) => np.sin(a), (a: Tensor) => np.cos(a), np.multiply(c, xi)) as Tensor, null], x, np.array([0.5, -0.3, 1.1])) as [
