@@ -6,7 +6,7 @@ import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
 guardTraceState(test);
 import * as assert from "uvu/assert";
-import { grad, jit, jvp, linearize, np, valueAndGrad, vjp, vmap } from "../../src/index.js";
+import { checkpoint, customVjp, grad, jit, jvp, lax, linearize, np, valueAndGrad, vjp, vmap } from "../../src/index.js";
 import type { Tensor } from "../../src/index.js";
 import { LAZY_MIN_SIZE, eagerFusion, isDeferred } from "../../src/backend/lazy-elementwise.js";
 
@@ -155,6 +155,32 @@ test("jvp, vjp and linearize: outputs computed on return, bit-identical with fus
     sameBits(l[4 + i], t, `jvp function again, output ${i}`);
     sameBits(t, j[2 + i], `linearize agrees with jvp, output ${i}`);
   });
+});
+
+test("loops, checkpoint and a customVjp whose backward rule keeps the cotangent it is given", () => {
+  const body = (i: Tensor, v: Tensor) => np.add(np.multiply(np.sin(v), 0.9), np.multiply(np.log(x), np.cos(np.multiply(i, 0.1))));
+  agree("foriLoop", () => valueAndGrad((a: Tensor) => np.sum(lax.foriLoop(0, 5, body, np.multiply(a, y))))(x));
+  const step = checkpoint((a: Tensor) => np.tanh(np.add(np.multiply(a, y), np.exp(np.multiply(a, -0.5)))));
+  agree("checkpoint", () => grad((a: Tensor) => np.sum(step(step(a))))(x));
+  const seen: Tensor[] = [];
+  const scaled = customVjp((a: Tensor) => np.multiply(a, 3));
+  scaled.defvjp(
+    (a: Tensor) => [np.multiply(a, 3), null],
+    (_r: unknown, g: Tensor) => {
+      seen.push(g);
+      return [np.multiply(g, 3)];
+    },
+  );
+  const f = (a: Tensor) => np.sum(np.sin(scaled(np.exp(np.multiply(a, 0.5)))));
+  const fused = grad(f)(x);
+  const kept = seen.splice(0)[0].toTypedArray();
+  eagerFusion.enabled = false;
+  try {
+    sameBits(fused, grad(f)(x), "customVjp gradient");
+    assert.equal(Array.from(kept), Array.from(seen.splice(0)[0].toTypedArray()), "the cotangent the rule kept");
+  } finally {
+    eagerFusion.enabled = true;
+  }
 });
 
 test.run();
