@@ -13,7 +13,8 @@ import { availableParallelism } from "node:os";
 import { GENERATED_PATH, WAT_PATH, compileWat, generatedModule } from "../../scripts/build-wasm.mjs";
 import { type Arr, view } from "../../src/backend/ndarray-view.js";
 import { batchMatmul } from "../../src/backend/structural.js";
-import { type Job, defaultThreads, keptInstance, threadsFor, loadKernels, runRows, setWasmGemm, wasmBatchMatmul, wasmGemmEnabled, wasmGemmLimits } from "../../src/backend/wasm/gemm.js";
+import { type Job, defaultThreads, keptInstance, keptLocalInstance, threadsFor, loadKernels, runRows, setWasmGemm, unsharedMemory, wasmBatchMatmul, wasmGemmEnabled, wasmGemmLimits } from "../../src/backend/wasm/gemm.js";
+import { GEMM_WASM_BASE64 } from "../../src/backend/wasm/gemm-wasm.generated.js";
 import { throwsWith } from "../helpers.js";
 import type { DType } from "../../src/core/dtype.js";
 import { np } from "../../src/index.js";
@@ -112,6 +113,27 @@ test("WebAssembly SIMD is found here, and an engine without it gets no kernels",
   assert.is(loadKernels(() => false), null);
   assert.ok(withKernel(true, wasmGemmEnabled));
   assert.not.ok(withKernel(false, wasmGemmEnabled));
+});
+
+test("products on this thread alone run on an unshared memory: the module with its memory import unshared", () => {
+  const bytes = new Uint8Array(Buffer.from(GEMM_WASM_BASE64, "base64"));
+  const local = unsharedMemory(bytes);
+  assert.ok(local !== null && WebAssembly.validate(local));
+  assert.equal(Array.from(local ?? []).filter((x, i) => x !== bytes[i]).length, 1, "one byte differs: the limits' flags");
+  assert.ok(loadKernels(undefined, false) instanceof WebAssembly.Module);
+  const inst = keptLocalInstance();
+  assert.not.ok(inst.memory.buffer instanceof SharedArrayBuffer);
+  assert.ok(keptInstance().memory.buffer instanceof SharedArrayBuffer);
+  // Bytes without the expected import section are refused rather than patched blindly.
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const mod = (...sections: number[]) => new Uint8Array([...header, ...sections]);
+  assert.is(unsharedMemory(mod(0x01, 0x01, 0x00)), null, "no import section");
+  assert.is(unsharedMemory(mod(0x01, 0x01, 0x00, 0x02, 0x01, 0x02)), null, "two imports");
+  assert.is(unsharedMemory(mod(0x02, 0x05, 0x01, 0x00, 0x00, 0x00, 0x00)), null, "a function import");
+  assert.is(unsharedMemory(mod(0x02, 0x07, 0x01, 0x01, 0x65, 0x01, 0x6d, 0x02, 0x01, 0x01, 0x01)), null, "an unshared memory already");
+  // A product on this thread (below the threads' size) gives the product on the local instance.
+  const x = operand(1, 20, 30, "row-major", "float64", 5), y = operand(1, 30, 10, "transposed", "float64", 6);
+  checkClose(withKernel(true, () => batchMatmul(x, y, "float64")).data, naive(x, y), 1e-14, "local");
 });
 
 for (const d of ["float64", "float32"] as Float[]) {
@@ -251,7 +273,7 @@ test("a worker whose kernel traps is reported, and the pool keeps working", () =
   const inst = keptInstance();
   const past = inst.memory.buffer.byteLength + 4096;
   // Every chunk reads A past the end of the memory; the workers alone run them.
-  const job: Job = [0, 1, past, 10, 1, 0, 0, 0, 0, 0, 64, 10, 1];
+  const job: Job = [0, 1, past, 10, 1, 0, 0, 0, 0, 0, 64, 10, 1, 1, 0];
   throwsWith(() => withKernel(true, () => runRows(inst, job, [4096, 65536, 131072]), { selfWork: false }), Error, ["matmul worker thread failed"]);
   // On this thread the trap itself is thrown, after the workers have stopped.
   throwsWith(() => runRows(inst, job, [65536, 131072]), WebAssembly.RuntimeError, ["out of bounds"]);

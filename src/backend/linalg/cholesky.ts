@@ -5,6 +5,7 @@
 import { type FloatArray, allocLike, checkStack, eachInPlace } from "./common.js";
 import { addProduct, rows, transposed } from "./subtract-product.js";
 import { solveRight } from "./triangular-solve.js";
+import { f64Workspace } from "../wasm/resident.js";
 
 /** Largest diagonal block factored directly; the rest of the work is products on the backend's matmul. */
 const NB = 32;
@@ -28,6 +29,22 @@ export function cholesky<T extends FloatArray>(a: T, batch: number, n: number): 
   checkStack("cholesky", "a", a, batch, [n, n]);
   const l = allocLike(a, batch * n * n);
   const info = new Int32Array(batch);
+  // Past one diagonal block the work is products: in wasm memory, the matrix is copied in and out
+  // once instead of operands and products around each of them.
+  const ws = n > NB ? f64Workspace(n * n, n, NB * NB + NB * n) : null;
+  if (ws !== null) {
+    const w = ws.heap;
+    for (let t = 0; t < batch; t++) {
+      w.set(a.subarray(t * n * n, (t + 1) * n * n), 0);
+      const bad = factor(w, 0, n);
+      if (bad !== 0) {
+        info[t] = bad;
+        w.fill(NaN, 0, n * n);
+      }
+      l.set(w.subarray(0, n * n), t * n * n);
+    }
+    return { l, info };
+  }
   eachInPlace(a, l, batch, n * n, (w, o, t) => {
     const bad = factor(w, o, n);
     if (bad !== 0) {

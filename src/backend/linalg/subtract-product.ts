@@ -5,9 +5,12 @@
 // out would cost more than it saves.
 import { view } from "../ndarray-view.js";
 import { batchMatmul } from "../structural.js";
+import { workspaceGemm, workspaceOf } from "../wasm/resident.js";
 
 /** Below this many multiply-adds the product is added in place. */
 const SMALL = 4096;
+/** From this many multiply-adds up, a product of operands resident in wasm memory runs there (no copies to pay for). */
+const RESIDENT_MIN = 512;
 
 /** A block of a float64 buffer: element (i, j) is at offset + i * rowStride + j * colStride. */
 export interface Block {
@@ -29,6 +32,13 @@ export const transposed = (data: Float64Array, offset: number, ld: number): Bloc
  */
 export function addProduct(c: Float64Array, co: number, ldc: number, a: Block, b: Block, m: number, k: number, n: number, alpha: number): void {
   if (m === 0 || n === 0 || k === 0) return;
+  // Operands resident in wasm memory (a blocked kernel's workspace) are multiplied there in place:
+  // no copies, and the same sums as the product below (c + (-s) is c - s exactly).
+  const ws = m * n * k >= RESIDENT_MIN && (alpha === -1 || alpha === 1) ? workspaceOf(c) : null;
+  if (ws !== null && a.data === c && b.data === c) {
+    workspaceGemm(ws, co, ldc, a.offset, a.rowStride, a.colStride, b.offset, b.rowStride, b.colStride, m, k, n, alpha === 1);
+    return;
+  }
   if (m * n * k < SMALL) {
     const ad = a.data, bd = b.data, bj = b.colStride;
     for (let i = 0; i < m; i++) {

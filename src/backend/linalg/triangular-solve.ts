@@ -10,6 +10,7 @@ import { view } from "../ndarray-view.js";
 import { batchMatmul } from "../structural.js";
 import { type FloatArray, allocLike, checkStack, eachInPlace } from "./common.js";
 import { type Block, addProduct } from "./subtract-product.js";
+import { type Workspace, f64Workspace, workspaceGemm, workspaceOf } from "../wasm/resident.js";
 
 /** Largest diagonal block: the rest of the work is products. */
 const NB = 32;
@@ -47,6 +48,7 @@ export function triangularSolve<T extends FloatArray>(a: T, b: T, batch: number,
     throw new DTypeError(`triangularSolve: a and b must have the same element type, got ${a.constructor.name} and ${b.constructor.name}`);
   }
   const out = allocLike(b, batch * m * k);
+  if (k > 1 && n * n * k >= INVERSE_MIN && residentSolve(a, b, out, batch, m, k, n, shared, opts)) return out;
   const data = a instanceof Float64Array ? a : Float64Array.from(a);
   const tr: Triangle = {
     data, offset: 0, lower: opts.lower !== opts.transposeA, unit: opts.unitDiagonal,
@@ -58,6 +60,51 @@ export function triangularSolve<T extends FloatArray>(a: T, b: T, batch: number,
     else solveRight(tr, x, o, m, n, n);
   });
   return out;
+}
+
+/** Scratch of a resident solve: a diagonal block's inverse and its product with NB rows or columns of X. */
+const scratchFor = (m: number, k: number): number => NB * NB + NB * Math.max(m, k);
+
+/**
+ * The solve with A and B resident in wasm memory (every product of the recursion then runs in
+ * place there: see wasm/resident.ts), one matrix at a time; false when there is no workspace.
+ */
+function residentSolve(a: FloatArray, b: FloatArray, out: FloatArray, batch: number, m: number, k: number, n: number, shared: boolean, opts: TriangularSolveOptions): boolean {
+  const ws = f64Workspace(n * n + m * k, Math.max(m, k), scratchFor(m, k));
+  if (ws === null) return false;
+  const heap = ws.heap, xo = n * n;
+  const tr: Triangle = {
+    data: heap, offset: 0, lower: opts.lower !== opts.transposeA, unit: opts.unitDiagonal,
+    rowStride: opts.transposeA ? 1 : n, colStride: opts.transposeA ? n : 1,
+  };
+  for (let t = 0; t < batch; t++) {
+    if (t === 0 || !shared) heap.set(a.subarray(shared ? 0 : t * n * n, (shared ? 1 : t + 1) * n * n), 0);
+    heap.set(b.subarray(t * m * k, (t + 1) * m * k), xo);
+    if (opts.leftSide) solveLeftT(tr, heap, xo, n, k);
+    else solveRight(tr, heap, xo, m, n, n);
+    out.set(heap.subarray(xo, xo + m * k), t * m * k);
+  }
+  return true;
+}
+
+/**
+ * X1 = T11^-1 X1 (left) or X1 T11^-1 (right) for the diagonal block on i0..i1-1, by one product in
+ * the workspace: the inverse and the product go to its scratch, then the product over X1.
+ */
+function applyInverseResident(ws: Workspace, t: Triangle, xo: number, ldx: number, rowsX: number, i0: number, i1: number, left: boolean): void {
+  const heap = ws.heap, nb = i1 - i0, inv = ws.scratch, tmp = inv + NB * NB;
+  heap.set(invertBlock(t, i0, i1).subarray(0, nb * nb), inv);
+  if (left) {
+    // X1 is nb x ldx (all of X's columns).
+    heap.fill(0, tmp, tmp + nb * ldx);
+    workspaceGemm(ws, tmp, ldx, inv, nb, 1, xo + i0 * ldx, ldx, 1, nb, nb, ldx, true);
+    heap.copyWithin(xo + i0 * ldx, tmp, tmp + nb * ldx);
+  } else {
+    // X1 is rowsX x nb, columns i0..i1-1 of rows ldx apart.
+    heap.fill(0, tmp, tmp + rowsX * nb);
+    workspaceGemm(ws, tmp, nb, xo + i0, ldx, 1, inv, nb, 1, rowsX, nb, nb, true);
+    for (let r = 0; r < rowsX; r++) heap.copyWithin(xo + r * ldx + i0, tmp + r * nb, tmp + (r + 1) * nb);
+  }
 }
 
 /**
@@ -90,7 +137,9 @@ function solveLeftT(t: Triangle, x: Float64Array, xo: number, n: number, k: numb
       else addProduct(x, xo + i0 * k, k, sub(t, i0, h), rowsOf(x, xo + h * k, k), h - i0, i1 - h, k, -1);
     } else if (i1 - i0 <= NB) {
       const nb = i1 - i0;
+      const ws = workspaceOf(x);
       if (nb * nb * k < INVERSE_MIN) substituteRows(t, x, xo, k, i0, i1);
+      else if (ws !== null) applyInverseResident(ws, t, xo, k, nb, i0, i1, true);
       else {
         // X1 = T11^-1 B1, written back over B1.
         const p = batchMatmul(view(invertBlock(t, i0, i1), [1, nb, nb], [0, nb, 1], 0), view(x, [1, nb, k], [0, k, 1], xo + i0 * k), "float64");
@@ -196,7 +245,9 @@ export function solveRight(t: Triangle, x: Float64Array, xo: number, m: number, 
       else addProduct(x, xo + h, ldx, rowsOf(x, xo + j0, ldx), sub(t, j0, h), m, h - j0, j1 - h, -1);
     } else if (j1 - j0 <= NB) {
       const nb = j1 - j0;
+      const ws = workspaceOf(x);
       if (m * nb * nb < INVERSE_MIN) substituteColumns(t, x, xo, m, ldx, j0, j1);
+      else if (ws !== null) applyInverseResident(ws, t, xo, ldx, m, j0, j1, false);
       else {
         const p = batchMatmul(view(x, [1, m, nb], [0, ldx, 1], xo + j0), view(invertBlock(t, j0, j1), [1, nb, nb], [0, nb, 1], 0), "float64");
         const pd = p.data;

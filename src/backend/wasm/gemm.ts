@@ -9,7 +9,7 @@ import type { TypedArray } from "../../core/dtype.js";
 import type { Arr } from "../ndarray-view.js";
 import { GEMM_WASM_BASE64 } from "./gemm-wasm.generated.js";
 
-type Kernel = (a: number, sam: number, sak: number, pb: number, c: number, m: number, k: number, n: number, pa: number) => void;
+type Kernel = (a: number, sam: number, sak: number, pb: number, c: number, ldc: number, m: number, k: number, n: number, pa: number, sub: number) => void;
 type PackB = (b: number, sbk: number, sbn: number, k: number, n: number, dst: number) => void;
 interface Exports {
   gemm_f64: Kernel;
@@ -69,7 +69,9 @@ export function threadsFor(work: number, m: number): number {
 }
 
 let module: WebAssembly.Module | null | undefined;
+let moduleLocal: WebAssembly.Module | null | undefined;
 let shared: Instance | null = null;
+let local: Instance | null = null;
 let enabled = process.env.JACOBI_WASM !== "0";
 
 /**
@@ -77,9 +79,10 @@ let enabled = process.env.JACOBI_WASM !== "0";
  * for WebAssembly and its SIMD proposal without running anything. `validate` is a parameter so
  * that tests can play an engine without SIMD.
  */
-export function loadKernels(validate: (bytes: Uint8Array<ArrayBuffer>) => boolean = (b) => typeof WebAssembly === "object" && WebAssembly.validate(b)): WebAssembly.Module | null {
-  const bytes = new Uint8Array(Buffer.from(GEMM_WASM_BASE64, "base64"));
-  if (!validate(bytes)) return null;
+export function loadKernels(validate: (bytes: Uint8Array<ArrayBuffer>) => boolean = (b) => typeof WebAssembly === "object" && WebAssembly.validate(b), sharedMemory = true): WebAssembly.Module | null {
+  const base = new Uint8Array(Buffer.from(GEMM_WASM_BASE64, "base64"));
+  const bytes = sharedMemory ? base : unsharedMemory(base);
+  if (bytes === null || !validate(bytes)) return null;
   try {
     return new WebAssembly.Module(bytes);
   } catch {
@@ -88,14 +91,56 @@ export function loadKernels(validate: (bytes: Uint8Array<ArrayBuffer>) => boolea
   }
 }
 
-function compiled(): WebAssembly.Module | null {
-  if (module === undefined) module = loadKernels();
-  return module;
+/**
+ * The module's bytes with its memory import declared unshared, or null when they do not have the
+ * layout gemm.wat compiles to (an import section whose one import is the memory). A product run
+ * on this thread alone uses an unshared memory: JavaScript's fill, set and slice on a
+ * SharedArrayBuffer go element by element (measured 3 to 20 times slower on Node 20), and those
+ * copies are the cost around a product of a few hundred rows.
+ */
+export function unsharedMemory(bytes: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> | null {
+  const out = bytes.slice();
+  let p = 8;
+  const leb = (): number => {
+    let v = 0, shift = 0, b: number;
+    do {
+      b = out[p++];
+      v += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    return v;
+  };
+  while (p < out.length) {
+    const id = out[p++], size = leb(), end = p + size;
+    if (id === 2) {
+      if (leb() !== 1) return null;
+      // The module and field names (lengths read before p moves past them).
+      for (let name = 0; name < 2; name++) {
+        const len = leb();
+        p += len;
+      }
+      // kind 2 (memory), then the limits' flags: 3 is shared with a maximum, 1 the same unshared.
+      if (out[p] !== 2 || out[p + 1] !== 3) return null;
+      out[p + 1] = 1;
+      return out;
+    }
+    p = end;
+  }
+  return null;
+}
+
+function compiled(sharedMemory = true): WebAssembly.Module | null {
+  if (sharedMemory) {
+    if (module === undefined) module = loadKernels();
+    return module;
+  }
+  if (moduleLocal === undefined) moduleLocal = loadKernels(undefined, false);
+  return moduleLocal;
 }
 
 /** Whether matmuls may use the WebAssembly kernels: supported here and not switched off. */
 export function wasmGemmEnabled(): boolean {
-  return enabled && compiled() !== null;
+  return enabled && compiled() !== null && compiled(false) !== null;
 }
 
 /**
@@ -161,9 +206,10 @@ function place(x: Arr, at: number, size: number): Placed {
 /** An instance of the kernels with the shared memory it runs on. */
 export interface Instance extends Exports { memory: WebAssembly.Memory }
 
-function instantiate(): Instance {
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
-  const exports = new WebAssembly.Instance(compiled() as WebAssembly.Module, { env: { memory } }).exports as unknown as Exports;
+/** An instance on a memory of its own: shared (workers can run on it) or not (this thread only; faster to copy to and from). */
+function instantiate(sharedMemory: boolean): Instance {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: sharedMemory });
+  const exports = new WebAssembly.Instance(compiled(sharedMemory) as WebAssembly.Module, { env: { memory } }).exports as unknown as Exports;
   return { ...exports, memory };
 }
 
@@ -174,24 +220,24 @@ function instantiate(): Instance {
 // [state, pa], state going idle -> posted -> running -> done (or failed); a posted job that no
 // worker has started when this thread has claimed every chunk is taken back.
 const IDLE = 0, POSTED = 1, RUNNING = 2, DONE = 3, FAILED = 4;
-// Job words: [next chunk, chunks, rows per chunk, f32, nb, a, sam, sak, sab, pb, spb, c, scb, m, k, n].
-const JOB_WORDS = 16;
+// Job words: [next chunk, chunks, rows per chunk, f32, nb, a, sam, sak, sab, pb, spb, c, scb, m, k, n, ldc, sub].
+const JOB_WORDS = 18;
 // The chunk loop, once as text for the workers and once as code here (no `new Function`, so that
 // matmul runs where code generation from strings is forbidden); tests run each side alone.
 const CHUNKS = `(e, job, pa) => {
-  const [, chunks, rows, f32, nb, a, sam, sak, sab, pb, spb, c, scb, m, k, n] = job;
+  const [, chunks, rows, f32, nb, a, sam, sak, sab, pb, spb, c, scb, m, k, n, ldc, sub] = job;
   const kernel = f32 ? e.gemm_f32 : e.gemm_f64, size = f32 ? 4 : 8;
   for (let i = Atomics.add(job, 0, 1); i < chunks; i = Atomics.add(job, 0, 1)) {
     const r0 = i * rows, h = Math.min(rows, m - r0);
-    for (let t = 0; t < nb; t++) kernel(a + t * sab + r0 * sam * size, sam, sak, pb + t * spb, c + t * scb + r0 * n * size, h, k, n, pa);
+    for (let t = 0; t < nb; t++) kernel(a + t * sab + r0 * sam * size, sam, sak, pb + t * spb, c + t * scb + r0 * ldc * size, ldc, h, k, n, pa, sub);
   }
 }`;
 function runChunks(e: Exports, job: Int32Array, pa: number): void {
-  const [, chunks, rows, f32, nb, a, sam, sak, sab, pb, spb, c, scb, m, k, n] = job;
+  const [, chunks, rows, f32, nb, a, sam, sak, sab, pb, spb, c, scb, m, k, n, ldc, sub] = job;
   const kernel = f32 ? e.gemm_f32 : e.gemm_f64, size = f32 ? 4 : 8;
   for (let i = Atomics.add(job, 0, 1); i < chunks; i = Atomics.add(job, 0, 1)) {
     const r0 = i * rows, h = Math.min(rows, m - r0);
-    for (let t = 0; t < nb; t++) kernel(a + t * sab + r0 * sam * size, sam, sak, pb + t * spb, c + t * scb + r0 * n * size, h, k, n, pa);
+    for (let t = 0; t < nb; t++) kernel(a + t * sab + r0 * sam * size, sam, sak, pb + t * spb, c + t * scb + r0 * ldc * size, ldc, h, k, n, pa, sub);
   }
 }
 const WORKER = `
@@ -226,9 +272,10 @@ function workers(count: number, inst: Instance): Int32Array[] {
 
 /**
  * One product on the kernels: addresses in bytes, A's strides in elements, batch strides in bytes;
- * B packed by pack_b at pb (spb bytes apart per batch).
+ * B packed by pack_b at pb (spb bytes apart per batch); C's rows ldc elements apart; sub 1 to
+ * subtract the product from C instead of adding it.
  */
-export type Job = [f32: number, nb: number, a: number, sam: number, sak: number, sab: number, pb: number, spb: number, c: number, scb: number, m: number, k: number, n: number];
+export type Job = [f32: number, nb: number, a: number, sam: number, sak: number, sab: number, pb: number, spb: number, c: number, scb: number, m: number, k: number, n: number, ldc: number, sub: number];
 
 /**
  * Runs `product` on `inst`: on this thread alone when `areas` (one packing area for A per thread)
@@ -238,10 +285,10 @@ export type Job = [f32: number, nb: number, a: number, sam: number, sak: number,
  */
 export function runRows(inst: Instance, product: Job, areas: number[]): void {
   const selfWork = wasmGemmLimits.selfWork;
-  const [f32, nb, a, sam, sak, sab, pb, spb, c, scb, m, k, n] = product;
+  const [f32, nb, a, sam, sak, sab, pb, spb, c, scb, m, k, n, ldc, sub] = product;
   if (areas.length === 1) {
     const kernel = f32 ? inst.gemm_f32 : inst.gemm_f64;
-    for (let t = 0; t < nb; t++) kernel(a + t * sab, sam, sak, pb + t * spb, c + t * scb, m, k, n, areas[0]);
+    for (let t = 0; t < nb; t++) kernel(a + t * sab, sam, sak, pb + t * spb, c + t * scb, ldc, m, k, n, areas[0], sub);
     return;
   }
   // About four chunks per thread, whole tiles high.
@@ -269,10 +316,16 @@ export function runRows(inst: Instance, product: Job, areas: number[]): void {
   if (failed) throw new Error("jacobi: a matmul worker thread failed");
 }
 
-/** The kept instance, created on first use (tests reach it to exercise runRows). */
+/** The kept instance on shared memory, created on first use (tests reach it to exercise runRows). */
 export function keptInstance(): Instance {
-  shared ??= instantiate();
+  shared ??= instantiate(true);
   return shared;
+}
+
+/** The kept instance for products on this thread alone: on unshared memory where the engine allows. */
+export function keptLocalInstance(): Instance {
+  local ??= instantiate(false);
+  return local;
 }
 
 /**
@@ -298,13 +351,13 @@ export function wasmBatchMatmul(a: Arr, b: Arr, dtype: "float64" | "float32"): F
   const threads = threadsFor(nb * m * n * k, m);
   let total = paAt + threads * paBytes;
   let inst: Instance, parts = threads;
-  if (total <= lim.keepBytes) inst = keptInstance();
+  if (total <= lim.keepBytes) inst = threads > 1 ? keptInstance() : keptLocalInstance();
   else {
     // A product that runs on an instance of its own stays on this thread.
     parts = 1;
     total = paAt + paBytes;
     if (total > lim.maxBytes) return null;
-    inst = instantiate();
+    inst = instantiate(false);
   }
   const have = inst.memory.buffer.byteLength;
   try {
@@ -322,6 +375,9 @@ export function wasmBatchMatmul(a: Arr, b: Arr, dtype: "float64" | "float32"): F
   const packB = dtype === "float64" ? inst.pack_b_f64 : inst.pack_b_f32;
   for (let t = 0; t < (spb === 0 ? 1 : nb); t++) packB(B.base + t * sbb * size, sbk, sbn, k, n, pbAt + t * spb);
   const areas = Array.from({ length: parts }, (_, i) => paAt + i * paBytes);
-  runRows(inst, [size === 4 ? 1 : 0, nb, A.base, sam, sak, sab * size, pbAt, spb, cAt, m * n * size, m, k, n], areas);
-  return heap.slice(cAt / size, cAt / size + nb * m * n);
+  runRows(inst, [size === 4 ? 1 : 0, nb, A.base, sam, sak, sab * size, pbAt, spb, cAt, m * n * size, m, k, n, n, 0], areas);
+  // A new array filled by set: slice on a shared buffer copies element by element.
+  const out = dtype === "float64" ? new Float64Array(nb * m * n) : new Float32Array(nb * m * n);
+  out.set(heap.subarray(cAt / size, cAt / size + nb * m * n));
+  return out;
 }

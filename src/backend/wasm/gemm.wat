@@ -10,8 +10,9 @@
 ;; order of the JavaScript kernel in structural.ts, so the two give identical bits.
 ;;
 ;; Operands live in the imported memory where the caller copied them, addressed in bytes, with
-;; strides in elements (any sign). C is row-major with n columns and must hold zeros (or values to
-;; add to) on entry. The memory is shared so that worker threads can run the same kernels on other
+;; strides in elements (any sign). C is row-major with rows ldc elements apart and holds zeros or
+;; the values to add to (or subtract from) on entry: the blocked factorizations update blocks of a
+;; matrix that stays in this memory between products. The memory is shared so that worker threads can run the same kernels on other
 ;; rows of C at once, sharing the packed B: everything a call writes besides its rows of C is in
 ;; its own pa area (edge tiles spill to its first 128 bytes).
 (module
@@ -110,7 +111,7 @@
       (br_if $rows (i32.lt_u (local.get $r) (local.get $h)))))
 
   ;; One 4 x 4 float64 tile: C[0:h, 0:w] += sum over kc of (column of pa) x (row of pb).
-  (func $tile_f64 (param $s i32) (param $kc i32) (param $pa i32) (param $pb i32) (param $c i32) (param $ldc i32) (param $h i32) (param $w i32)
+  (func $tile_f64 (param $s i32) (param $kc i32) (param $pa i32) (param $pb i32) (param $c i32) (param $ldc i32) (param $h i32) (param $w i32) (param $sub i32)
     (local $b0 v128) (local $b1 v128) (local $x v128) (local $end i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
@@ -133,6 +134,17 @@
       (local.set $pa (i32.add (local.get $pa) (i32.const 32)))
       (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
       (br_if $k (i32.lt_u (local.get $pa) (local.get $end))))
+    ;; C -= A B: the sums negated (exactly) before they are added.
+    (if (local.get $sub)
+      (then
+        (local.set $c00 (f64x2.neg (local.get $c00)))
+        (local.set $c01 (f64x2.neg (local.get $c01)))
+        (local.set $c10 (f64x2.neg (local.get $c10)))
+        (local.set $c11 (f64x2.neg (local.get $c11)))
+        (local.set $c20 (f64x2.neg (local.get $c20)))
+        (local.set $c21 (f64x2.neg (local.get $c21)))
+        (local.set $c30 (f64x2.neg (local.get $c30)))
+        (local.set $c31 (f64x2.neg (local.get $c31)))))
     (if (i32.and (i32.eq (local.get $h) (i32.const 4)) (i32.eq (local.get $w) (i32.const 4)))
       (then
         (v128.store (local.get $c) (f64x2.add (v128.load (local.get $c)) (local.get $c00)))
@@ -158,7 +170,7 @@
         (call $add_edge_f64 (local.get $s) (local.get $c) (local.get $ldc) (local.get $h) (local.get $w)))))
 
   ;; One 4 x 8 float32 tile.
-  (func $tile_f32 (param $s i32) (param $kc i32) (param $pa i32) (param $pb i32) (param $c i32) (param $ldc i32) (param $h i32) (param $w i32)
+  (func $tile_f32 (param $s i32) (param $kc i32) (param $pa i32) (param $pb i32) (param $c i32) (param $ldc i32) (param $h i32) (param $w i32) (param $sub i32)
     (local $b0 v128) (local $b1 v128) (local $x v128) (local $end i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
@@ -181,6 +193,17 @@
       (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
       (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
       (br_if $k (i32.lt_u (local.get $pa) (local.get $end))))
+    ;; C -= A B: the sums negated (exactly) before they are added.
+    (if (local.get $sub)
+      (then
+        (local.set $c00 (f32x4.neg (local.get $c00)))
+        (local.set $c01 (f32x4.neg (local.get $c01)))
+        (local.set $c10 (f32x4.neg (local.get $c10)))
+        (local.set $c11 (f32x4.neg (local.get $c11)))
+        (local.set $c20 (f32x4.neg (local.get $c20)))
+        (local.set $c21 (f32x4.neg (local.get $c21)))
+        (local.set $c30 (f32x4.neg (local.get $c30)))
+        (local.set $c31 (f32x4.neg (local.get $c31)))))
     (if (i32.and (i32.eq (local.get $h) (i32.const 4)) (i32.eq (local.get $w) (i32.const 8)))
       (then
         (v128.store (local.get $c) (f32x4.add (v128.load (local.get $c)) (local.get $c00)))
@@ -228,17 +251,18 @@
       (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
       (br_if $pcs (i32.lt_u (local.get $pc) (local.get $k)))))
 
-  ;; C[m, n] += A[m, k] B[k, n] in f64, with B packed by pack_b_f64 at pb. a, c: byte addresses of
-  ;; A[0, 0] and C[0, 0] (C row-major, n columns); A's strides in elements; pa: 128 bytes of scratch,
-  ;; then room for MC x KC = 128 x 256 packed values. Requires m, n, k >= 1.
+  ;; C[m, n] += A[m, k] B[k, n] (or -=, when sub is non-zero) in f64, with B packed by pack_b_f64
+  ;; at pb. a, c: byte addresses of A[0, 0] and C[0, 0] (C row-major with rows ldc elements apart:
+  ;; a block of a larger matrix); A's strides in elements; pa: 128 bytes of scratch, then room for
+  ;; MC x KC = 128 x 256 packed values. Requires m, n, k >= 1.
   (func (export "gemm_f64")
     (param $a i32) (param $sam i32) (param $sak i32) (param $pb i32)
-    (param $c i32) (param $m i32) (param $k i32) (param $n i32) (param $pa i32)
+    (param $c i32) (param $ldc i32) (param $m i32) (param $k i32) (param $n i32) (param $pa i32) (param $sub i32)
     (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)
-    (local $ldc i32) (local $s i32) (local $bblock i32) (local $nr i32)
+    (local $s i32) (local $bblock i32) (local $nr i32)
     (local.set $s (local.get $pa))
     (local.set $pa (i32.add (local.get $pa) (i32.const 128)))
-    (local.set $ldc (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $ldc (i32.shl (local.get $ldc) (i32.const 3)))
     (local.set $sam (i32.shl (local.get $sam) (i32.const 3)))
     (local.set $sak (i32.shl (local.get $sak) (i32.const 3)))
     ;; n rounded up to whole panels: a block of kc rows of packed B holds kc * nr values
@@ -273,7 +297,8 @@
                 (i32.shl (local.get $jr) (i32.const 3))))
               (local.get $ldc)
               (select (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4) (i32.lt_u (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4)))
-              (select (i32.sub (local.get $n) (local.get $jr)) (i32.const 4) (i32.lt_u (i32.sub (local.get $n) (local.get $jr)) (i32.const 4))))
+              (select (i32.sub (local.get $n) (local.get $jr)) (i32.const 4) (i32.lt_u (i32.sub (local.get $n) (local.get $jr)) (i32.const 4)))
+              (local.get $sub))
             (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
             (br_if $irs (i32.lt_u (local.get $ir) (local.get $mc))))
           (local.set $jr (i32.add (local.get $jr) (i32.const 4)))
@@ -306,17 +331,16 @@
       (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
       (br_if $pcs (i32.lt_u (local.get $pc) (local.get $k)))))
 
-  ;; C[m, n] += A[m, k] B[k, n] in f32, with B packed by pack_b_f32 at pb. a, c: byte addresses of
-  ;; A[0, 0] and C[0, 0] (C row-major, n columns); A's strides in elements; pa: 128 bytes of scratch,
-  ;; then room for MC x KC = 128 x 256 packed values. Requires m, n, k >= 1.
+  ;; C[m, n] += A[m, k] B[k, n] (or -=, when sub is non-zero) in f32, with B packed by pack_b_f32
+  ;; at pb; the addressing as gemm_f64's.
   (func (export "gemm_f32")
     (param $a i32) (param $sam i32) (param $sak i32) (param $pb i32)
-    (param $c i32) (param $m i32) (param $k i32) (param $n i32) (param $pa i32)
+    (param $c i32) (param $ldc i32) (param $m i32) (param $k i32) (param $n i32) (param $pa i32) (param $sub i32)
     (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)
-    (local $ldc i32) (local $s i32) (local $bblock i32) (local $nr i32)
+    (local $s i32) (local $bblock i32) (local $nr i32)
     (local.set $s (local.get $pa))
     (local.set $pa (i32.add (local.get $pa) (i32.const 128)))
-    (local.set $ldc (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
     (local.set $sam (i32.shl (local.get $sam) (i32.const 2)))
     (local.set $sak (i32.shl (local.get $sak) (i32.const 2)))
     ;; n rounded up to whole panels: a block of kc rows of packed B holds kc * nr values
@@ -351,7 +375,8 @@
                 (i32.shl (local.get $jr) (i32.const 2))))
               (local.get $ldc)
               (select (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4) (i32.lt_u (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4)))
-              (select (i32.sub (local.get $n) (local.get $jr)) (i32.const 8) (i32.lt_u (i32.sub (local.get $n) (local.get $jr)) (i32.const 8))))
+              (select (i32.sub (local.get $n) (local.get $jr)) (i32.const 8) (i32.lt_u (i32.sub (local.get $n) (local.get $jr)) (i32.const 8)))
+              (local.get $sub))
             (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
             (br_if $irs (i32.lt_u (local.get $ir) (local.get $mc))))
           (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
