@@ -46,10 +46,10 @@ export const choleskyP: Primitive = definePrimitive("cholesky", (self) => ({
   jvp: ([a], [ta]) => {
     const l = cholesky(a);
     if (isZero(ta)) return [[l], [ta]];
-    // L^-1 dA L^-T as two left solves (L^-1 (L^-1 dA^T)^T = L^-1 dA L^-T): the kernel's left
-    // solves are the faster ones, and so are their transposes in reverse mode.
-    const left = (x: Tensor) => triangularSolve(l, x, { leftSide: true, lower: true, transposeA: false, unitDiagonal: false });
-    const inner = left(mT(left(mT(ta))));
+    // L^-1 dA L^-T as a left solve and a right one: no transposes, here or in the transpose
+    // (a right solve with L, then a left one with L^T).
+    const left = triangularSolve(l, ta, { leftSide: true, lower: true, transposeA: false, unitDiagonal: false });
+    const inner = triangularSolve(l, left, { leftSide: false, lower: true, transposeA: true, unitDiagonal: false });
     return [[l], [mm(l, scaleBy(inner, "phi", (i, j) => (i > j ? 1 : i === j ? 0.5 : 0)))]];
   },
   batch: frontBatch(self, sameParams),
