@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
 import { close, throwsWith } from "../helpers.js";
-import { JacobiError, np, type Tensor } from "../../src/index.js";
+import { JacobiError, jit, np, vmap, type Tensor } from "../../src/index.js";
 import { cholesky, eigh, lu, qr, svd } from "../../src/primitives/linalg-factor.js";
 import { type TriangularSolveParams, triangularSolve } from "../../src/primitives/linalg-solve.js";
 import { K, check, jetOf, nestedJvp, rnd } from "./jet-check.js";
@@ -97,6 +97,33 @@ test("a path whose first term is zero (second order at the start)", () => {
     ["svd", (x) => np.add(svd(x, { fullMatrices: false, computeUv: true })[1], svd(x, { fullMatrices: false, computeUv: true })[2]), general(3, 4)],
   ];
   for (const [name, f, x] of fs) close(jetOf(f, [x], [[z3, v, w, z3]])[1], nestedJvp(f, [x], [[z3, v, w, z3]], 4), 1e-10, name);
+});
+
+test("np.linalg composites through these rules", () => {
+  const tol = 1e-10;
+  const a = general(3, 31), s = spd(3, 32), b = rnd([3, 2], 33);
+  check("det", (x) => np.linalg.det(x), [a], { tol });
+  check("slogdet", (x) => np.linalg.slogdet(x)[1], [a], { tol });
+  check("solve", (x, y) => np.linalg.solve(x, y), [a, b], { consts: true, tol });
+  check("inv", (x) => np.linalg.inv(x), [a], { tol });
+  check("np.linalg.cholesky (symmetrized)", (x) => np.linalg.cholesky(x), [s], { symmetric: true, tol });
+  check("eigvalsh", (x) => np.linalg.eigvalsh(x), [s], { symmetric: true, tol });
+  check("nuclear norm", (x) => np.linalg.norm(x, "nuc"), [rnd([4, 3], 34)], { tol });
+  check("pinv", (x) => np.linalg.pinv(x), [rnd([4, 3], 35)], { tol });
+});
+
+test("jet of these rules under jit and vmap", () => {
+  const a = general(3, 36), v = rnd([3, 3], 37);
+  const f = (x: Tensor) => np.linalg.det(x);
+  const [p, s] = jetOf(jit(f), [a], [[v, v, v]]);
+  const [p0, s0] = jetOf(f, [a], [[v, v, v]]);
+  close(p, p0);
+  close(s, s0);
+  // vmap of jet over a batch of matrices, against the jets one by one.
+  const as = general(3, 38, 2, [2]), vs = rnd([2, 3, 3], 39);
+  const g = (x: Tensor, t: Tensor) => jetOf((y) => svd(y, { fullMatrices: false, computeUv: true })[1], [x], [[t, t, t]])[1];
+  const batched = vmap(g)(as, vs) as Tensor[];
+  for (let i = 0; i < 2; i++) close(batched.map((c) => c.at(i).get()), g(as.at(i).get(), vs.at(i).get()), 1e-12, `example ${i}`);
 });
 
 test("jet of qr and svd where its derivative is undefined names the shape, as jvp does", () => {

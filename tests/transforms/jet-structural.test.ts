@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import { guardTraceState } from "../guard.js";
 import { close } from "../helpers.js";
-import { np, type Tensor } from "../../src/index.js";
+import { grad, jit, lax, np, type Tensor } from "../../src/index.js";
 import { cumulative } from "../../src/primitives/cumulative.js";
 import { reduceProd } from "../../src/primitives/reduce.js";
 import { type WindowParams, reduceWindowMax, selectAndGatherAdd, selectAndScatterAdd } from "../../src/primitives/reduce-window.js";
@@ -47,6 +47,18 @@ for (const [name, f, xs, consts] of cases) test(`jet rule of ${name} against nes
 test("scatter_mul with constant updates is linear in the operand", () => {
   const u = np.array([0.7, -1.2, 0, 2.1]);
   check("scatter_mul (constant updates)", (x) => x.at(idx).mul(u), [v5]);
+});
+
+test("composites through these rules", () => {
+  const x = mk([3, 4], 11);
+  check("np.prod", (y) => np.prod(y, 0), [x]);
+  check("np.cumprod", (y) => np.cumprod(y, 1), [x]);
+  check("np.median", (y) => np.median(y, 1), [x]);
+  check("np.sort", (y) => np.sort(y, 0), [x]);
+  // Reverse mode of max pooling binds select_and_scatter_add: its jet is a jet of a gradient.
+  const pool = (y: Tensor) => lax.reduceWindow(y, -Infinity, "max", [2, 2], [1, 1], "VALID");
+  check("gradient of max pooling", (y) => grad((z: Tensor) => np.sum(np.square(pool(z))))(y), [mk([4, 4], 12)]);
+  check("x.at[i].set under jit", jit((y: Tensor, u: Tensor) => np.multiply(y.at(idx).set(u), y)), [v5, mk([4], 13)], { consts: true });
 });
 
 test("reduce_prod over an empty axis is the constant 1", () => {
