@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { guardTraceState } from "../guard.js";
 import { close, throwsWith } from "../helpers.js";
 import { JacobiError, checkpoint, customVjp, grad, jet, jit, jvp, lax, np, vmap, type Tensor } from "../../src/index.js";
-import { isAllZero } from "../../src/backend/index.js";
+import { type Arr, isAllZero } from "../../src/backend/index.js";
 import { type Primitive, allPrimitives } from "../../src/core/primitive.js";
 import { bind1 } from "../../src/core/trace.js";
 import { type JetRuleOf, jetFlat } from "../../src/interpreters/jet.js";
@@ -87,8 +87,9 @@ function jetWith(ruleOf: JetRuleOf, f: F, xs: Tensor[], vs: (Tensor[] | null)[])
     v === null
       ? null
       : v.map((t, k) => {
+          // Eager values: concrete. A term given as zeros is marked, as the public jet marks it.
           const c = np.divide(t, facts[k]);
-          return isAllZero(c.concrete() as never) ? markZero(c) : c;
+          return isAllZero(c.concrete() as Arr) ? markZero(c) : c;
         }),
   );
   const [, [so]] = jetFlat((a) => [f(...a)], xs, coefs, ruleOf);
