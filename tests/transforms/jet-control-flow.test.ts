@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { guardTraceState } from "../guard.js";
 import { close } from "../helpers.js";
-import { checkpoint, grad, jet, jit, jvp, lax, linearize, makeJaxpr, np, vmap, type Tensor } from "../../src/index.js";
+import { checkpoint, customJvp, customVjp, grad, jet, jit, jvp, lax, linearize, makeJaxpr, nn, np, vmap, type Tensor } from "../../src/index.js";
 import { checkJaxpr } from "../../src/ir/check-jaxpr.js";
 import { ClosedJaxpr, type Jaxpr } from "../../src/ir/jaxpr.js";
 
@@ -250,6 +250,20 @@ test("jet of grad: the linearization's primal scan and cond, with their stacked 
     return np.sum(np.add(lax.cond(np.greater(np.sum(c), 0), (a: Tensor) => np.tanh(a), (a: Tensor) => np.exp(a), c) as Tensor, np.sum(ys, 0)));
   };
   check("grad of scan and cond", grad(f), [np.array([0.3, 0.7])]);
+});
+
+test("custom rules inside a scan body: Taylor mode runs their functions, as outside one", () => {
+  const sp = customJvp((x: Tensor) => np.log1p(np.exp(x)));
+  sp.defjvp(([x]: Tensor[], [t]: Tensor[]) => [sp(x), np.multiply(t, nn.sigmoid(x))]);
+  const e = customVjp((x: Tensor) => np.exp(x));
+  e.defvjp((x: Tensor) => [np.exp(x), np.exp(x)], (r: Tensor, ct: Tensor) => [np.multiply(r, ct)]);
+  const loop = (soft: (x: Tensor) => Tensor, ex: (x: Tensor) => Tensor) => (x: Tensor) =>
+    (lax.scan((c: Tensor, xi: Tensor) => [np.add(soft(c), ex(xi)), null], x, np.stack([x, x])) as [Tensor, unknown])[0];
+  const terms = [[np.ones([2]), np.ones([2]), np.zeros([2])]];
+  const x = np.array([0.3, -0.2]);
+  const want = jet(loop((v) => np.log1p(np.exp(v)), np.exp), [x], terms);
+  close(jet(loop(sp, e), [x], terms), want);
+  close(jet(jit(loop(sp, e)), [x], terms), want);
 });
 
 test("vmap of jet through a scan and a cond, against jet per example", () => {
