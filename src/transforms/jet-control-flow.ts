@@ -2,8 +2,8 @@
 // map. Like the JVP rules, they stage the jet of each branch or body into a jaxpr over the primals
 // followed by the Taylor coefficients, and bind the primitive again with the coefficients as extra
 // operands, carries or xs: the loop stays a loop (no unrolling), and the result composes with
-// every other transformation. They live in the transforms layer because a body's jet needs the
-// whole rule lookup (checkpoint's, and these, for control flow nested in a body).
+// every other transformation. A body's jet runs with the lookup of the jet running the rule, so
+// checkpoint, nested control flow and every other rule apply inside it.
 import type { Primitive } from "../core/primitive.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind } from "../core/trace.js";
