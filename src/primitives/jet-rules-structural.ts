@@ -9,16 +9,15 @@ import type { Tensor } from "../core/tensor.js";
 import { bind, bind1 } from "../core/trace.js";
 import type { JetRule } from "../interpreters/jet.js";
 import { associativeScan, cummaxP, cumminP, cumprodP } from "./cumulative.js";
-import { add, convertElementType, div, eq, gt, lt, max, min, mul, select } from "./elementwise.js";
+import { add, convertElementType, div, eq, gt, lt, max, min, mul, ne, select, sub } from "./elementwise.js";
 import { type ScatterParams, gatherForScatter, iota, scatterAddP, takeAlong } from "./gather.js";
-import { jetFromJvp } from "./jet-from-jvp.js";
 import { type Coefs, full, isZ, linearly, markZero, orderOf, productSeries } from "./jet-series.js";
 import { reduceProdP } from "./reduce.js";
 import { type WindowParams, reduceWindowMaxP, selectAndGatherAdd, selectAndGatherAddP, selectAndScatterAddP } from "./reduce-window.js";
 import { scatterMaxP, scatterMinP, scatterMulP, scatterP } from "./scatter.js";
 import { broadcastInDim, pad, reshape, slice, transpose } from "./shape.js";
 import { sortP } from "./sort.js";
-import { fullLike, zerosLike } from "./util.js";
+import { full as fullOf, fullLike, zerosLike } from "./util.js";
 
 /** Series that stay null for a constant and map each coefficient linearly otherwise. */
 const mapSeries = (s: Tensor[] | null, f: (c: Tensor) => Tensor): Tensor[] | null => (s === null ? null : s.map((c) => linearly(c, f)));
@@ -127,17 +126,58 @@ const scatterExtremumJet =
     return [[out], [terms]];
   };
 
+/** The scatter-add of one value per element into a flat vector, at the given (n, 1) flat indices. */
+const flatScatterAdd = (size: number, at: Tensor, values: Tensor): Tensor =>
+  bind1(scatterAddP, [fullOf([size], 0, values.dtype), at, values], {
+    updateWindowDims: [],
+    insertedWindowDims: [0],
+    scatterDimsToOperandDims: [0],
+    mode: "clip",
+  });
+
 /**
- * scatter_mul: with constant updates, linear in the operand. With varying ones, each output element
- * is a product over however many updates land on it, a number known only from the indices: the
- * rule its JVP implies (whose "product of the others" is itself exact at zeros).
+ * The series of the product of the updates landing on each operand element (1 where none does):
+ * every update element is tagged with the flat position it lands on (gathered back from the
+ * positions of the operand, + 1, so that 0 marks an update the fill mode drops); the updates'
+ * series are sorted by that tag, multiplied within each run of equal tags by a segmented
+ * associative scan of series products, and each run's last product is scattered to its element.
  */
-const scatterMulGeneral = jetFromJvp(scatterMulP);
-const scatterMulJet: JetRule = (primals, series, params, ruleOf) => {
-  const [x, i, u] = primals;
-  const [sx, , su] = series;
-  if (su !== null) return scatterMulGeneral(primals, series, params, ruleOf);
-  return [[bind1(scatterMulP, [x, i, u], params)], [mapSeries(sx, (c) => bind1(scatterMulP, [c, i, u], params))]];
+function landedProducts(x: Tensor, i: Tensor, U: Coefs, p: ScatterParams, order: number): Coefs {
+  const n = U[0].size, size = x.size;
+  const tags = add(reshape(iota(size), x.shape), fullOf(x.shape, 1, "int32"));
+  const [sortedTags, ...sorted] = bind(sortP, [reshape(gatherForScatter(tags, i, U[0].shape, p), [n]), ...U.map((c) => reshape(c, [n]))], { dimension: 0 });
+  const prevTag = pad(slice(sortedTags, [0], [n - 1]), -1, [1], [0]);
+  const nextTag = pad(slice(sortedTags, [1], [n]), -1, [0], [1]);
+  const starts = convertElementType(ne(sortedTags, prevTag), x.dtype);
+  // (start_a, A) then (start_b, B): B alone when b starts a run, else A B.
+  const combine = ([fa, ...a]: Tensor[], [fb, ...b]: Tensor[]): Tensor[] => {
+    const restart = gt(fb, zerosLike(fb));
+    return [max(fa, fb), ...productSeries(a, b, order).map((c, k) => select(restart, b[k], c))];
+  };
+  const [, ...runs] = associativeScan(combine, [starts, ...sorted]);
+  const ends = ne(sortedTags, nextTag);
+  const at = reshape(sortedTags, [n, 1]);
+  // Coefficient 0 of an element no update lands on is 1: the runs add their product minus 1.
+  const one = fullLike(runs[0], 1);
+  return runs.map((c, k) => {
+    const landed = flatScatterAdd(size + 1, at, select(ends, k === 0 ? sub(c, one) : c, zerosLike(c)));
+    const perElement = reshape(slice(landed, [1], [size + 1]), x.shape);
+    return k === 0 ? add(perElement, fullLike(perElement, 1)) : perElement;
+  });
+}
+
+/**
+ * scatter_mul: the operand's series times the series of the product of the updates landing on each
+ * element; with constant updates, linear in the operand.
+ */
+const scatterMulJet: JetRule = ([x, i, u], [sx, , su], params) => {
+  const p = params as ScatterParams;
+  const out = bind1(scatterMulP, [x, i, u], p);
+  // No updates, or constant ones: linear in the operand.
+  if (su === null || u.size === 0) return [[out], [mapSeries(sx, (c) => bind1(scatterMulP, [c, i, u], p))]];
+  const order = su.length;
+  const landed = landedProducts(x, i, [u, ...su], p, order);
+  return [[out], [productSeries(full(x, sx, order), landed, order).slice(1)]];
 };
 
 /** reduce_window_max: every coefficient read at the position of its window's maximum. */

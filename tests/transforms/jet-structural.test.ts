@@ -35,6 +35,8 @@ const cases: [string, F, Tensor[], boolean?][] = [
   ["scatter", (x, u) => x.at(idx).set(u), [v5, mk([4], 7)], true],
   ["scatter_mul", (x, u) => x.at(idx).mul(u), [v5, np.array([0.7, -1.2, 0, 2.1])], true],
   ["scatter_mul (two zeros on one element)", (x, u) => x.at(idx).mul(u), [v5, np.array([0, -1.2, 0, 2.1])], true],
+  ["scatter_mul (2-d, windows, repeats)", (x, u) => x.at(np.array([2, 0, 2, 2], "int32")).mul(u), [mk([3, 2], 14), mk([4, 2], 15, -1, 2)], true],
+  ["scatter_mul (out of bounds dropped)", (x, u) => x.at(np.array([1, 7, 1], "int32")).mul(u), [v5, mk([3], 16, -1, 2)], true],
   ["scatter_min", (x, u) => x.at(idx).min(u), [v5, np.array([0.2, 1.5, 0.8, 0.1])], true],
   ["scatter_max", (x, u) => x.at(idx).max(u), [v5, np.array([0.2, 1.5, 0.8, 0.1])], true],
   ["scatter_max with ties", (x, u) => x.at(idx).max(u), [np.array([0.5, 0.3, 0.9, 0.6, 0.1]), np.array([0.6, 0.5, 0.6, 0.3])], true],
@@ -59,6 +61,13 @@ test("composites through these rules", () => {
   const pool = (y: Tensor) => lax.reduceWindow(y, -Infinity, "max", [2, 2], [1, 1], "VALID");
   check("gradient of max pooling", (y) => grad((z: Tensor) => np.sum(np.square(pool(z))))(y), [mk([4, 4], 12)]);
   check("x.at[i].set under jit", jit((y: Tensor, u: Tensor) => np.multiply(y.at(idx).set(u), y)), [v5, mk([4], 13)], { consts: true });
+});
+
+test("scatter_mul of no updates passes the operand's series through", () => {
+  const x = np.array([1, 2, 3]), u = np.zeros([0]);
+  const [p, s] = jetOf((y, v) => y.at(np.zeros([0], "int32")).mul(v), [x, u], [[x, np.multiply(x, 2)], [u, u]]);
+  close(p, [1, 2, 3]);
+  close(s, [[1, 2, 3], [2, 4, 6]]);
 });
 
 test("reduce_prod over an empty axis is the constant 1", () => {
