@@ -136,6 +136,37 @@ test("products on this thread alone run on an unshared memory: the module with i
   checkClose(withKernel(true, () => batchMatmul(x, y, "float64")).data, naive(x, y), 1e-14, "local");
 });
 
+/** A k x n B with zeros above the diagonal (B[p, j] = 0 for p < j), row-major or read through transposed strides. */
+function lowerB(k: number, n: number, d: Float, seed: number, transposed = false): Arr {
+  const data = values(k * n, seed, d);
+  for (let p = 0; p < k; p++) for (let j = p + 1; j < n; j++) data[transposed ? j * k + p : p * n + j] = 0;
+  return transposed ? view(data, [1, k, n], [k * n, 1, k], 0) : view(data, [1, k, n]);
+}
+
+const same = (got: ArrayLike<number>, want: ArrayLike<number>, what: string) =>
+  assert.equal(Array.from(got, (x) => Object.is(x, -0) ? "-0" : x), Array.from(want, (x) => Object.is(x, -0) ? "-0" : x), what);
+
+test("a lower-triangular B skips its zero blocks: the JavaScript kernel's bits in float64, NaN from a non-finite A kept", () => {
+  for (const [m, k, n, bt] of [[200, 200, 200, false], [150, 120, 100, true], [70, 90, 64, false], [64, 64, 90, true]] as const) {
+    const a = operand(1, m, k, "transposed", "float64", m + k), b = lowerB(k, n, "float64", n, bt);
+    same(run(true, a, b, "float64").data, run(false, a, b, "float64").data, `${m}x${k}x${n}`);
+  }
+  const b = lowerB(100, 100, "float64", 3);
+  const a = operand(1, 80, 100, "row-major", "float64", 4);
+  (a.data as Float64Array)[a.offset + 5 * 100 + 2] = Infinity;
+  const withInf = run(true, a, b, "float64").data;
+  assert.ok(Number.isNaN(withInf[5 * 100 + 50]), "Inf times the zeros of B is NaN");
+  same(withInf, run(false, a, b, "float64").data, "non-finite A");
+  // One value above the diagonal, or more terms than one KC block: the full product.
+  (b.data as Float64Array)[3 * 100 + 90] = 0.5;
+  same(run(true, operand(1, 80, 100, "row-major", "float64", 5), b, "float64").data, run(false, operand(1, 80, 100, "row-major", "float64", 5), b, "float64").data, "not triangular");
+  const tall = lowerB(300, 100, "float64", 6), wide = operand(1, 60, 300, "row-major", "float64", 7);
+  checkClose(run(true, wide, tall, "float64").data, naive(wide, tall), 1e-14, "k > KC");
+  // float32 sums in float32 lanes: against the naive product's rounding bound.
+  const a32 = operand(1, 100, 120, "row-major", "float32", 8), b32 = lowerB(120, 96, "float32", 9);
+  checkClose(run(true, a32, b32, "float32").data, naive(a32, b32), 8 * EPS32, "float32");
+});
+
 for (const d of ["float64", "float32"] as Float[]) {
   test(`${d}: WebAssembly and JavaScript kernels match the naive product on every shape and layout`, () => {
     let cases = 0;

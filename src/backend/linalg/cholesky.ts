@@ -4,7 +4,7 @@
 // as JavaScript loops (row-major: dot products of contiguous row segments).
 import { type FloatArray, allocLike, checkStack, eachInPlace } from "./common.js";
 import { addProduct, rows, transposed } from "./subtract-product.js";
-import { solveRight } from "./triangular-solve.js";
+import { solveRight, solveScratch } from "./triangular-solve.js";
 import { f64Workspace } from "../wasm/resident.js";
 
 /** Largest diagonal block factored directly; the rest of the work is products on the backend's matmul. */
@@ -31,7 +31,7 @@ export function cholesky<T extends FloatArray>(a: T, batch: number, n: number): 
   const info = new Int32Array(batch);
   // Past one diagonal block the work is products: in wasm memory, the matrix is copied in and out
   // once instead of operands and products around each of them.
-  const ws = n > NB ? f64Workspace(n * n, n, NB * NB + NB * n) : null;
+  const ws = n > NB ? f64Workspace(n * n, n, solveScratch(n, n)) : null;
   if (ws !== null) {
     const w = ws.heap;
     for (let t = 0; t < batch; t++) {

@@ -62,15 +62,18 @@ export function triangularSolve<T extends FloatArray>(a: T, b: T, batch: number,
   return out;
 }
 
-/** Scratch of a resident solve: a diagonal block's inverse and its product with NB rows or columns of X. */
-const scratchFor = (m: number, k: number): number => NB * NB + NB * Math.max(m, k);
+/**
+ * Scratch of a resident solve of an m x k X (wasm/resident.ts): a diagonal block's inverse and its
+ * product with NB rows or columns of X. Callers that solve in their own workspace reserve this.
+ */
+export const solveScratch = (m: number, k: number): number => NB * NB + NB * Math.max(m, k);
 
 /**
  * The solve with A and B resident in wasm memory (every product of the recursion then runs in
  * place there: see wasm/resident.ts), one matrix at a time; false when there is no workspace.
  */
 function residentSolve(a: FloatArray, b: FloatArray, out: FloatArray, batch: number, m: number, k: number, n: number, shared: boolean, opts: TriangularSolveOptions): boolean {
-  const ws = f64Workspace(n * n + m * k, Math.max(m, k), scratchFor(m, k));
+  const ws = f64Workspace(n * n + m * k, Math.max(m, k), solveScratch(m, k));
   if (ws === null) return false;
   const heap = ws.heap, xo = n * n;
   const tr: Triangle = {
@@ -93,17 +96,20 @@ function residentSolve(a: FloatArray, b: FloatArray, out: FloatArray, batch: num
  */
 function applyInverseResident(ws: Workspace, t: Triangle, xo: number, ldx: number, rowsX: number, i0: number, i1: number, left: boolean): void {
   const heap = ws.heap, nb = i1 - i0, inv = ws.scratch, tmp = inv + NB * NB;
-  heap.set(invertBlock(t, i0, i1).subarray(0, nb * nb), inv);
+  const y = invertBlock(t, i0, i1);
+  // Plain loops: the typed-array builtins cost more per call than these few thousand elements.
+  for (let i = 0; i < nb * nb; i++) heap[inv + i] = y[i];
   if (left) {
     // X1 is nb x ldx (all of X's columns).
-    heap.fill(0, tmp, tmp + nb * ldx);
-    workspaceGemm(ws, tmp, ldx, inv, nb, 1, xo + i0 * ldx, ldx, 1, nb, nb, ldx, true);
-    heap.copyWithin(xo + i0 * ldx, tmp, tmp + nb * ldx);
+    const len = nb * ldx, x1 = xo + i0 * ldx;
+    for (let i = tmp; i < tmp + len; i++) heap[i] = 0;
+    workspaceGemm(ws, tmp, ldx, inv, nb, 1, x1, ldx, 1, nb, nb, ldx, true);
+    for (let i = 0; i < len; i++) heap[x1 + i] = heap[tmp + i];
   } else {
     // X1 is rowsX x nb, columns i0..i1-1 of rows ldx apart.
-    heap.fill(0, tmp, tmp + rowsX * nb);
+    for (let i = tmp; i < tmp + rowsX * nb; i++) heap[i] = 0;
     workspaceGemm(ws, tmp, nb, xo + i0, ldx, 1, inv, nb, 1, rowsX, nb, nb, true);
-    for (let r = 0; r < rowsX; r++) heap.copyWithin(xo + r * ldx + i0, tmp + r * nb, tmp + (r + 1) * nb);
+    for (let r = 0, src = tmp; r < rowsX; r++) for (let j = 0, dst = xo + r * ldx + i0; j < nb; j++) heap[dst + j] = heap[src++];
   }
 }
 

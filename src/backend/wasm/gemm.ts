@@ -203,6 +203,35 @@ function place(x: Arr, at: number, size: number): Placed {
   };
 }
 
+/** Columns of C per product when B is lower triangular (a multiple of both kernels' NR). */
+const TRI_PANEL = 32;
+/** Products below this many multiply-adds are not worth the check for a triangular B. */
+const TRI_MIN_WORK = 1 << 18;
+
+/**
+ * Whether the one k x n matrix B (placed in `heap`) is lower triangular, B[p, j] = 0 for p < j,
+ * with k <= KC, and A is all finite. Column j of C then needs only the terms p >= j (half the
+ * work of a square product, as X^T L in the Cholesky gradient), and the result keeps
+ * its bits: the terms skipped are exact zeros (a finite a times 0) at the start of each sum, which
+ * the kernel begins from +0 (0 + ±0 is +0), and within one KC block the remaining terms are summed
+ * in the same order. A non-finite A would turn those zeros into NaN, so it takes the full product.
+ */
+function lowerTriangularB(heap: TypedArray, A: Placed, B: Placed, size: number, m: number, k: number, n: number): boolean {
+  // A is placed at address 0 (see wasmBatchMatmul).
+  if (k > KC || n < 2 * TRI_PANEL || m * n * k < TRI_MIN_WORK) return false;
+  const [, sbk, sbn] = B.stride, b0 = B.base / size;
+  // Along rows of B or down its columns, whichever is the contiguous walk.
+  if (Math.abs(sbn) <= Math.abs(sbk)) {
+    for (let p = 0; p < k - 1; p++) for (let j = p + 1, q = b0 + p * sbk + j * sbn; j < n; j++, q += sbn) if (heap[q] !== 0) return false;
+  } else {
+    for (let j = 1; j < n; j++) for (let p = 0, q = b0 + j * sbn, end = Math.min(j, k); p < end; p++, q += sbk) if (heap[q] !== 0) return false;
+  }
+  // All that was copied for A (A was placed from address 0; at most a few values besides A's own,
+  // which can only make the check refuse): v - v is NaN exactly when v is NaN or infinite.
+  for (let q = 0, end = A.bytes / size; q < end; q++) if (heap[q] - heap[q] !== 0) return false;
+  return true;
+}
+
 /** An instance of the kernels with the shared memory it runs on. */
 export interface Instance extends Exports { memory: WebAssembly.Memory }
 
@@ -373,9 +402,19 @@ export function wasmBatchMatmul(a: Arr, b: Arr, dtype: "float64" | "float32"): F
   heap.fill(0, cAt / size, (cAt + cBytes) / size);
   const [sab, sam, sak] = A.stride, [sbb, sbk, sbn] = B.stride;
   const packB = dtype === "float64" ? inst.pack_b_f64 : inst.pack_b_f32;
-  for (let t = 0; t < (spb === 0 ? 1 : nb); t++) packB(B.base + t * sbb * size, sbk, sbn, k, n, pbAt + t * spb);
   const areas = Array.from({ length: parts }, (_, i) => paAt + i * paBytes);
-  runRows(inst, [size === 4 ? 1 : 0, nb, A.base, sam, sak, sab * size, pbAt, spb, cAt, m * n * size, m, k, n, n, 0], areas);
+  const f32 = size === 4 ? 1 : 0;
+  if (nb === 1 && lowerTriangularB(heap, A, B, size, m, k, n)) {
+    // Column panel j0 of C needs B's rows from j0 on; panels past k are zero.
+    for (let j0 = 0; j0 < Math.min(n, k); j0 += TRI_PANEL) {
+      const w = Math.min(TRI_PANEL, n - j0);
+      packB(B.base + (j0 * sbk + j0 * sbn) * size, sbk, sbn, k - j0, w, pbAt);
+      runRows(inst, [f32, 1, A.base + j0 * sak * size, sam, sak, 0, pbAt, 0, cAt + j0 * size, 0, m, k - j0, w, n, 0], areas);
+    }
+  } else {
+    for (let t = 0; t < (spb === 0 ? 1 : nb); t++) packB(B.base + t * sbb * size, sbk, sbn, k, n, pbAt + t * spb);
+    runRows(inst, [f32, nb, A.base, sam, sak, sab * size, pbAt, spb, cAt, m * n * size, m, k, n, n, 0], areas);
+  }
   // A new array filled by set: slice on a shared buffer copies element by element.
   const out = dtype === "float64" ? new Float64Array(nb * m * n) : new Float32Array(nb * m * n);
   out.set(heap.subarray(cAt / size, cAt / size + nb * m * n));
