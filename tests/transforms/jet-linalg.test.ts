@@ -1,4 +1,5 @@
 import { test } from "uvu";
+import * as assert from "uvu/assert";
 import { guardTraceState } from "../guard.js";
 import { close, throwsWith } from "../helpers.js";
 import { JacobiError, jit, np, vmap, type Tensor } from "../../src/index.js";
@@ -124,6 +125,25 @@ test("jet of these rules under jit and vmap", () => {
   const g = (x: Tensor, t: Tensor) => jetOf((y) => svd(y, { fullMatrices: false, computeUv: true })[1], [x], [[t, t, t]])[1];
   const batched = vmap(g)(as, vs) as Tensor[];
   for (let i = 0; i < 2; i++) close(batched.map((c) => c.at(i).get()), g(as.at(i).get(), vs.at(i).get()), 1e-12, `example ${i}`);
+});
+
+test("float32 series stay float32 and agree with float64", () => {
+  const a = spd(3, 40), t = np.add(rnd([3, 3], 41), np.swapaxes(rnd([3, 3], 41), 0, 1));
+  const p = { leftSide: true, lower: true, transposeA: false, unitDiagonal: false };
+  const fs: ((x: Tensor) => Tensor)[] = [
+    (x) => triangularSolve(x, np.eye(3, 3, 0, x.dtype), p),
+    (x) => cholesky(x),
+    (x) => lu(x)[0],
+    (x) => eigh(x)[1],
+    (x) => qr(x, false)[0],
+    (x) => svd(x, { fullMatrices: false, computeUv: true })[2],
+  ];
+  for (const f of fs) {
+    const a32 = np.astype(a, "float32"), t32 = np.astype(t, "float32");
+    const [p32, s32] = jetOf(f, [a32], [[t32, t32]]);
+    assert.equal([p32.dtype, ...s32.map((c) => c.dtype)], ["float32", "float32", "float32"]);
+    close(s32, jetOf(f, [a], [[t, t]])[1], 1e-4);
+  }
 });
 
 test("jet of qr and svd where its derivative is undefined names the shape, as jvp does", () => {

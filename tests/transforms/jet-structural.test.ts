@@ -1,4 +1,5 @@
 import { test } from "uvu";
+import * as assert from "uvu/assert";
 import { guardTraceState } from "../guard.js";
 import { close } from "../helpers.js";
 import { grad, jit, lax, np, type Tensor } from "../../src/index.js";
@@ -68,6 +69,26 @@ test("scatter_mul of no updates passes the operand's series through", () => {
   const [p, s] = jetOf((y, v) => y.at(np.zeros([0], "int32")).mul(v), [x, u], [[x, np.multiply(x, 2)], [u, u]]);
   close(p, [1, 2, 3]);
   close(s, [[1, 2, 3], [2, 4, 6]]);
+});
+
+test("float32 series stay float32 and agree with float64", () => {
+  const x = np.array([0.5, 1.2, 0.3, 0.9]), i = np.array([1, 3, 1], "int32");
+  const fs: F[] = [
+    (y) => np.prod(y),
+    (y) => np.cumprod(y),
+    (y) => np.cummin(y),
+    (y) => np.sort(y),
+    (y) => y.at(i).set(np.multiply(np.take(y, i), 2)),
+    (y) => y.at(i).mul(np.take(y, i)),
+    (y) => y.at(i).max(np.take(y, i)),
+    (y) => lax.reduceWindow(np.reshape(y, [2, 2]), -Infinity, "max", [2, 1], [1, 1], "VALID"),
+  ];
+  for (const f of fs) {
+    const x32 = np.astype(x, "float32");
+    const [p, s] = jetOf(f, [x32], [[x32, x32]]);
+    assert.equal([p.dtype, ...s.map((t) => t.dtype)], ["float32", "float32", "float32"]);
+    close(s, jetOf(f, [x], [[x, x]])[1], 1e-5);
+  }
 });
 
 test("reduce_prod over an empty axis is the constant 1", () => {
