@@ -16,7 +16,6 @@ import { batchShape, diagMatrix, diagonal, eye, mT, mm, permutationMatrix, scale
 import { broadcastInDim, pad, slice } from "./shape.js";
 import { fullLike, zerosLike } from "./util.js";
 
-
 /** a - b, b null when it has no terms; a known zero when both are. */
 const zsub = (a: Tensor, b: Tensor | null): Tensor => (b === null ? a : isZ(a) ? neg(b) : sub(a, b));
 /** a + b, b null when it has no terms. */

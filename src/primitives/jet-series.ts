@@ -1,6 +1,6 @@
 // Arithmetic on truncated Taylor series shared by the jet rules of the structural and linear-algebra
-// primitives (jet-rules-structural.ts, jet-rules-linalg.ts). It sits in its own module, below the
-// rule tables, so that a table can import the others' rules without an import cycle.
+// primitives (jet-rules-structural.ts, jet-rules-linalg.ts). It sits in its own module, below every
+// rule table, because jet-rules.ts imports those two tables: they cannot import from it.
 import type { Tensor } from "../core/tensor.js";
 import { add, mul } from "./elementwise.js";
 import { isKnownZero, markZero } from "./jet-zeros.js";
@@ -26,7 +26,7 @@ export const orderOf = (series: (Tensor[] | null)[]): number => (series.find((s)
 /** A linear map applied to a coefficient: a known zero stays known. */
 export const linearly = (c: Tensor, f: (c: Tensor) => Tensor): Tensor => (isZ(c) ? markZero(f(c)) : f(c));
 
-/** Σ_{j=lo..hi} f(a_j, b_{k-j}) for a bilinear f (mul when absent), skipping known zeros; a marked zero when every term is. */
+/** Σ_{j=lo..hi} f(a_j, b_{k-j}) for a bilinear f (mul when absent), skipping known zeros; null when every term is skipped. */
 export function cauchy(a: Coefs, b: Coefs, k: number, lo: number, hi: number, f: (x: Tensor, y: Tensor) => Tensor = mul): Tensor | null {
   let acc: Tensor | null = null;
   for (let j = lo; j <= hi; j++) {
