@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { guardTraceState } from "../guard.js";
 import { close } from "../helpers.js";
-import { grad, jit, lax, np, type Tensor } from "../../src/index.js";
+import { grad, jit, lax, np, vmap, type Tensor } from "../../src/index.js";
 import { cumulative } from "../../src/primitives/cumulative.js";
 import { reduceProd } from "../../src/primitives/reduce.js";
 import { type WindowParams, reduceWindowMax, selectAndGatherAdd, selectAndScatterAdd } from "../../src/primitives/reduce-window.js";
@@ -32,6 +32,7 @@ const cases: [string, F, Tensor[], boolean?][] = [
   ["sort", (x) => sort([x], 1)[0], [m34]],
   ["sort with ties", (x) => sort([x])[0], [tied]],
   ["sort (second operand)", (x, y) => np.add(sort([x, y], 0)[1], sort([x, y], 0)[0]), [mk([4, 3], 5), mk([4, 3], 6)], true],
+  ["sort (by integer keys)", (x) => sort([np.array([3, 1, 2, 1, 0], "int32"), x])[1], [v5]],
   ["sort (an integer operand)", (x) => np.multiply(sort([x, np.array([1, 2, 3, 4, 5], "int32")])[0], 2), [v5]],
   ["scatter", (x, u) => x.at(idx).set(u), [v5, mk([4], 7)], true],
   ["scatter_mul", (x, u) => x.at(idx).mul(u), [v5, np.array([0.7, -1.2, 0, 2.1])], true],
@@ -69,6 +70,13 @@ test("scatter_mul of no updates passes the operand's series through", () => {
   const [p, s] = jetOf((y, v) => y.at(np.zeros([0], "int32")).mul(v), [x, u], [[x, np.multiply(x, 2)], [u, u]]);
   close(p, [1, 2, 3]);
   close(s, [[1, 2, 3], [2, 4, 6]]);
+});
+
+test("jet of these rules under vmap, against the jets one by one", () => {
+  const xs = mk([3, 5], 17), ts = mk([3, 5], 18, -1, 2);
+  const g = (x: Tensor, t: Tensor) => jetOf((y) => np.add(np.sort(np.cumprod(y)), y.at(idx).max(np.take(y, idx))), [x], [[t, t, t]])[1];
+  const batched = vmap(g)(xs, ts) as Tensor[];
+  for (let i = 0; i < 3; i++) close(batched.map((c) => c.at(i).get()), g(xs.at(i).get(), ts.at(i).get()), 1e-12, `example ${i}`);
 });
 
 test("float32 series stay float32 and agree with float64", () => {
