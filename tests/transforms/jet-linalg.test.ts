@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { guardTraceState } from "../guard.js";
 import { close, throwsWith } from "../helpers.js";
-import { JacobiError, jit, np, vmap, type Tensor } from "../../src/index.js";
+import { JacobiError, jit, jvp, np, vmap, type Tensor } from "../../src/index.js";
 import { cholesky, eigh, lu, qr, svd } from "../../src/primitives/linalg-factor.js";
 import { type TriangularSolveParams, triangularSolve } from "../../src/primitives/linalg-solve.js";
 import { K, check, jetOf, nestedJvp, rnd } from "./jet-check.js";
@@ -39,6 +39,13 @@ test("triangular_solve with a batch axis", () => {
 test(`jet rule of cholesky against nested jvp to order ${K}`, () => {
   check("cholesky", (a) => cholesky(a), [spd(4, 5)], { symmetric: true });
   check("batched cholesky", (a) => cholesky(a), [spd(3, 6, [2])], { symmetric: true });
+});
+
+test("cholesky and eigh: the first coefficient is the JVP's for a tangent that is not symmetric", () => {
+  const s = spd(3, 42), t = rnd([3, 3], 43);
+  for (const f of [(x: Tensor) => cholesky(x), (x: Tensor) => eigh(x)[1], (x: Tensor) => eigh(x)[0]]) {
+    close(jetOf(f, [s], [[t]])[1][0], jvp(f, [s], [t])[1] as Tensor, 1e-12);
+  }
 });
 
 test(`jet of lu, qr, eigh, svd (the rules their JVPs imply) against nested jvp to order ${K}`, () => {
