@@ -57,7 +57,7 @@ export function triangularSolve<T extends FloatArray>(a: T, b: T, batch: number,
   eachInPlace(b, out, batch, m * k, (x, o, t) => {
     tr.offset = shared ? 0 : t * n * n;
     if (opts.leftSide) solveLeftT(tr, x, o, n, k);
-    else solveRight(tr, x, o, m, n, n);
+    else solveRight(tr, x, o, m, n, n, lowerSolution(tr, x, o, m, n));
   });
   return out;
 }
@@ -84,7 +84,7 @@ function residentSolve(a: FloatArray, b: FloatArray, out: FloatArray, batch: num
     if (t === 0 || !shared) heap.set(a.subarray(shared ? 0 : t * n * n, (shared ? 1 : t + 1) * n * n), 0);
     heap.set(b.subarray(t * m * k, (t + 1) * m * k), xo);
     if (opts.leftSide) solveLeftT(tr, heap, xo, n, k);
-    else solveRight(tr, heap, xo, m, n, n);
+    else solveRight(tr, heap, xo, m, n, n, lowerSolution(tr, heap, xo, m, n));
     out.set(heap.subarray(xo, xo + m * k), t * m * k);
   }
   return true;
@@ -237,15 +237,38 @@ function invertBlock(t: Triangle, i0: number, i1: number): Float64Array {
 }
 
 /**
+ * Whether X T = B has a lower-triangular X, so that solveRight may skip its zero rows: T lower, B
+ * lower triangular (B[i, j] = 0 for j > i; here in x at xo, m x n) and T's triangle finite with a
+ * nonzero diagonal. X = B T^-1 is then a product of lower-triangular matrices: the cotangent
+ * Phi(L^T Lbar) L^-1 of the Cholesky gradient is such a solve, at half the work. The rows skipped
+ * keep B's zeros; with a non-finite T or a zero pivot the full solve would put NaN there.
+ */
+function lowerSolution(t: Triangle, x: Float64Array, xo: number, m: number, n: number): boolean {
+  if (!t.lower || m < 2 * NB) return false;
+  for (let i = 0; i < m; i++) for (let p = xo + i * n + i + 1, end = xo + (i + 1) * n; p < end; p++) if (x[p] !== 0) return false;
+  const { data, offset, rowStride: rs, colStride: cs, unit } = t;
+  for (let i = 0; i < n; i++) {
+    // v - v is NaN exactly when v is NaN or infinite; a unit diagonal is not read.
+    for (let j = 0, p = offset + i * rs; j < (unit ? i : i + 1); j++, p += cs) if (data[p] - data[p] !== 0) return false;
+    if (!unit && data[offset + i * (rs + cs)] === 0) return false;
+  }
+  return true;
+}
+
+/**
  * X T = B for the m x n X at offset `xo` (rows `ldx` apart), in place. B[r, j] is the sum over p of X[r, p] T[p, j],
  * so for upper T column j needs the columns before it and for lower T those after it: the same
  * recursion as on the left, over column halves, with updates X2 -= X1 T12 and diagonal blocks
- * applied as X1 T11^-1 (or substituted row by row when the product would not pay).
+ * applied as X1 T11^-1 (or substituted row by row when the product would not pay). With
+ * `lowerX` (see lowerSolution) each column block is solved on the rows from its first column down.
  */
-export function solveRight(t: Triangle, x: Float64Array, xo: number, m: number, n: number, ldx: number): void {
+export function solveRight(t: Triangle, x: Float64Array, xo0: number, m0: number, n: number, ldx: number, lowerX = false): void {
   const stack: number[][] = [[0, n]];
   while (stack.length > 0) {
     const [j0, j1, h] = stack.pop() as number[];
+    // With a lower-triangular X (T lower), rows above column j0 are zero in every column from j0 on.
+    const r0 = lowerX ? Math.min(j0, m0) : 0;
+    const xo = xo0 + r0 * ldx, m = m0 - r0;
     if (h !== undefined) {
       if (t.lower) addProduct(x, xo + j0, ldx, rowsOf(x, xo + h, ldx), sub(t, h, j0), m, j1 - h, h - j0, -1);
       else addProduct(x, xo + h, ldx, rowsOf(x, xo + j0, ldx), sub(t, j0, h), m, h - j0, j1 - h, -1);

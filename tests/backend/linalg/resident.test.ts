@@ -113,6 +113,62 @@ test("triangular solves in wasm memory: residuals, a shared triangle for a batch
   near(f32, Float32Array.from(withWasm(false, () => triangularSolve(Float64Array.from(Float32Array.from(l)), Float64Array.from(Float32Array.from(b.subarray(0, n * n))), 1, n, n, opts))), 1e-6, "float32");
 });
 
+/** X with X T = B for lower T (T[i][j] read at i * n + j, or at j * n + i when `transposed`), by column substitution. */
+function rightSolveNaive(t: Float64Array, b: Float64Array, m: number, n: number, transposed: boolean, unit: boolean): Float64Array {
+  const at = (i: number, j: number) => (transposed ? t[j * n + i] : t[i * n + j]);
+  const x = new Float64Array(m * n);
+  for (let r = 0; r < m; r++) {
+    for (let j = n - 1; j >= 0; j--) {
+      let v = b[r * n + j];
+      for (let p = j + 1; p < n; p++) v -= x[r * n + p] * at(p, j);
+      x[r * n + j] = unit ? v : v / at(j, j);
+    }
+  }
+  return x;
+}
+
+test("X T = B with B lower triangular: X is lower triangular and its zero rows are skipped; the substitution's X", () => {
+  const n = 120;
+  const lower = factorOf(n, 71);
+  const upper = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) upper[i * n + j] = lower[j * n + i];
+  for (const m of [n, 100, 150]) {
+    const b = randomMatrix(m * n, 72 + m);
+    for (let i = 0; i < m; i++) for (let j = i + 1; j < n; j++) b[i * n + j] = 0;
+    for (const on of [true, false]) for (const unitDiagonal of [false, true]) {
+      // op(A) lower: A lower as it is, or A upper transposed.
+      for (const [a, lowerA, transposeA] of [[lower, true, false], [upper, false, true]] as const) {
+        const x = withWasm(on, () => triangularSolve(a, b, 1, m, n, { leftSide: false, lower: lowerA, transposeA, unitDiagonal }));
+        near(x, rightSolveNaive(lower, b, m, n, false, unitDiagonal), 1e-12, `m=${m} wasm ${on} unit ${unitDiagonal} lower ${lowerA}`);
+        for (let i = 0; i < m; i++) for (let j = i + 1; j < n; j++) assert.is(x[i * n + j], 0);
+      }
+    }
+  }
+});
+
+test("X T = B with B lower triangular and T not finite or with a zero pivot: the full solve, NaN where it lands", () => {
+  const n = 100;
+  const b = randomMatrix(n * n, 81);
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) b[i * n + j] = 0;
+  const opts = { leftSide: false, lower: true, transposeA: false, unitDiagonal: false };
+  const nan = factorOf(n, 82);
+  nan[90 * n + 80] = NaN;
+  const zero = factorOf(n, 83);
+  zero[70 * n + 70] = 0;
+  for (const on of [true, false]) {
+    // Column 80 depends on row 90 of T: every row of X gets NaN in columns 0..80, the upper part included.
+    const x = withWasm(on, () => triangularSolve(nan, b, 1, n, n, opts));
+    assert.ok(Number.isNaN(x[10 * n + 50]), "NaN above the diagonal");
+    const y = withWasm(on, () => triangularSolve(zero, b, 1, n, n, opts));
+    assert.not.ok(Number.isFinite(y[10 * n + 70]), "a zero pivot divides the upper part too");
+    // With a unit diagonal the diagonal is not read: NaN there changes nothing.
+    const unit = factorOf(n, 84);
+    unit[30 * n + 30] = NaN;
+    const u = withWasm(on, () => triangularSolve(unit, b, 1, n, n, { ...opts, unitDiagonal: true }));
+    near(u, rightSolveNaive(factorOf(n, 84), b, n, n, false, true), 1e-12, "unit diagonal");
+  }
+});
+
 test("without a workspace (kernels off, or more memory than the module keeps) the kernels run on JavaScript arrays", () => {
   assert.is(withWasm(false, () => f64Workspace(100, 10)), null);
   assert.is(withWasm(true, () => f64Workspace(1 << 20, 100), { keepBytes: 1 << 20 }), null);
