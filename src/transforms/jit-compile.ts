@@ -79,6 +79,8 @@ export const INTERPRET_FIRST_CALL = 2000;
 export class CompiledJaxpr {
   private program: Program | null = null;
   private calls = 0;
+  /** How long making the program took, in milliseconds (0 until it is made). */
+  compileMs = 0;
 
   constructor(private readonly jaxpr: Jaxpr) {}
 
@@ -88,7 +90,12 @@ export class CompiledJaxpr {
   }
 
   private compiled(): Program {
-    return (this.program ??= new Program(this.jaxpr));
+    if (this.program === null) {
+      const start = performance.now();
+      this.program = new Program(this.jaxpr);
+      this.compileMs = performance.now() - start;
+    }
+    return this.program;
   }
 
   /** What compilation did (compiling now if it has not yet). */
@@ -99,6 +106,14 @@ export class CompiledJaxpr {
   /** The generated loops with row-major inputs, for inspection. */
   sources(): string[] {
     return this.compiled().sources();
+  }
+
+  /**
+   * Counts a call whose results were computed elsewhere (jit's staging evaluated them): a short
+   * jaxpr compiles now, as at a first run, a long one at its next run.
+   */
+  ranElsewhere(): void {
+    if (this.calls++ === 0 && this.jaxpr.eqns.length <= INTERPRET_FIRST_CALL) this.compiled();
   }
 
   run(consts: Arr[], args: Arr[]): Arr[] {

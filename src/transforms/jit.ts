@@ -1,6 +1,9 @@
 // jit: stage a function once per input signature into a jaxpr, then run that jaxpr. Concrete calls
 // run a compiled program (elementwise chains fused into single loops); calls on tracers evaluate
 // the jaxpr equation by equation through bind, so jit composes with every other transformation.
+// The call that stages a signature on concrete inputs also computes its results while staging
+// (jit-first-call.ts), so a function called once costs about an eager call, not a trace, a compile
+// and a run; the compiled program serves the calls after it.
 import type { Arr } from "../backend/index.js";
 import { config } from "../core/config.js";
 import { JacobiError } from "../core/errors.js";
@@ -11,7 +14,8 @@ import { traceToJaxpr } from "../interpreters/staging.js";
 import { evalJaxpr } from "../interpreters/eval.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
 import { type Fn, type LooseTree, type Output, type TensorTree, checkFn, inputLeaves, outputLeaves } from "./common.js";
-import { CompiledJaxpr, type JitStats } from "./jit-compile.js";
+import { CompiledJaxpr, INTERPRET_FIRST_CALL, type JitStats } from "./jit-compile.js";
+import { type Recording, stageAndEvaluate } from "./jit-first-call.js";
 import { runOnOrt } from "../export/onnxruntime.js";
 
 export interface JitOptions {
@@ -26,18 +30,51 @@ export interface JitOptions {
   backend?: "default" | "onnxruntime";
 }
 
-interface Entry {
-  closed: ClosedJaxpr;
-  outDef: TreeDef;
-  compiled: CompiledJaxpr | null;
-  /** The user function's name and the traced arguments' avals, for config "logCompiles". */
-  name: string;
-  signature: string;
+/** One staged signature of a jitted function. */
+class Entry {
+  compiled: CompiledJaxpr | null = null;
+  /** Whether a call has already run (its results computed while staging): the next one compiles. */
+  ranOnce = false;
+  private staged: ClosedJaxpr | null;
+  private recording: Recording | null;
+  /** Equations of the staged jaxpr. */
+  readonly eqns: number;
+
+  constructor(
+    staged: ClosedJaxpr | Recording,
+    readonly outDef: TreeDef,
+    /** The user function's name and the traced arguments' avals, for config "logCompiles". */
+    readonly name: string,
+    readonly signature: string,
+  ) {
+    const isJaxpr = "jaxpr" in staged;
+    this.staged = isJaxpr ? staged : null;
+    this.recording = isJaxpr ? null : staged;
+    this.eqns = isJaxpr ? staged.jaxpr.eqns.length : staged.kept;
+  }
+
+  /** The staged jaxpr, made from a first call's recording when first asked for. */
+  get closed(): ClosedJaxpr {
+    if (this.staged === null) {
+      this.staged = (this.recording as Recording).toClosedJaxpr();
+      this.recording = null;
+    }
+    return this.staged;
+  }
+
+  /** The compiled program (not made until a run needs it; a long jaxpr's first run interprets). */
+  program(): CompiledJaxpr {
+    if (this.compiled === null) {
+      this.compiled = new CompiledJaxpr(this.closed.jaxpr);
+      if (this.ranOnce) this.compiled.ranElsewhere();
+    }
+    return this.compiled;
+  }
 }
 
 /** With config "logCompiles", says on stderr what was traced or compiled, for which signature, in how long. */
-function logCompile(what: string, entry: Entry, eqns: number, ms: number): void {
-  if (config.read("logCompiles")) console.warn(`jacobi: jit ${what} ${entry.name}(${entry.signature}): ${eqns} equations in ${ms.toFixed(1)} ms`);
+function logCompile(what: string, entry: Entry, ms: number): void {
+  if (config.read("logCompiles")) console.warn(`jacobi: jit ${what} ${entry.name}(${entry.signature}): ${entry.eqns} equations in ${ms.toFixed(1)} ms`);
 }
 
 // Per user function (so two jit wrappers of one function share traces), then per signature.
@@ -73,8 +110,11 @@ function checkStaticArgnums(s: unknown): number[] {
   return list as number[];
 }
 
-/** Everything a call needs: the staged function for this signature and the traced inputs. */
-function prepare(f: Fn, statics: number[], args: unknown[]): [Entry, Tensor[]] {
+/**
+ * Everything a call needs: the staged function for this signature, the traced inputs, and the
+ * results when staging computed them (a first call on concrete inputs).
+ */
+function prepare(f: Fn, statics: number[], args: unknown[], evaluate: boolean): [Entry, Tensor[], ArrayTensor[] | null] {
   const nargs = args.length;
   const isStatic = new Array<boolean>(nargs).fill(false);
   for (const s of statics) {
@@ -95,46 +135,69 @@ function prepare(f: Fn, statics: number[], args: unknown[]): [Entry, Tensor[]] {
   let cache = caches.get(f);
   if (cache === undefined) caches.set(f, (cache = new Map()));
   const hit = cache.get(key);
-  if (hit !== undefined) return [hit, leaves];
+  if (hit !== undefined) return [hit, leaves, null];
 
   let outDef: TreeDef | undefined;
   const traceStart = performance.now();
-  const closed = traceToJaxpr(
-    "jit",
-    leaves.map((l) => l.aval),
-    (xs) => {
-      xs.forEach((x, i) => markJsInteger(x, kinds[i]));
-      const dyn = unflatten(def, xs) as unknown[];
-      let k = 0;
-      const full = args.map((a, i) => (isStatic[i] ? a : dyn[k++]));
-      const [outs, d] = outputLeaves(f(...full), "jit");
-      outDef = d;
-      return outs;
-    },
-  );
+  const run = (xs: Tensor[]): Tensor[] => {
+    xs.forEach((x, i) => markJsInteger(x, kinds[i]));
+    const dyn = unflatten(def, xs) as unknown[];
+    let k = 0;
+    const full = args.map((a, i) => (isStatic[i] ? a : dyn[k++]));
+    const [outs, d] = outputLeaves(f(...full), "jit");
+    outDef = d;
+    return outs;
+  };
   const signature = leaves.map((l) => `${l.aval.str()}${l.aval.weakType ? "{weak}" : ""}`).join(", ");
-  const entry: Entry = { closed, outDef: outDef as TreeDef, compiled: null, name: f.name || "anonymous", signature };
-  logCompile("traced", entry, closed.jaxpr.eqns.length, performance.now() - traceStart);
+  const name = f.name || "anonymous";
+  let entry: Entry, values: ArrayTensor[] | null = null, consts: readonly Tensor[];
+  // Tracer leaves (jit under another transformation) have no values to evaluate with.
+  if (evaluate && leaves.every((l) => l instanceof ArrayTensor)) {
+    const first = stageAndEvaluate("jit", leaves as ArrayTensor[], run);
+    values = first.outputs;
+    // Without values (a tracer of another transformation stopped the evaluation) the jaxpr runs now.
+    entry = new Entry(values === null ? first.recording.toClosedJaxpr() : first.recording, outDef as TreeDef, name, signature);
+    consts = first.recording.consts;
+  } else {
+    const closed = traceToJaxpr("jit", leaves.map((l) => l.aval), run);
+    entry = new Entry(closed, outDef as TreeDef, name, signature);
+    consts = closed.consts;
+  }
+  logCompile("traced", entry, performance.now() - traceStart);
   // A closed-over tracer of an enclosing transformation is only valid during this call: such a
   // staging is used once and not kept.
-  if (!closed.consts.some((c) => c instanceof Tracer)) cache.set(key, entry);
-  return [entry, leaves];
+  if (!consts.some((c) => c instanceof Tracer)) cache.set(key, entry);
+  return [entry, leaves, values];
 }
 
-function runEntry(entry: Entry, leaves: Tensor[]): Tensor[] {
+/** The entry's outputs for `leaves`: `values` when staging computed them, else a run of the jaxpr. */
+function runEntry(entry: Entry, leaves: Tensor[], values: ArrayTensor[] | null): Tensor[] {
+  if (values !== null) {
+    // The first call. A short program compiles now, as it would at a first run; a long one at the
+    // next call, so that a function called once never pays for compiling.
+    entry.ranOnce = true;
+    if (entry.eqns <= INTERPRET_FIRST_CALL) withProgram(entry, () => null);
+    return values;
+  }
   const { closed } = entry;
   const concrete = leaves.every((l) => l instanceof ArrayTensor) && closed.consts.every((c) => c instanceof ArrayTensor);
   if (!concrete) return evalJaxpr(closed.jaxpr, closed.consts, leaves);
-  if (entry.compiled === null) {
-    const compileStart = performance.now();
-    entry.compiled = new CompiledJaxpr(closed.jaxpr);
-    logCompile("compiled", entry, closed.jaxpr.eqns.length, performance.now() - compileStart);
-  }
-  const outs = entry.compiled.run(
-    closed.consts.map((c) => (c as ArrayTensor).arr),
-    leaves.map((l) => (l as ArrayTensor).arr),
+  const outs = withProgram(entry, (p) =>
+    p.run(
+      closed.consts.map((c) => (c as ArrayTensor).arr),
+      leaves.map((l) => (l as ArrayTensor).arr),
+    ),
   );
   return outs.map((a: Arr, i) => new ArrayTensor(a, closed.jaxpr.outs[i].aval));
+}
+
+/** `use` of the entry's program, saying so under "logCompiles" when that is what compiled it. */
+function withProgram<T>(entry: Entry, use: (p: CompiledJaxpr) => T): T {
+  const was = entry.compiled?.isCompiled === true;
+  const program = entry.program();
+  const r = use(program);
+  if (!was && program.isCompiled) logCompile("compiled", entry, program.compileMs);
+  return r;
 }
 
 const wrappers = new WeakMap<Fn, { f: Fn; statics: number[] }>();
@@ -156,13 +219,13 @@ export function jit(f: Fn, opts: JitOptions = {}): (...args: unknown[]) => unkno
   }
   if (opts.backend === "onnxruntime") {
     return (...args: unknown[]): Promise<unknown> => {
-      const [entry, leaves] = prepare(f, statics, args);
+      const [entry, leaves] = prepare(f, statics, args, false);
       return runOnOrt(entry.closed, leaves).then((outs) => unflatten(entry.outDef, outs));
     };
   }
   const jitted = (...args: unknown[]): unknown => {
-    const [entry, leaves] = prepare(f, statics, args);
-    return unflatten(entry.outDef, runEntry(entry, leaves));
+    const [entry, leaves, values] = prepare(f, statics, args, true);
+    return unflatten(entry.outDef, runEntry(entry, leaves, values));
   };
   wrappers.set(jitted, { f, statics });
   return jitted;
@@ -172,7 +235,7 @@ export function jit(f: Fn, opts: JitOptions = {}): (...args: unknown[]) => unkno
 export function jitInspect(jitted: Fn, ...args: unknown[]): { jaxpr: ClosedJaxpr; stats: JitStats; source: string[] } {
   const w = wrappers.get(jitted);
   if (w === undefined) throw new JacobiError("jitInspect: expected a function returned by jit");
-  const [entry] = prepare(w.f, w.statics, args);
-  entry.compiled ??= new CompiledJaxpr(entry.closed.jaxpr);
-  return { jaxpr: entry.closed, stats: entry.compiled.stats, source: entry.compiled.sources() };
+  const [entry] = prepare(w.f, w.statics, args, false);
+  const program = entry.program();
+  return { jaxpr: entry.closed, stats: program.stats, source: program.sources() };
 }
