@@ -96,18 +96,18 @@ function residentSolve(a: FloatArray, b: FloatArray, out: FloatArray, batch: num
  */
 function applyInverseResident(ws: Workspace, t: Triangle, xo: number, ldx: number, rowsX: number, i0: number, i1: number, left: boolean): void {
   const heap = ws.heap, nb = i1 - i0, inv = ws.scratch, tmp = inv + NB * NB;
-  const y = invertBlock(t, i0, i1);
-  // Plain loops: the typed-array builtins cost more per call than these few thousand elements.
-  for (let i = 0; i < nb * nb; i++) heap[inv + i] = y[i];
+  // Typed-array builtins for the contiguous copies (the workspace's memory is unshared but for
+  // matrices large enough to share products with threads, where these copies do not count).
+  heap.set(invertBlock(t, i0, i1).subarray(0, nb * nb), inv);
   if (left) {
     // X1 is nb x ldx (all of X's columns).
     const len = nb * ldx, x1 = xo + i0 * ldx;
-    for (let i = tmp; i < tmp + len; i++) heap[i] = 0;
+    heap.fill(0, tmp, tmp + len);
     workspaceGemm(ws, tmp, ldx, inv, nb, 1, x1, ldx, 1, nb, nb, ldx, true);
-    for (let i = 0; i < len; i++) heap[x1 + i] = heap[tmp + i];
+    heap.copyWithin(x1, tmp, tmp + len);
   } else {
-    // X1 is rowsX x nb, columns i0..i1-1 of rows ldx apart.
-    for (let i = tmp; i < tmp + rowsX * nb; i++) heap[i] = 0;
+    // X1 is rowsX x nb, columns i0..i1-1 of rows ldx apart: a loop, not a call per short row.
+    heap.fill(0, tmp, tmp + rowsX * nb);
     workspaceGemm(ws, tmp, nb, xo + i0, ldx, 1, inv, nb, 1, rowsX, nb, nb, true);
     for (let r = 0, src = tmp; r < rowsX; r++) for (let j = 0, dst = xo + r * ldx + i0; j < nb; j++) heap[dst + j] = heap[src++];
   }
