@@ -160,6 +160,12 @@ test("a lower-triangular B skips its zero blocks: the JavaScript kernel's bits i
   // One value above the diagonal, or more terms than one KC block: the full product.
   (b.data as Float64Array)[3 * 100 + 90] = 0.5;
   same(run(true, operand(1, 80, 100, "row-major", "float64", 5), b, "float64").data, run(false, operand(1, 80, 100, "row-major", "float64", 5), b, "float64").data, "not triangular");
+  // A wide B (k < n) whose last row has a value right of the diagonal is not triangular either
+  // (the row walk once stopped a row short: a 1 x n B, as conv's im2col gives, passed as triangular).
+  const wideB = lowerB(40, 100, "float64", 10);
+  (wideB.data as Float64Array)[wideB.offset + 39 * 100 + 90] = 0.25;
+  const a40 = operand(1, 120, 40, "row-major", "float64", 11);
+  same(run(true, a40, wideB, "float64").data, run(false, a40, wideB, "float64").data, "wide, last row right of the diagonal");
   const tall = lowerB(300, 100, "float64", 6), wide = operand(1, 60, 300, "row-major", "float64", 7);
   checkClose(run(true, wide, tall, "float64").data, naive(wide, tall), 1e-14, "k > KC");
   // float32 sums in float32 lanes: against the naive product's rounding bound.

@@ -222,7 +222,7 @@ function lowerTriangularB(heap: TypedArray, A: Placed, B: Placed, size: number, 
   const [, sbk, sbn] = B.stride, b0 = B.base / size;
   // Along rows of B or down its columns, whichever is the contiguous walk.
   if (Math.abs(sbn) <= Math.abs(sbk)) {
-    for (let p = 0; p < k - 1; p++) for (let j = p + 1, q = b0 + p * sbk + j * sbn; j < n; j++, q += sbn) if (heap[q] !== 0) return false;
+    for (let p = 0; p < k; p++) for (let j = p + 1, q = b0 + p * sbk + j * sbn; j < n; j++, q += sbn) if (heap[q] !== 0) return false;
   } else {
     for (let j = 1; j < n; j++) for (let p = 0, q = b0 + j * sbn, end = Math.min(j, k); p < end; p++, q += sbk) if (heap[q] !== 0) return false;
   }
