@@ -2,11 +2,12 @@
 // src/backend/linalg against straightforward textbook JS (unblocked Cholesky-Banachiewicz,
 // Doolittle LU with partial pivoting and substitution), in one run on this machine: Cholesky,
 // LU solve (one right-hand side) and slogdet of one 200 x 200 matrix and of a batch of 64 32 x 32
-// ones. Medians of interleaved rounds (benchmarks/timing.ts). When Debian's python3 has NumPy, its
+// ones, and a triangular solve with 200 right-hand sides (L X = B, 200 x 200: the size of the
+// solves in the gradient of a GP marginal likelihood) against substitution. Medians of interleaved rounds (benchmarks/timing.ts). When Debian's python3 has NumPy, its
 // times for the same operations (single-threaded BLAS, medians of its own rounds) are an
 // optional last column.
 import { spawnSync } from "node:child_process";
-import { cholesky, slogdet, solve } from "../src/backend/linalg/index.js";
+import { cholesky, slogdet, solve, triangularSolve } from "../src/backend/linalg/index.js";
 import { fmtMs, fmtRatio, machine, markdownTable, pairedRatio, randomArray, timeTogether, spdStack } from "./timing.js";
 
 const ROUNDS = 15;
@@ -79,6 +80,20 @@ function textbookSlogdet(a: Float64Array, batch: number, n: number): Float64Arra
   return out;
 }
 
+/** L X = B by forward substitution, row by row (each solved row subtracted from the rows below it). */
+function textbookTriangularSolve(l: Float64Array, b: Float64Array, n: number, k: number): Float64Array {
+  const x = Float64Array.from(b);
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < i; p++) {
+      const f = l[i * n + p];
+      for (let c = 0; c < k; c++) x[i * k + c] -= f * x[p * k + c];
+    }
+    const d = l[i * n + i];
+    for (let c = 0; c < k; c++) x[i * k + c] /= d;
+  }
+  return x;
+}
+
 function check(what: string, got: ArrayLike<number>, want: ArrayLike<number>): void {
   let worst = 0;
   for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(want[i])));
@@ -117,6 +132,13 @@ for tag, b, n in (("200", 1, 200), ("64x32", 64, 32)):
     out["cholesky " + tag] = median_ms(lambda: np.linalg.cholesky(a))
     out["solve " + tag] = median_ms(lambda: np.linalg.solve(a, rhs))
     out["slogdet " + tag] = median_ms(lambda: np.linalg.slogdet(a))
+try:
+    import scipy.linalg
+    l = np.linalg.cholesky(spd(1, 200)[0])
+    rhs = rng.uniform(-1, 1, (200, 200))
+    out["triangularSolve 200"] = median_ms(lambda: scipy.linalg.solve_triangular(l, rhs, lower=True))
+except ImportError:
+    pass
 out["version"] = np.__version__
 print(json.dumps(out))
 `;
@@ -157,6 +179,15 @@ function main(): void {
       const ref = np ? np[`${op} ${tag}`] : undefined;
       rows.push([`${op} ${shape}`, fmtMs(k.ms), fmtMs(base.ms), `${fmtRatio(speedup)}`, typeof ref === "number" ? fmtMs(ref) : "—"]);
     }
+  }
+  {
+    const n = 200, l = cholesky(spdStack(1, n, 3), 1, n).l, b = randomArray(n * n, -1, 1, 4);
+    const opts = { leftSide: true, lower: true, transposeA: false, unitDiagonal: false };
+    check("triangularSolve 200", triangularSolve(l, b, 1, n, n, opts), textbookTriangularSolve(l, b, n, n));
+    const t = timeTogether({ kernel: () => triangularSolve(l, b, 1, n, n, opts), textbook: () => textbookTriangularSolve(l, b, n, n) }, { rounds: ROUNDS, warmup: 3, minMs: 20 });
+    const speedup = pairedRatio((r) => t.textbook.samples[r], (r) => t.kernel.samples[r], ROUNDS);
+    const ref = np ? np["triangularSolve 200"] : undefined;
+    rows.push(["triangularSolve 200x200, 200 right-hand sides", fmtMs(t.kernel.ms), fmtMs(t.textbook.ms), fmtRatio(speedup), typeof ref === "number" ? `${fmtMs(ref)} (SciPy)` : "—"]);
   }
   console.log(`## Linear-algebra kernels (${machine()}; medians of ${ROUNDS} interleaved rounds, ratios paired per round)\n`);
   const npHead = np ? `NumPy ${np.version} (1 thread)` : "NumPy (not installed)";
