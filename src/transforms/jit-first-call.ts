@@ -1,11 +1,10 @@
 // jit's first call for an input signature on concrete inputs: one pass that stages the function
 // and computes its results. Each primitive is recorded as BuilderTrace would record it and, once
-// the recording is longer than a program worth compiling at once (INTERPRET_FIRST_CALL
-// equations), also run through its impl on its inputs' values — what evaluating the staged jaxpr
-// does equation by equation, so the results have the same bits. The equations before that point
-// are evaluated then, in one go. A short function is only staged: its first call compiles and runs
-// its program as before. The function sees abstract tracers (concrete() is null) either way, so
-// what it may do is unchanged.
+// the recording is past EVALUATE_AFTER equations, also run through its impl on its inputs' values
+// — what evaluating the staged jaxpr does equation by equation, so the results have the same bits.
+// The equations before that point are evaluated then, in one go. A short function is only staged:
+// its first call compiles and runs its program as before. The function sees abstract tracers
+// (concrete() is null) either way, so what it may do is unchanged.
 //
 // The recording is compact (flat arrays of primitives, params and dense value numbers instead of
 // Eqn and Var objects: about a quarter of the memory per equation, and no Var made per operation)
@@ -21,7 +20,6 @@ import { type CustomCallParams, type MainTrace, type Trace, checkOutputsLive, wi
 import { jaxprAsFun } from "../interpreters/eval.js";
 import { stageCall } from "../interpreters/staging.js";
 import { type Atom, ClosedJaxpr, Eqn, Jaxpr, Literal, Var } from "../ir/jaxpr.js";
-import { INTERPRET_FIRST_CALL } from "./jit-compile.js";
 
 /**
  * A staged value, abstract to the function as a JaxprTracer is (concrete() is null), known to its
@@ -66,6 +64,13 @@ class ValuedTracer extends Tracer {
  * right after it is made (nearly all of them) never converts back, short enough to cost nothing.
  */
 const RECENT = 256; // a power of two
+
+/**
+ * Equations staged before evaluation starts. A function this short compiles and runs at its first
+ * call; past it, the tracers made so far are followed by WeakRef (about a microsecond each, as much
+ * as an eager operation) to give the live ones their values, so the point comes early.
+ */
+export const EVALUATE_AFTER = 128;
 
 /** A recorded input or output: a value number (>= 0), or -1 - k for the k-th literal. */
 type FlatAtom = number;
@@ -173,7 +178,7 @@ export class Recording {
   }
 }
 
-/** Records like BuilderTrace (into a Recording) and, past INTERPRET_FIRST_CALL equations, evaluates as it goes, while it can. */
+/** Records like BuilderTrace (into a Recording) and, past EVALUATE_AFTER equations, evaluates as it goes, while it can. */
 class FirstCallTrace implements Trace {
   readonly staging = true;
   /** Not evaluating yet: the recording is short so far. */
@@ -287,7 +292,7 @@ class FirstCallTrace implements Trace {
       if (this.pending !== null) this.pending[id] = new WeakRef(t);
     }
     rec.outEnd.push(rec.outIds.length);
-    if (this.deferred && rec.prims.length > INTERPRET_FIRST_CALL) this.startEvaluating();
+    if (this.deferred && rec.prims.length > EVALUATE_AFTER) this.startEvaluating();
     return tracers;
   }
 

@@ -1,12 +1,13 @@
-// jit's first call of a long function computes its results while staging (no compile, no second
-// pass); its staging becomes a jaxpr when the next call compiles it. A short one compiles and runs
-// at once. Every call gives eager's bits either way, the jaxpr is the one makeJaxpr stages, and the
+// jit's first call of a function past EVALUATE_AFTER equations computes its results while staging
+// (no second pass); its staging becomes a jaxpr when a call compiles it (the second, for a long
+// one). A short one compiles and runs at once. Every call gives eager's bits either way, the jaxpr is the one makeJaxpr stages, and the
 // function still sees abstract values.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ConcretizationError, EscapedTracerError, JacobiError, Tensor, config, customJvp, customVjp, debug, grad, jit, jvp, lax, makeJaxpr, np, vmap } from "../../src/index.js";
 import { jitInspect } from "../../src/transforms/jit.js";
 import { INTERPRET_FIRST_CALL } from "../../src/transforms/jit-compile.js";
+import { EVALUATE_AFTER } from "../../src/transforms/jit-first-call.js";
 import { guardTraceState } from "../guard.js";
 import { flat, sameNumbers, throwsWith } from "../helpers.js";
 
@@ -23,13 +24,13 @@ function identical(got: Tensor, want: Tensor, what = ""): void {
 const leaves = (x: unknown): Tensor[] => (Array.isArray(x) ? x.flatMap(leaves) : [x as Tensor]);
 
 /**
- * `f` after a dead chain of more than INTERPRET_FIRST_CALL operations on its first tensor argument:
- * the same results and jaxpr, but a first call that evaluates while staging.
+ * `f` after a dead chain of more than EVALUATE_AFTER operations on its first tensor argument: the
+ * same results and jaxpr, but a first call that evaluates while staging.
  */
 function padded(f: (...a: any[]) => unknown): (...a: any[]) => unknown {
   return (...args: unknown[]) => {
     let p = args.find((a) => a instanceof Tensor) as Tensor;
-    for (let i = 0; i <= INTERPRET_FIRST_CALL; i++) p = np.sin(p);
+    for (let i = 0; i <= EVALUATE_AFTER; i++) p = np.sin(p);
     return f(...args);
   };
 }
@@ -142,11 +143,18 @@ test("a long chain: evaluated while staging, compiled at the second call, same b
   identical(second as Tensor, want, "second");
   identical(jf(x), want, "third");
   assert.ok(jitInspect(jf, x).stats.loops >= 2);
-  // A short one compiles at its first call, as before: its program is ready for the next.
+  // A short one compiles and runs at its first call, as before.
   const short = jit(chain(10));
   const log = compileLog(() => identical(short(x), chain(10)(x), "short"));
   assert.is(log.length, 2, log.join("\n"));
   assert.match(log[1], "jit compiled chain(f64[3]): 10 equations");
+  // One between the two evaluates while staging and compiles at once, for its next call.
+  const mid = EVALUATE_AFTER + 50;
+  const jm = jit(chain(mid));
+  const midLog = compileLog(() => identical(jm(x), chain(mid)(x), "mid-size, first call"));
+  assert.is(midLog.length, 2, midLog.join("\n"));
+  assert.match(midLog[1], `jit compiled chain(f64[3]): ${mid} equations`);
+  assert.equal(compileLog(() => identical(jm(x), chain(mid)(x), "mid-size, second call")), []);
 });
 
 test("a long scalar chain under grad: residuals kept as numbers read back with the same bits", () => {
