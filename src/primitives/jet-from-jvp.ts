@@ -6,12 +6,8 @@ import { bind } from "../core/trace.js";
 import { type JetRule, jetFlat } from "../interpreters/jet.js";
 import { jvpFlat } from "../interpreters/jvp.js";
 import { instantiate } from "../interpreters/zeros.js";
-import { mul } from "./elementwise.js";
-import { isKnownZero, markZero } from "./jet-zeros.js";
+import { markZero, scale } from "./jet-series.js";
 import { fullLike } from "./util.js";
-
-/** w x, a coefficient known to be zero staying the same (marked) tensor. */
-const scale = (x: Tensor, w: number): Tensor => (w === 1 || isKnownZero(x) ? x : mul(x, fullLike(x, w)));
 
 /**
  * The jet rule implied by `prim`'s JVP rule, for primitives without a closed-form recurrence.

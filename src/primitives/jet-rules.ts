@@ -84,7 +84,7 @@ import { gatherP, scatterAddP } from "./gather.js";
 import { jetFromJvp } from "./jet-from-jvp.js";
 import { linalgJetRules } from "./jet-rules-linalg.js";
 import { structuralJetRules } from "./jet-rules-structural.js";
-import { isKnownZero, markZero } from "./jet-zeros.js";
+import { type Coefs, cauchy, full, isZ, markZero, orderOf, productSeries, scale } from "./jet-series.js";
 import { reduceMax, reduceMaxP, reduceMin, reduceMinP, reduceSum, reduceSumP } from "./reduce.js";
 import { reduceWindowSumP } from "./reduce-window.js";
 import { broadcastInDim, broadcastInDimP, concatenateP, padP, reshapeP, sliceP, squeezeP, transposeP } from "./shape.js";
@@ -108,40 +108,23 @@ import {
 } from "./special.js";
 import { fullLike, zerosLike } from "./util.js";
 
-/** Taylor coefficients of one value: index 0 is the primal, k >= 1 the k-th coefficient. */
-type Coefs = Tensor[];
 export type { JetRule };
-export { markZero };
-const isZ = isKnownZero;
 // Zero-aware arithmetic on coefficients of one shape.
 const zsub = (a: Tensor, b: Tensor): Tensor => (isZ(b) ? a : isZ(a) ? neg(b) : sub(a, b));
 const zdiv = (a: Tensor, b: Tensor): Tensor => (isZ(a) ? a : div(a, b));
 const zneg = (a: Tensor): Tensor => (isZ(a) ? a : neg(a));
 
-/** The primal followed by its coefficients; a constant's coefficients are zeros. */
-function full(x: Tensor, s: Tensor[] | null, order: number): Coefs {
-  if (s !== null) return [x, ...s];
-  const z = markZero(zerosLike(x));
-  return [x, ...Array.from({ length: order }, () => z)];
-}
-const orderOf = (series: (Tensor[] | null)[]): number => (series.find((s) => s !== null) as Tensor[]).length;
-const scale = (x: Tensor, c: number): Tensor => (c === 1 || isZ(x) ? x : mul(fullLike(x, c), x));
-
-/** Σ_{j=lo..hi} w(j) a_j b_{k-j}, with w(j) a weight (1 when absent); a marked zero when every term is. */
-function cauchy(a: Coefs, b: Coefs, k: number, lo: number, hi: number, w?: (j: number) => number): Tensor {
-  let acc: Tensor | null = null;
-  for (let j = lo; j <= hi; j++) {
-    if (isZ(a[j]) || isZ(b[k - j])) continue;
-    const term = w === undefined ? mul(a[j], b[k - j]) : scale(mul(a[j], b[k - j]), w(j));
-    acc = acc === null ? term : add(acc, term);
-  }
-  return acc ?? markZero(zerosLike(a[0]));
-}
+/**
+ * The elementwise Cauchy sum Σ_{j=lo..hi} w(j) a_j b_{k-j} (w = 1 when absent) as a coefficient of
+ * the elementwise recurrences: a marked zero when every term has a known zero factor.
+ */
+const coefSum = (a: Coefs, b: Coefs, k: number, lo: number, hi: number, w?: (j: number) => number): Tensor =>
+  cauchy(a, b, k, lo, hi, mul, w) ?? markZero(zerosLike(a[0]));
 
 /** y = exp(w) given y_0: y_k = (1/k) Σ_{j=1..k} j w_j y_{k-j}. */
 function expSeries(y0: Tensor, w: Coefs, order: number): Tensor[] {
   const y = [y0];
-  for (let k = 1; k <= order; k++) y.push(cauchy(w, y, k, 1, k, (j) => j / k));
+  for (let k = 1; k <= order; k++) y.push(coefSum(w, y, k, 1, k, (j) => j / k));
   return y.slice(1);
 }
 
@@ -149,7 +132,7 @@ function expSeries(y0: Tensor, w: Coefs, order: number): Tensor[] {
 function logSeries(y0: Tensor, x: Coefs, order: number): Tensor[] {
   const y = [y0];
   for (let k = 1; k <= order; k++) {
-    y.push(zdiv(zsub(x[k], cauchy(y, x, k, 1, k - 1, (j) => j / k)), x[0]));
+    y.push(zdiv(zsub(x[k], coefSum(y, x, k, 1, k - 1, (j) => j / k)), x[0]));
   }
   return y.slice(1);
 }
@@ -157,12 +140,9 @@ function logSeries(y0: Tensor, x: Coefs, order: number): Tensor[] {
 /** z = a / b given z_0: z_k = (a_k - Σ_{i=1..k} b_i z_{k-i}) / b_0. */
 function quotientSeries(z0: Tensor, a: Coefs, b: Coefs, order: number): Tensor[] {
   const z = [z0];
-  for (let k = 1; k <= order; k++) z.push(zdiv(zsub(a[k], cauchy(b, z, k, 1, k)), b[0]));
+  for (let k = 1; k <= order; k++) z.push(zdiv(zsub(a[k], coefSum(b, z, k, 1, k)), b[0]));
   return z.slice(1);
 }
-
-/** The product series a * b (coefficients 1..order). */
-const productSeries = (a: Coefs, b: Coefs, order: number): Tensor[] => Array.from({ length: order }, (_, i) => cauchy(a, b, i + 1, 0, i + 1));
 
 /** A unary rule from the primal function and the recurrence of the coefficients. */
 const unary =
@@ -191,24 +171,16 @@ function linearJet(prim: Primitive<any>, termParams: (p: Params) => Params = (p)
   };
 }
 
-/** A bilinear primitive (mul, dot_general, conv): the Cauchy product of its two inputs' series. */
+/**
+ * A bilinear primitive (mul, dot_general, conv): the Cauchy product of its two inputs' series,
+ * skipping the products with a known-zero factor (a constant's terms, a path along a line).
+ */
 function bilinearJet(prim: Primitive<any>): JetRule {
   return ([a, b], [sa, sb], params) => {
     const order = orderOf([sa, sb]);
     const f = (x: Tensor, y: Tensor): Tensor => bind(prim, [x, y], params)[0];
-    const A = full(a, sa, order), B = full(b, sb, order);
-    const terms: Tensor[] = [];
-    for (let k = 1; k <= order; k++) {
-      let acc: Tensor | null = null;
-      for (let i = 0; i <= k; i++) {
-        // A constant's higher coefficients are zero: skip those products.
-        if ((i > 0 && sa === null) || (i < k && sb === null)) continue;
-        const t = f(A[i], B[k - i]);
-        acc = acc === null ? t : add(acc, t);
-      }
-      terms.push(acc as Tensor);
-    }
-    return [[f(a, b)], [terms]];
+    const [out, ...terms] = productSeries(full(a, sa, order), full(b, sb, order), order, f);
+    return [[out], [terms]];
   };
 }
 
@@ -223,8 +195,8 @@ function sinCos(x: Tensor, s: Tensor[], sign = -1): [Coefs, Coefs] {
   const X = [x, ...s];
   const S = [sign < 0 ? sin(x) : sinh(x)], C = [sign < 0 ? cos(x) : cosh(x)];
   for (let k = 1; k <= s.length; k++) {
-    S.push(cauchy(X, C, k, 1, k, (j) => j / k));
-    C.push(cauchy(X, S, k, 1, k, (j) => (sign * j) / k));
+    S.push(coefSum(X, C, k, 1, k, (j) => j / k));
+    C.push(coefSum(X, S, k, 1, k, (j) => (sign * j) / k));
   }
   return [S, C];
 }
@@ -233,8 +205,8 @@ function sinCos(x: Tensor, s: Tensor[], sign = -1): [Coefs, Coefs] {
 const tanhCoefs = (y0: Tensor, x: Coefs, order: number, sign = -1): Tensor[] => {
   const y = [y0], u = [add(fullLike(y0, 1), scale(mul(y0, y0), sign))];
   for (let k = 1; k <= order; k++) {
-    y.push(cauchy(x, u, k, 1, k, (j) => j / k));
-    const yy = cauchy(y, y, k, 0, k);
+    y.push(coefSum(x, u, k, 1, k, (j) => j / k));
+    const yy = coefSum(y, y, k, 0, k);
     u.push(sign < 0 ? zneg(yy) : yy);
   }
   return y.slice(1);
@@ -245,7 +217,7 @@ const sqrtCoefs = (y0: Tensor, x: Coefs, order: number): Tensor[] => {
   const y = [y0];
   const twoY0 = scale(y0, 2);
   for (let k = 1; k <= order; k++) {
-    y.push(zdiv(zsub(x[k], cauchy(y, y, k, 1, k - 1)), twoY0));
+    y.push(zdiv(zsub(x[k], coefSum(y, y, k, 1, k - 1)), twoY0));
   }
   return y.slice(1);
 };
@@ -257,8 +229,8 @@ const integerPowJet: JetRule = ([x], [s], { y: n }) => {
   let acc: Coefs | null = null;
   let base = full(x, s, order);
   for (let e = m; e > 0; e >>= 1) {
-    if (e & 1) acc = acc === null ? base : [mul(acc[0], base[0]), ...productSeries(acc, base, order)];
-    if (e > 1) base = [mul(base[0], base[0]), ...productSeries(base, base, order)];
+    if (e & 1) acc = acc === null ? base : productSeries(acc, base, order);
+    if (e > 1) base = productSeries(base, base, order);
   }
   if (acc === null) return [[fullLike(x, 1)], [null]];
   if ((n as number) > 0) return [[acc[0]], [acc.slice(1)]];
@@ -291,7 +263,7 @@ const powJet: JetRule = ([x, p], [sx, sp]) => {
   }
   const L = [log(x), ...logSeries(log(x), X, order)];
   const P = full(p, sp, order);
-  const w = [mul(p, L[0]), ...productSeries(P, L, order)];
+  const w = productSeries(P, L, order);
   return [[z0], [expSeries(z0, w, order)]];
 };
 
@@ -331,14 +303,14 @@ const extremeReduceJet =
  * The integration step of every rule whose derivative factor u has a series of its own.
  */
 const integrate = (x: Coefs, u: Coefs, order: number, c = 1): Tensor[] =>
-  Array.from({ length: order }, (_, i) => cauchy(x, u, i + 1, 1, i + 1, (j) => (c * j) / (i + 1)));
+  Array.from({ length: order }, (_, i) => coefSum(x, u, i + 1, 1, i + 1, (j) => (c * j) / (i + 1)));
 
 /** c + sign x^2 to order `order` (1 - x^2, 1 + x^2, -x^2). */
 function shiftedSquare(x: Coefs, order: number, c: number, sign: number): Coefs {
   const sq = scale(mul(x[0], x[0]), sign);
   const w = [c === 0 ? sq : add(fullLike(x[0], c), sq)];
   for (let k = 1; k <= order; k++) {
-    const xx = cauchy(x, x, k, 0, k);
+    const xx = coefSum(x, x, k, 0, k);
     w.push(sign < 0 ? zneg(xx) : xx);
   }
   return w;
@@ -376,10 +348,10 @@ const erfInvCoefs = (y0: Tensor, x: Coefs, order: number): Tensor[] => {
   const c = Math.sqrt(Math.PI) / 2;
   const y = [y0], w = [mul(y0, y0)], e = [exp(w[0])];
   for (let k = 1; k <= order; k++) {
-    y.push(cauchy(x, e, k, 1, k, (j) => (c * j) / k));
+    y.push(coefSum(x, e, k, 1, k, (j) => (c * j) / k));
     if (k === order) break;
-    w.push(cauchy(y, y, k, 0, k));
-    e.push(cauchy(w, e, k, 1, k, (j) => j / k));
+    w.push(coefSum(y, y, k, 0, k));
+    e.push(coefSum(w, e, k, 1, k, (j) => j / k));
   }
   return y.slice(1);
 };
@@ -387,7 +359,7 @@ const erfInvCoefs = (y0: Tensor, x: Coefs, order: number): Tensor[] => {
 /** cbrt, z = x^(1/3): the constant-exponent power recurrence k x_0 z_k = Σ_{j=1..k} (j/3 - (k - j)) x_j z_{k-j}. */
 const cbrtCoefs = (z0: Tensor, x: Coefs, order: number): Tensor[] => {
   const z = [z0];
-  for (let k = 1; k <= order; k++) z.push(zdiv(cauchy(x, z, k, 1, k, (j) => (j / 3 - (k - j)) / k), x[0]));
+  for (let k = 1; k <= order; k++) z.push(zdiv(coefSum(x, z, k, 1, k, (j) => (j / 3 - (k - j)) / k), x[0]));
   return z.slice(1);
 };
 
@@ -417,8 +389,8 @@ const atan2Jet: JetRule = ([y, x], [sy, sx]) => {
   const dY = deriv(Y), dX = deriv(X);
   const num: Tensor[] = [], den: Tensor[] = [];
   for (let m = 0; m < order; m++) {
-    num.push(zsub(cauchy(X, dY, m, 0, m), cauchy(Y, dX, m, 0, m)));
-    den.push(add(cauchy(X, X, m, 0, m), cauchy(Y, Y, m, 0, m)));
+    num.push(zsub(coefSum(X, dY, m, 0, m), coefSum(Y, dX, m, 0, m)));
+    den.push(add(coefSum(X, X, m, 0, m), coefSum(Y, Y, m, 0, m)));
   }
   const q0 = div(num[0], den[0]);
   const q = [q0, ...quotientSeries(q0, num, den, order - 1)];

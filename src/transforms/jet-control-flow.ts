@@ -16,13 +16,11 @@ import { type CondParams, condP } from "../primitives/control-flow/cond.js";
 import { type ScanParams, type ScanRevolveParams, jointScan, scanP, scanRevolveP } from "../primitives/control-flow/scan.js";
 import { inAvals, pick, range, rebind, same } from "../primitives/control-flow/util.js";
 import { type WhileParams, whileP } from "../primitives/control-flow/while.js";
+import { orderOf } from "../primitives/jet-series.js";
 import { isKnownZero, markZero } from "../primitives/jet-zeros.js";
 import { zerosLike } from "../primitives/util.js";
 
 type Series = Tensor[] | null;
-
-/** The number of coefficients every series carries (the rules run only when one is not null). */
-const orderOf = (series: readonly Series[]): number => (series.find((s) => s !== null) as Tensor[]).length;
 
 /**
  * Which inputs carry coefficients into the loop or branches: not those without a series (never a

@@ -11,9 +11,10 @@ import { type JetRule, type JetRuleOf, jetFlat } from "../interpreters/jet.js";
 import type { Primitive } from "../core/primitive.js";
 import { type CheckpointParams, checkpointP } from "./checkpoint.js";
 import { controlFlowJetRules } from "./jet-control-flow.js";
-import { jetRuleOf, markZero } from "../primitives/jet-rules.js";
-import { convertElementType, mul } from "../primitives/elementwise.js";
-import { fullLike, zerosLike } from "../primitives/util.js";
+import { jetRuleOf } from "../primitives/jet-rules.js";
+import { markZero, scale } from "../primitives/jet-series.js";
+import { convertElementType } from "../primitives/elementwise.js";
+import { zerosLike } from "../primitives/util.js";
 import { type Fn, type LooseArgs, type TensorResult, checkFn, checkLike, checkTree, flattenFun, inputLeaves, requireFloat } from "./common.js";
 
 /** A checkpoint's jet is its body's: Taylor mode keeps no residuals, so there is nothing to recompute. */
@@ -22,8 +23,6 @@ const checkpointJet: JetRule = (primals, series, params) => {
   return jetFlat((xs) => evalJaxpr(jaxpr.jaxpr, jaxpr.consts, xs), primals, series, ruleOf);
 };
 const ruleOf: JetRuleOf = (prim: Primitive<any>) => (prim === checkpointP ? checkpointJet : (controlFlowJetRules.get(prim) ?? jetRuleOf(prim)));
-
-const scaled = (x: Tensor, c: number): Tensor => (c === 1 ? x : mul(x, fullLike(x, c)));
 
 /**
  * `[f(...primals), seriesOut]`: `series[i]` lists the terms of input i's path (term k its k-th
@@ -52,7 +51,7 @@ export function jet(f: Fn, primals: unknown[], series: readonly (readonly unknow
     checkTree(`series term ${k}`, "jet", tdef, pdef);
     ts.forEach((t, i) => {
       checkLike(`series term ${k} of leaf`, "jet", t, ps[i].aval, i);
-      const c = scaled(convertElementType(t, ps[i].dtype), 1 / fact);
+      const c = scale(convertElementType(t, ps[i].dtype), 1 / fact);
       // A term known to be zero lets the rules skip its products.
       const a = t.concrete();
       coefs[i].push(a !== null && isAllZero(a) ? markZero(c) : c);
@@ -66,7 +65,7 @@ export function jet(f: Fn, primals: unknown[], series: readonly (readonly unknow
   for (let k = 0; k < order; k++) {
     fact *= k + 1;
     const c = fact;
-    terms.push(unflatten(out, po.map((p, i) => (so[i] === null || !isFloat(p.dtype) ? zerosLike(p) : scaled((so[i] as Tensor[])[k], c)))));
+    terms.push(unflatten(out, po.map((p, i) => (so[i] === null || !isFloat(p.dtype) ? zerosLike(p) : scale((so[i] as Tensor[])[k], c)))));
   }
   return [unflatten(out, po), terms];
 }
