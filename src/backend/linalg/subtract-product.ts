@@ -33,13 +33,14 @@ export const transposed = (data: Float64Array, offset: number, ld: number): Bloc
 export function addProduct(c: Float64Array, co: number, ldc: number, a: Block, b: Block, m: number, k: number, n: number, alpha: number): void {
   if (m === 0 || n === 0 || k === 0) return;
   // Operands resident in wasm memory (a blocked kernel's workspace) are multiplied there in place:
-  // no copies, and the same sums as the product below (c + (-s) is c - s exactly).
-  const ws = m * n * k >= RESIDENT_MIN && (alpha === -1 || alpha === 1) ? workspaceOf(c) : null;
-  if (ws !== null && a.data === c && b.data === c) {
+  // no copies, and the same sums as the product below (c + (-s) is c - s exactly). Anything else
+  // into a workspace is added by the loops: batchMatmul would lay its operands over the workspace.
+  const ws = workspaceOf(c);
+  if (ws !== null && m * n * k >= RESIDENT_MIN && (alpha === -1 || alpha === 1) && a.data === c && b.data === c) {
     workspaceGemm(ws, co, ldc, a.offset, a.rowStride, a.colStride, b.offset, b.rowStride, b.colStride, m, k, n, alpha === 1);
     return;
   }
-  if (m * n * k < SMALL) {
+  if (ws !== null || m * n * k < SMALL) {
     const ad = a.data, bd = b.data, bj = b.colStride;
     for (let i = 0; i < m; i++) {
       const ci = co + i * ldc;

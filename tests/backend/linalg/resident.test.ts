@@ -11,6 +11,7 @@ import { availableParallelism } from "node:os";
 import { cholesky, triangularSolve } from "../../../src/backend/linalg/index.js";
 import { setWasmGemm, wasmGemmLimits } from "../../../src/backend/wasm/gemm.js";
 import { f64Workspace, workspaceGemm, workspaceOf } from "../../../src/backend/wasm/resident.js";
+import { addProduct, rows } from "../../../src/backend/linalg/subtract-product.js";
 import { matmul, near, randomMatrix, relDiff, spdMatrix } from "./util.js";
 
 const defaults = { ...wasmGemmLimits };
@@ -214,6 +215,30 @@ test("workspaceGemm: C -= A B and C += A B on blocks with rows ldc apart, operan
     near(got, reference(c, a, b, m, k, n, add), 1e-14, add ? "+=" : "-=");
   }
   assert.is(workspaceOf(new Float64Array(4)), null);
+});
+
+test("addProduct into a workspace: operands elsewhere or another alpha are added in place, never through batchMatmul", () => {
+  const [m, k, n] = [30, 20, 25];
+  const a = randomMatrix(m * k, 91), b = randomMatrix(k * n, 92), c = randomMatrix(m * n, 93);
+  const p = matmul(a, b, m, k, n);
+  for (const [alpha, resident] of [[2, true], [-1, false]] as const) {
+    const got = withWasm(true, () => {
+      const ws = f64Workspace(4000, 64);
+      if (ws === null) throw new Error("no workspace");
+      const h = ws.heap;
+      h.set(c, 3000);
+      // A sentinel where batchMatmul would place its first operand.
+      h[0] = 777;
+      if (resident) {
+        h.set(a, 1000);
+        h.set(b, 2000);
+      }
+      addProduct(h, 3000, n, rows(resident ? h : a, resident ? 1000 : 0, k), rows(resident ? h : b, resident ? 2000 : 0, n), m, k, n, alpha);
+      assert.is(h[0], 777);
+      return h.slice(3000, 3000 + m * n);
+    });
+    near(got, Float64Array.from(c, (x, i) => x + alpha * p[i]), 1e-13, `alpha ${alpha}`);
+  }
 });
 
 test("workspaceGemm: large products shared with the worker threads give the single thread's bits", () => {
