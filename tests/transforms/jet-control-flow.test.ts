@@ -5,43 +5,15 @@ import { close } from "../helpers.js";
 import { checkpoint, customJvp, customVjp, grad, jet, jit, jvp, lax, linearize, makeJaxpr, nn, np, vmap, type Tensor } from "../../src/index.js";
 import { checkJaxpr } from "../../src/ir/check-jaxpr.js";
 import { ClosedJaxpr, type Jaxpr } from "../../src/ir/jaxpr.js";
+import { type AnyF, check as checkJet, mk, nestedJvp, sineTerm } from "./jet-check.js";
 
 guardTraceState(test);
 
-const K = 5;
-type F = (...xs: Tensor[]) => Tensor | Tensor[];
-
-/** Deterministic values of a shape, away from the kinks and poles the cases have. */
-const mk = (shape: number[], seed: number, lo = 0.3, width = 0.9): Tensor => {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const flat = Array.from({ length: n }, (_, i) => lo + width * (0.5 + 0.5 * Math.sin(seed * 7.1 + i * 1.7)));
-  return np.reshape(np.array(flat), shape);
-};
-
 /**
- * The first `order` derivatives in t of f(x(t)) at t = 0 along the path x_i(t) = x_i + Σ_k v_ik t^k / k!,
- * by nesting jvp: the reference the control-flow jets are checked against.
+ * The shared check with `mk`'s sine terms, directly and through jit both ways (jet of jit stages the
+ * control flow even where an eager lax.cond would pick its branch); `consts`: each input alone varying too.
  */
-function nestedJvp(f: F, xs: Tensor[], vs: Tensor[][], order: number): unknown[] {
-  const path = (t: Tensor): Tensor[] =>
-    xs.map((x, i) => {
-      let acc = x;
-      let fact = 1;
-      vs[i].forEach((v, k) => {
-        fact *= k + 1;
-        acc = np.add(acc, np.multiply(v, np.divide(np.power(t, k + 1), fact)));
-      });
-      return acc;
-    });
-  let g = (t: Tensor): unknown => f(...path(t));
-  const out: unknown[] = [];
-  for (let k = 1; k <= order; k++) {
-    const prev = g;
-    g = (t: Tensor) => jvp(prev as (t: Tensor) => Tensor, [t], [np.array(1.0)])[1];
-    out.push(g(np.array(0.0)));
-  }
-  return out;
-}
+const check = (name: string, f: AnyF, xs: Tensor[], consts = false): void => checkJet(name, f, xs, { consts, term: sineTerm, jit: true });
 
 /** Every equation of a jaxpr and of the jaxprs in its equations' params (a worklist, no recursion). */
 function countEqns(j: Jaxpr): number {
@@ -52,30 +24,6 @@ function countEqns(j: Jaxpr): number {
     for (const e of x.eqns) for (const v of Object.values(e.params)) for (const c of Array.isArray(v) ? v : [v]) if (c instanceof ClosedJaxpr) work.push(c.jaxpr);
   }
   return n;
-}
-
-/**
- * jet of `f` against nested jvp of `f`, directly, through jit both ways (jet of jit stages the
- * control flow even where an eager lax.cond would pick its branch), along a general path and
- * along a line; with `consts`, also with only the first input varying.
- */
-function check(name: string, f: F, xs: Tensor[], consts = false): void {
-  const vs = xs.map((x, i) => Array.from({ length: K }, (_, k) => mk(x.shape as number[], 10 * i + k + 1, -0.5, 1)));
-  const want = nestedJvp(f, xs, vs, K);
-  const [p, s] = jet(f, xs, vs);
-  close(p, f(...xs), 1e-12, `${name} primal`);
-  close(s, want, 1e-11, `${name} series`);
-  const fj = jit(f);
-  close(jet(fj, xs, vs), [f(...xs), want], 1e-11, `${name}: jet(jit(f))`);
-  close(jit((...ys: Tensor[]) => jet(f, ys, vs))(...xs), [f(...xs), want], 1e-11, `${name}: jit(jet(f))`);
-  // The staged jet typechecks, with every jaxpr nested in it.
-  checkJaxpr(makeJaxpr((...ys: Tensor[]) => jet(fj, ys, vs))(...xs).jaxpr);
-  const line = vs.map((v) => [v[0], ...v.slice(1).map((t) => np.zerosLike(t))]);
-  close(jet(fj, xs, line)[1], nestedJvp(f, xs, line, K), 1e-11, `${name} series along a line`);
-  if (consts) {
-    const g = (x: Tensor) => f(x, ...xs.slice(1));
-    close(jet(jit(g), [xs[0]], [vs[0]])[1], nestedJvp(g, [xs[0]], [vs[0]], K), 1e-11, `${name} (one input varying) series`);
-  }
 }
 
 const v3 = mk([3], 1), w3 = mk([3], 2);

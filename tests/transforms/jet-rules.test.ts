@@ -15,67 +15,14 @@ import { markZero } from "../../src/primitives/jet-zeros.js";
 import { checkpointP } from "../../src/transforms/checkpoint.js";
 import { controlFlowJetRules } from "../../src/transforms/jet-control-flow.js";
 import * as sp from "../../src/primitives/special.js";
+import { type F, K, check as checkJet, lineOf, mk, nestedJvp, sineTerm, termsOf as sharedTerms } from "./jet-check.js";
 
 guardTraceState(test);
 
-const K = 5;
-type F = (...xs: Tensor[]) => Tensor;
-
-/** Deterministic values of a shape, in [lo, lo + width], away from the kinks and poles the cases have. */
-const mk = (shape: number[], seed: number, lo = 0.3, width = 0.9): Tensor => {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const flatVals = Array.from({ length: n }, (_, i) => lo + width * (0.5 + 0.5 * Math.sin(seed * 7.1 + i * 1.7)));
-  return np.reshape(np.array(flatVals), shape);
-};
-
-/**
- * The first `order` derivatives in t of f(x(t)) at t = 0 along the path x_i(t) = x_i + Σ_k v_ik t^k / k!,
- * by nesting jvp: the reference every jet rule is checked against.
- */
-function nestedJvp(f: F, xs: Tensor[], vs: Tensor[][], order: number): Tensor[] {
-  const path = (t: Tensor): Tensor[] =>
-    xs.map((x, i) => {
-      let acc = x;
-      let fact = 1;
-      vs[i].forEach((v, k) => {
-        fact *= k + 1;
-        acc = np.add(acc, np.multiply(v, np.divide(np.power(t, k + 1), fact)));
-      });
-      return acc;
-    });
-  let g = (t: Tensor): Tensor => f(...path(t));
-  const out: Tensor[] = [];
-  for (let k = 1; k <= order; k++) {
-    const prev = g;
-    g = (t: Tensor) => jvp(prev, [t], [np.array(1.0)])[1] as Tensor;
-    out.push(g(np.array(0.0)));
-  }
-  return out;
-}
-
-/** Terms of every input of `xs`: all nonzero (so the rules' higher input terms are exercised). */
-const termsOf = (xs: Tensor[]): Tensor[][] => xs.map((x, i) => Array.from({ length: K }, (_, k) => mk(x.shape as number[], 10 * i + k + 1, -0.5, 1)));
-/** The same path along a line: only the first term nonzero. */
-const lineOf = (vs: Tensor[][]): Tensor[][] => vs.map((v) => [v[0], ...v.slice(1).map((t) => np.zerosLike(t))]);
-
-/**
- * jet of `f` against nested jvp, with every input term nonzero, then along a line, then (`consts`)
- * with only the first input varying. `tol` is relative to max(1, |value|).
- */
-function check(name: string, f: F, xs: Tensor[], consts = false, tol = 1e-12): void {
-  const vs = termsOf(xs);
-  const [p, s] = jet(f, xs, vs);
-  assert.is(s.length, K, `${name}: one output term per input term`);
-  close(p, f(...xs), tol, `${name} primal`);
-  close(s, nestedJvp(f, xs, vs, K), tol, `${name} series`);
-  const line = lineOf(vs);
-  close(jet(f, xs, line)[1], nestedJvp(f, xs, line, K), tol, `${name} series along a line`);
-  if (consts) {
-    // Only the first input varying: the others are constants of the trace.
-    const g = (x: Tensor) => f(x, ...xs.slice(1));
-    close(jet(g, [xs[0]], [vs[0]])[1], nestedJvp(g, [xs[0]], [vs[0]], K), tol, `${name} (one input varying) series`);
-  }
-}
+/** The shared check with `mk`'s sine terms, to 1e-12; `consts`: each input alone varying too. */
+const check = (name: string, f: F, xs: Tensor[], consts = false): void => checkJet(name, f, xs, { consts, tol: 1e-12, term: sineTerm });
+/** Nonzero terms of every input, `mk`'s sines. */
+const termsOf = (xs: Tensor[]): Tensor[][] => sharedTerms(xs, sineTerm);
 
 /**
  * jet in derivative terms (as the public `jet`) with the rule lookup `ruleOf`: what a primitive's
