@@ -2,68 +2,19 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { guardTraceState } from "../guard.js";
 import { close, throwsWith } from "../helpers.js";
-import { checkpoint, ConcretizationError, DTypeError, JacobiError, grad, jit, vmap, ShapeError, TreeError, customJvp, customVjp, jet, jvp, lax, nn, np, type Tensor } from "../../src/index.js";
+import { checkpoint, ConcretizationError, DTypeError, JacobiError, grad, jit, vmap, ShapeError, TreeError, customJvp, customVjp, jet, lax, makeJaxpr, nn, np, type Tensor } from "../../src/index.js";
 import { bind1 } from "../../src/core/trace.js";
 import { addAnyP } from "../../src/interpreters/add-any.js";
 import * as el from "../../src/primitives/elementwise.js";
 import { dotGeneral } from "../../src/primitives/dot.js";
 import { reduceMax, reduceMin, reduceSum } from "../../src/primitives/reduce.js";
 import { broadcastInDim, concatenate, pad, reshape, slice, squeeze, transpose } from "../../src/primitives/shape.js";
+import { type F, K, check as checkJet, mk, sineTerm } from "./jet-check.js";
 
 guardTraceState(test);
 
-const K = 5;
-type F = (...xs: Tensor[]) => Tensor;
-
-/** Deterministic values of a shape, away from the kinks and poles the cases have. */
-const mk = (shape: number[], seed: number, lo = 0.3, width = 0.9): Tensor => {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const flat = Array.from({ length: n }, (_, i) => lo + width * (0.5 + 0.5 * Math.sin(seed * 7.1 + i * 1.7)));
-  return np.reshape(np.array(flat), shape);
-};
-
-/**
- * The first `order` derivatives in t of f(x(t)) at t = 0 along the path x_i(t) = x_i + Σ_k v_ik t^k / k!,
- * by nesting jvp: the reference every jet rule is checked against.
- */
-function nestedJvp(f: F, xs: Tensor[], vs: Tensor[][], order: number): Tensor[] {
-  const path = (t: Tensor): Tensor[] =>
-    xs.map((x, i) => {
-      let acc = x;
-      let fact = 1;
-      vs[i].forEach((v, k) => {
-        fact *= k + 1;
-        acc = np.add(acc, np.multiply(v, np.divide(np.power(t, k + 1), fact)));
-      });
-      return acc;
-    });
-  let g = (t: Tensor): Tensor => f(...path(t));
-  const out: Tensor[] = [];
-  for (let k = 1; k <= order; k++) {
-    const prev = g;
-    g = (t: Tensor) => jvp(prev, [t], [np.array(1.0)])[1] as Tensor;
-    out.push(g(np.array(0.0)));
-  }
-  return out;
-}
-
-/** jet of `f` against nested jvp, with every input term nonzero (so the higher input terms are exercised too). */
-function check(name: string, f: F, xs: Tensor[], consts = false): void {
-  const vs = xs.map((x, i) => Array.from({ length: K }, (_, k) => mk(x.shape as number[], 10 * i + k + 1, -0.5, 1)));
-  const [p, s] = jet(f, xs, vs);
-  assert.is(s.length, K, `${name}: one output term per input term`);
-  close(p, f(...xs), 1e-12, `${name} primal`);
-  close(s, nestedJvp(f, xs, vs, K), 1e-12, `${name} series`);
-  // Along a line (only the first term nonzero), where the rules skip the products of zero terms.
-  const line = vs.map((v) => [v[0], ...v.slice(1).map((t) => np.zerosLike(t))]);
-  close(jet(f, xs, line)[1], nestedJvp(f, xs, line, K), 1e-12, `${name} series along a line`);
-  if (consts) {
-    // Only the first input varying: the others are constants of the trace.
-    const g = (x: Tensor) => f(x, ...xs.slice(1));
-    const [, s1] = jet(g, [xs[0]], [vs[0]]);
-    close(s1, nestedJvp(g, [xs[0]], [vs[0]], K), 1e-12, `${name} (one input varying) series`);
-  }
-}
+/** The shared check with `mk`'s sine terms, to 1e-12; `consts`: each input alone varying too. */
+const check = (name: string, f: F, xs: Tensor[], consts = false): void => checkJet(name, f, xs, { consts, tol: 1e-12, term: sineTerm });
 
 const v3 = mk([3], 1), w3 = mk([3], 2), m23 = mk([2, 3], 3), m32 = mk([3, 2], 4);
 
@@ -131,6 +82,39 @@ test("the API.md example: derivatives of sin", () => {
 test("an all-zero series gives zero derivatives through every recurrence", () => {
   const f = (x: Tensor) => el.add(el.add(el.log(x), el.tanh(x)), el.add(el.pow(x, np.array([2.5, 1.5, 0.5])), el.div(el.sqrt(x), x)));
   close(jet(f, [v3], [[0, 0, 0].map(() => np.zerosLike(v3))])[1], [0, 0, 0].map(() => [0, 0, 0]));
+});
+
+test("along a line the bilinear rules skip known-zero terms: O(K) products, not O(K^2)", () => {
+  // The direction is traced too, so every product of terms is an equation of the jaxpr.
+  const counts = (f: F, x: Tensor, order: number, line: boolean): Record<string, number> => {
+    const terms = (d: Tensor) => Array.from({ length: order }, (_, k) => (k === 0 || !line ? d : np.zerosLike(d)));
+    const eqns = makeJaxpr((v: Tensor, d: Tensor) => jet(f, [v], [terms(d)]))(x, np.onesLike(x)).jaxpr.eqns;
+    const by: Record<string, number> = {};
+    for (const e of eqns) by[e.primitive.name] = (by[e.primitive.name] ?? 0) + 1;
+    return by;
+  };
+  // x^4 as three muls: x*x, x^2*x, x^3*x take every pair of nonzero terms once (4 + 6 + 8
+  // products), and the public jet turns the output's three nonzero higher terms into derivatives
+  // (3 more): 21 muls whatever the order, where every pair of terms would be 1 + 2 + ... + (K+1) per mul.
+  const pow4 = (x: Tensor) => el.mul(el.mul(el.mul(x, x), x), x);
+  for (const order of [4, 8]) assert.is(counts(pow4, v3, order, true).mul, 21, `x^4 along a line, order ${order}`);
+  assert.ok(counts(pow4, v3, 8, false).mul > 100, "every term nonzero: quadratic in the order");
+  close(jet(pow4, [v3], [[np.onesLike(v3), ...Array.from({ length: 7 }, () => np.zerosLike(v3))]])[1], [
+    ...[4, 12, 24, 24].map((c, k) => np.multiply(np.power(v3, 3 - k), c)),
+    ...Array.from({ length: 4 }, () => [0, 0, 0]),
+  ]);
+  // M^3 as two dot_generals: 4 + 6 products and 2 scalings of the output's higher terms.
+  const dot = (a: Tensor, b: Tensor) => dotGeneral(a, b, { contract: [[1], [0]], batch: [[], []] });
+  const cube = (m: Tensor) => dot(dot(m, m), m);
+  const sq = mk([2, 2], 9);
+  for (const order of [4, 8]) {
+    const by = counts(cube, sq, order, true);
+    assert.equal([by.dot_general, by.mul], [10, 2], `M^3 along a line, order ${order}`);
+  }
+  const d = np.onesLike(sq);
+  const want = [np.add(np.add(dot(dot(d, sq), sq), dot(dot(sq, d), sq)), dot(dot(sq, sq), d))];
+  close(jet(cube, [sq], [[d, np.zerosLike(d), np.zerosLike(d), np.zerosLike(d)]])[1].slice(0, 1), want);
+  close(jet(cube, [sq], [[d, np.zerosLike(d), np.zerosLike(d), np.zerosLike(d)]])[1][3], np.zerosLike(sq));
 });
 
 test("composites through their primitives", () => {
