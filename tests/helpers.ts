@@ -90,3 +90,22 @@ export function sameNumbers(got: readonly number[], want: readonly number[], wha
   assert.is(got.length, want.length, `${what} length`);
   got.forEach((g, i) => assert.ok(Object.is(g, want[i]), `${what}[${i}]: got ${g}, want ${want[i]}`));
 }
+
+/** Deterministic pseudo-random numbers in [lo, hi) (a 32-bit LCG, as benchmarks/timing.ts's randomArray). */
+export function lcgValues(n: number, seed: number, lo = -4, hi = 4): Float64Array {
+  const out = new Float64Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo + ((hi - lo) * s) / 4294967296;
+  }
+  return out;
+}
+
+/** Same dtype, shape, weak type and the same bits in every element (NaN and -0 included). */
+export function identical(got: Tensor, want: Tensor, what = ""): void {
+  assert.is(got.dtype, want.dtype, `${what} dtype`);
+  assert.equal(got.shape, want.shape, `${what} shape`);
+  assert.is(got.aval.weakType, want.aval.weakType, `${what} weak type`);
+  sameNumbers(flat(got), flat(want), what);
+}

@@ -11,21 +11,12 @@ import { LAZY_MIN_SIZE, eagerFusion, isDeferred, lazyDtype, settleArr, withEager
 import { type Arr, broadcastInDimView, contiguous, dtypeOf, readFlat, reshapeView, sliceView, toFlatCopy, transposeView, view } from "../../src/backend/ndarray-view.js";
 import { reduce } from "../../src/backend/reduce.js";
 import { ShapeError } from "../../src/core/errors.js";
-import { throwsWith } from "../helpers.js";
+import { lcgValues as values, throwsWith } from "../helpers.js";
 
 const N = LAZY_MIN_SIZE; // the smallest size that is deferred
 const R = 128; // N = R * R: a square for the transposed layouts
 assert.is(R * R, N);
 
-function values(n: number, seed: number, lo = -4, hi = 4): Float64Array {
-  const out = new Float64Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + ((hi - lo) * s) / 4294967296;
-  }
-  return out;
-}
 
 /** Special values in the first slots: NaN, infinities, signed zeros, huge and tiny numbers. */
 function withSpecials(a: Float64Array): Float64Array {

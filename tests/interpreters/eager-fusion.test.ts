@@ -9,18 +9,10 @@ import * as assert from "uvu/assert";
 import { checkpoint, customVjp, grad, jit, jvp, lax, linearize, np, valueAndGrad, vjp, vmap } from "../../src/index.js";
 import type { Tensor } from "../../src/index.js";
 import { LAZY_MIN_SIZE, eagerFusion, isDeferred } from "../../src/backend/lazy-elementwise.js";
+import { lcgValues as values } from "../helpers.js";
 
 const N = 2 * LAZY_MIN_SIZE;
 
-function values(n: number, seed: number, lo: number, hi: number): Float64Array {
-  const out = new Float64Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + ((hi - lo) * s) / 4294967296;
-  }
-  return out;
-}
 
 const xs = values(N, 1, 0.5, 2), ys = values(N, 2, -3, 3);
 const x = np.array(xs), y = np.array(ys);

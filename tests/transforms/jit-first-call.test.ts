@@ -9,17 +9,10 @@ import { jitInspect } from "../../src/transforms/jit.js";
 import { INTERPRET_FIRST_CALL } from "../../src/transforms/jit-compile.js";
 import { EVALUATE_AFTER } from "../../src/transforms/jit-first-call.js";
 import { guardTraceState } from "../guard.js";
-import { flat, sameNumbers, throwsWith } from "../helpers.js";
+import { identical, throwsWith } from "../helpers.js";
 
 guardTraceState(test);
 
-/** Same dtype, shape, weak type and the same bits in every element (NaN and -0 included). */
-function identical(got: Tensor, want: Tensor, what = ""): void {
-  assert.is(got.dtype, want.dtype, `${what} dtype`);
-  assert.equal(got.shape, want.shape, `${what} shape`);
-  assert.is(got.aval.weakType, want.aval.weakType, `${what} weak type`);
-  sameNumbers(flat(got), flat(want), what);
-}
 
 const leaves = (x: unknown): Tensor[] => (Array.isArray(x) ? x.flatMap(leaves) : [x as Tensor]);
 

@@ -9,17 +9,10 @@ import type { Arr } from "../../src/backend/ndarray-view.js";
 import { jitInspect } from "../../src/transforms/jit.js";
 import { CompiledJaxpr, INTERPRET_FIRST_CALL } from "../../src/transforms/jit-compile.js";
 import { guardTraceState } from "../guard.js";
-import { flat, sameNumbers } from "../helpers.js";
+import { flat, identical, sameNumbers } from "../helpers.js";
 
 guardTraceState(test);
 
-/** Same dtype, shape, weak type and the same bits in every element (NaN and -0 included). */
-function identical(got: Tensor, want: Tensor, what = ""): void {
-  assert.is(got.dtype, want.dtype, `${what} dtype`);
-  assert.equal(got.shape, want.shape, `${what} shape`);
-  assert.is(got.aval.weakType, want.aval.weakType, `${what} weak type`);
-  sameNumbers(flat(got), flat(want), what);
-}
 
 /** Deterministic values spanning many magnitudes, so that the order of a sum shows in its bits. */
 function rand(n: number, seed: number): number[] {
