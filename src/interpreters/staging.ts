@@ -12,6 +12,14 @@ import { dce } from "./dce.js";
 import { jaxprAsFun } from "./eval.js";
 
 /** A value being staged into a jaxpr: abstract, known only by shape and dtype. */
+/** The output avals of `prim` applied to `args` (a staging trace's one question to the primitive). */
+export function outAvals(prim: Primitive<any>, args: Tensor[], params: Params): ShapedArray[] {
+  const n = args.length;
+  const inAvals = new Array<ShapedArray>(n);
+  for (let i = 0; i < n; i++) inAvals[i] = args[i].aval;
+  return prim.abstractEval(inAvals, params);
+}
+
 export class JaxprTracer extends Tracer {
   constructor(
     readonly main: MainTrace,
@@ -70,10 +78,7 @@ export class BuilderTrace implements Trace {
   }
 
   processPrimitive(prim: Primitive<any>, args: Tensor[], params: Params): Tensor[] {
-    const n = args.length;
-    const inAvals = new Array<ShapedArray>(n);
-    for (let i = 0; i < n; i++) inAvals[i] = args[i].aval;
-    return this.record(prim, args, params, prim.abstractEval(inAvals, params));
+    return this.record(prim, args, params, outAvals(prim, args, params));
   }
 
   /** A custom call is staged with its function traced into a jaxpr, so its rules survive staging. */

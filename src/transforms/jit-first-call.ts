@@ -20,7 +20,7 @@ import type { ShapedArray } from "../core/shaped-array.js";
 import { ArrayTensor, Tensor, Tracer } from "../core/tensor.js";
 import { type CustomCallParams, type MainTrace, type Trace, checkOutputsLive, withMain } from "../core/trace.js";
 import { jaxprAsFun } from "../interpreters/eval.js";
-import { stageCall } from "../interpreters/staging.js";
+import { outAvals, stageCall } from "../interpreters/staging.js";
 import { type Atom, ClosedJaxpr, Eqn, Jaxpr, Literal, Var } from "../ir/jaxpr.js";
 
 /**
@@ -300,10 +300,7 @@ class FirstCallTrace implements Trace {
   }
 
   processPrimitive(prim: Primitive<any>, args: Tensor[], params: Params): Tensor[] {
-    const n = args.length;
-    const inAvals = new Array<ShapedArray>(n);
-    for (let i = 0; i < n; i++) inAvals[i] = args[i].aval;
-    return this.record(prim, args, params, prim.abstractEval(inAvals, params));
+    return this.record(prim, args, params, outAvals(prim, args, params));
   }
 
   /** As BuilderTrace: the custom call is recorded with its function staged, so its rules survive. */
